@@ -1,0 +1,115 @@
+//! The book's command line: `{client,server} host [-p PORT]`, argparse-style.
+//!
+//! A malformed command line (no role, an unknown role, a port that is not a number from 0
+//! to 65535) gets clap's usage error on stderr and exit status 2, as argparse does.
+
+use clap::{Args, ValueEnum};
+
+/// The book's port for every Chapter 3 listing.
+pub const DEFAULT_PORT: u16 = 1060;
+
+/// `role`: which function of the listing to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// connect to HOST and talk to the server there
+    Client,
+    /// listen at HOST and serve clients forever
+    Server,
+}
+
+/// The arguments every Chapter 3 listing takes: `role host [-p PORT]`.
+#[derive(Clone, Debug, Args)]
+pub struct Endpoint {
+    /// which role to play
+    pub role: Role,
+
+    /// interface the server listens at; host the client sends to ("" means every IPv4
+    /// interface, 0.0.0.0)
+    pub host: String,
+
+    /// TCP port (default 1060; 0 lets the system choose, and the server prints it)
+    #[arg(short = 'p', value_name = "PORT", default_value_t = DEFAULT_PORT, hide_default_value = true)]
+    pub port: u16,
+}
+
+/// Listing 3-2's extra positional argument, shared by its threaded and nonblocking
+/// variants: `role host [bytecount] [-p PORT]`.
+#[derive(Clone, Debug, Args)]
+pub struct StreamEndpoint {
+    #[command(flatten)]
+    pub endpoint: Endpoint,
+
+    /// number of bytes for client to send (default 16; rounded up to a multiple of 16)
+    #[arg(default_value_t = 16, hide_default_value = true)]
+    pub bytecount: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Sixteen {
+        #[command(flatten)]
+        endpoint: Endpoint,
+    }
+
+    #[derive(Debug, Parser)]
+    struct Deadlock {
+        #[command(flatten)]
+        stream: StreamEndpoint,
+    }
+
+    fn parse(args: &[&str]) -> Result<Sixteen, clap::Error> {
+        Sixteen::try_parse_from(std::iter::once("tcp_sixteen").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn role_host_and_default_port() {
+        let args = parse(&["client", "localhost"]).unwrap().endpoint;
+        assert_eq!(args.role, Role::Client);
+        assert_eq!(args.host, "localhost");
+        assert_eq!(args.port, 1060);
+    }
+
+    #[test]
+    fn empty_host_and_explicit_port() {
+        let args = parse(&["server", "", "-p", "0"]).unwrap().endpoint;
+        assert_eq!(args.role, Role::Server);
+        assert_eq!(args.host, "");
+        assert_eq!(args.port, 0);
+    }
+
+    #[test]
+    fn malformed_command_lines_are_usage_errors() {
+        for bad in [
+            &[][..],
+            &["client"],
+            &["player", "localhost"],
+            &["client", "localhost", "-p", "65536"],
+            &["client", "localhost", "-p", "http"],
+            &["client", "localhost", "-p", "-1"],
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?} should be a usage error");
+        }
+    }
+
+    #[test]
+    fn bytecount_follows_host_and_defaults_to_16() {
+        let parse = |args: &[&str]| {
+            Deadlock::try_parse_from(std::iter::once("tcp_deadlock").chain(args.iter().copied()))
+        };
+        let args = parse(&["client", "localhost"]).unwrap().stream;
+        assert_eq!(args.bytecount, 16);
+        let args = parse(&["client", "localhost", "18446744073709551615", "-p", "9"])
+            .unwrap()
+            .stream;
+        assert_eq!(args.bytecount, u64::MAX);
+        assert_eq!(args.endpoint.port, 9);
+        for bad in [&["client", "h", "-5"][..], &["client", "h", "lots"]] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+    }
+}

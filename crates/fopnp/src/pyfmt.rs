@@ -1,0 +1,129 @@
+//! Python's way of printing bytes and socket addresses, which the book's output shows.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Displays bytes as Python's `repr()` does: `b'Hi there, server'`.
+///
+/// Single quotes unless the bytes contain `'` and no `"`; `\\`, `\t`, `\n`, `\r` and the
+/// chosen quote are escaped; any other byte below 0x20 or from 0x7f up is `\xNN`.
+#[derive(Clone, Copy, Debug)]
+pub struct PyBytes<'a>(pub &'a [u8]);
+
+impl fmt::Display for PyBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quote = if self.0.contains(&b'\'') && !self.0.contains(&b'"') {
+            b'"'
+        } else {
+            b'\''
+        };
+        let mut text = String::with_capacity(self.0.len() + 3);
+        text.push('b');
+        text.push(char::from(quote));
+        for &byte in self.0 {
+            match byte {
+                b'\\' => text.push_str("\\\\"),
+                b'\t' => text.push_str("\\t"),
+                b'\n' => text.push_str("\\n"),
+                b'\r' => text.push_str("\\r"),
+                _ if byte == quote => {
+                    text.push('\\');
+                    text.push(char::from(byte));
+                }
+                0x20..0x7f => text.push(char::from(byte)),
+                _ => text.push_str(&format!("\\x{byte:02x}")),
+            }
+        }
+        text.push(char::from(quote));
+        f.write_str(&text)
+    }
+}
+
+/// Displays a socket address as Python's socket module returns it: a tuple.
+///
+/// IPv4 is `('127.0.0.1', 1060)`; IPv6 is `('::1', 1060, 0, 0)` (host, port, flowinfo,
+/// scope id).
+#[derive(Clone, Copy, Debug)]
+pub struct PyAddr(pub SocketAddr);
+
+impl fmt::Display for PyAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SocketAddr::V4(a) => write!(f, "('{}', {})", a.ip(), a.port()),
+            SocketAddr::V6(a) => write!(
+                f,
+                "('{}', {}, {}, {})",
+                a.ip(),
+                a.port(),
+                a.flowinfo(),
+                a.scope_id()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repr(bytes: &[u8]) -> String {
+        PyBytes(bytes).to_string()
+    }
+
+    #[test]
+    fn plain_bytes_use_single_quotes() {
+        assert_eq!(repr(b"Hi there, server"), "b'Hi there, server'");
+        assert_eq!(repr(b""), "b''");
+    }
+
+    #[test]
+    fn single_quote_without_double_switches_to_double_quotes() {
+        assert_eq!(repr(b"it's"), r#"b"it's""#);
+    }
+
+    #[test]
+    fn double_quote_alone_stays_unescaped_in_single_quotes() {
+        assert_eq!(repr(br#"say "hi""#), r#"b'say "hi"'"#);
+    }
+
+    #[test]
+    fn both_quotes_escape_the_single_one() {
+        assert_eq!(repr(br#"both '""#), r#"b'both \'"'"#);
+    }
+
+    #[test]
+    fn control_bytes_use_named_escapes_or_hex() {
+        assert_eq!(repr(b"\x00\x01\x08\t\n\x0b"), r"b'\x00\x01\x08\t\n\x0b'");
+        assert_eq!(repr(b"\r"), r"b'\r'");
+    }
+
+    #[test]
+    fn high_bytes_and_backslash() {
+        assert_eq!(repr(b"\x7f\x80\xff\\"), r"b'\x7f\x80\xff\\'");
+    }
+
+    #[test]
+    fn every_printable_ascii_byte_stands_for_itself() {
+        for byte in 0x20..0x7f_u8 {
+            if byte == b'\'' || byte == b'\\' {
+                continue;
+            }
+            assert_eq!(repr(&[byte]), format!("b'{}'", char::from(byte)));
+        }
+    }
+
+    #[test]
+    fn addresses_print_as_python_tuples() {
+        let v4: SocketAddr = "127.0.0.1:1060".parse().unwrap();
+        assert_eq!(PyAddr(v4).to_string(), "('127.0.0.1', 1060)");
+        let v6: SocketAddr = "[::1]:1060".parse().unwrap();
+        assert_eq!(PyAddr(v6).to_string(), "('::1', 1060, 0, 0)");
+        let scoped = SocketAddr::V6(std::net::SocketAddrV6::new(
+            "fe80::1".parse().unwrap(),
+            80,
+            7,
+            2,
+        ));
+        assert_eq!(PyAddr(scoped).to_string(), "('fe80::1', 80, 7, 2)");
+    }
+}
