@@ -105,8 +105,13 @@ mod tests {
     fn context_prefixes_the_cause() {
         let result: Result<(), io::Error> =
             Err(io::Error::new(io::ErrorKind::ConnectionRefused, "refused"));
-        let error = result.context(|| "cannot connect to localhost port 1060").unwrap_err();
-        assert_eq!(error.to_string(), "cannot connect to localhost port 1060: refused");
+        let error = result
+            .context(|| "cannot connect to localhost port 1060")
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot connect to localhost port 1060: refused"
+        );
         assert_eq!(error.io_kind(), Some(io::ErrorKind::ConnectionRefused));
     }
 }

@@ -92,7 +92,9 @@ mod tests {
     fn unresolvable_host_names_the_host() {
         let error = resolve("no-such-host.invalid", 1060).unwrap_err();
         assert!(
-            error.to_string().starts_with("cannot resolve host \"no-such-host.invalid\": "),
+            error
+                .to_string()
+                .starts_with("cannot resolve host \"no-such-host.invalid\": "),
             "{error}"
         );
     }
@@ -104,11 +106,23 @@ mod tests {
         // SO_REUSEADDR does not let two sockets listen on one port.
         let error = listen("127.0.0.1", port, 1).unwrap_err();
         assert_eq!(error.io_kind(), Some(io::ErrorKind::AddrInUse), "{error}");
-        assert!(error.to_string().starts_with(&format!("cannot listen at 127.0.0.1 port {port}: ")));
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("cannot listen at 127.0.0.1 port {port}: "))
+        );
         drop(first);
         let error = connect("127.0.0.1", port).unwrap_err();
-        assert_eq!(error.io_kind(), Some(io::ErrorKind::ConnectionRefused), "{error}");
-        assert!(error.to_string().starts_with(&format!("cannot connect to 127.0.0.1 port {port}: ")));
+        assert_eq!(
+            error.io_kind(),
+            Some(io::ErrorKind::ConnectionRefused),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("cannot connect to 127.0.0.1 port {port}: "))
+        );
     }
 
     #[test]

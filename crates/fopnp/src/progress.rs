@@ -96,6 +96,9 @@ mod tests {
             render("Sending\n\r  16 bytes sent \r  32 bytes sent \nend"),
             ["Sending", "  32 bytes sent", "end"]
         );
-        assert_eq!(render("\r  1000 bytes, 9 more \r  1000 bytes"), ["  1000 bytes, 9 more"]);
+        assert_eq!(
+            render("\r  1000 bytes, 9 more \r  1000 bytes"),
+            ["  1000 bytes, 9 more"]
+        );
     }
 }

@@ -80,7 +80,11 @@ mod tests {
         let mut all: Vec<u8> = (0..=255).collect();
         upper(&mut all);
         for (byte, shown) in (0..=255u8).zip(all) {
-            let expected = if byte.is_ascii_lowercase() { byte - 32 } else { byte };
+            let expected = if byte.is_ascii_lowercase() {
+                byte - 32
+            } else {
+                byte
+            };
             assert_eq!(shown, expected, "byte {byte:#04x}");
         }
     }

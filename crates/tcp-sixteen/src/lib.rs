@@ -49,11 +49,19 @@ pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
                 continue;
             }
         };
-        writeln!(out, "We have accepted a connection from {}", PyAddr(sockname))?;
+        writeln!(
+            out,
+            "We have accepted a connection from {}",
+            PyAddr(sockname)
+        )?;
         // Departure from the book: Python's server dies when a client sends fewer than 16
         // bytes or resets; this one reports the failed connection and goes on serving.
         if let Err(error) = converse(sc, out) {
-            writeln!(out, "  Connection from {} failed: {error}", PyAddr(sockname))?;
+            writeln!(
+                out,
+                "  Connection from {} failed: {error}",
+                PyAddr(sockname)
+            )?;
         }
     }
 }
@@ -63,7 +71,11 @@ fn converse(mut sc: TcpStream, out: &mut impl Write) -> Result<(), Error> {
     writeln!(out, "  Socket name: {}", PyAddr(sc.local_addr()?))?;
     writeln!(out, "  Socket peer: {}", PyAddr(sc.peer_addr()?))?;
     let message = recvall(&mut sc, 16)?;
-    writeln!(out, "  Incoming sixteen-octet message: {}", PyBytes(&message))?;
+    writeln!(
+        out,
+        "  Incoming sixteen-octet message: {}",
+        PyBytes(&message)
+    )?;
     sc.write_all(FAREWELL)?;
     close(sc);
     writeln!(out, "  Reply sent, socket closed")?;

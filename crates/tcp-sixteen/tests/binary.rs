@@ -39,7 +39,11 @@ fn server_log_after(server: &Proc, connections: usize) -> String {
 #[test]
 fn session_matches_the_book() {
     let (server, port) = server("");
-    let output = client("localhost", port).assert().success().get_output().clone();
+    let output = client("localhost", port)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let client_out = String::from_utf8(output.stdout).unwrap();
     assert_eq!(
         mask_ports(&client_out),
@@ -62,7 +66,13 @@ fn session_matches_the_book() {
     );
     // The ports agree: the server's peer is the client's socket name, the server's socket
     // name is the port it listens on.
-    let client_port = client_out.split("', ").nth(1).unwrap().split(')').next().unwrap();
+    let client_port = client_out
+        .split("', ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
     assert!(log.contains(&format!("Socket peer: ('127.0.0.1', {client_port})")));
     assert!(log.contains(&format!("Socket name: ('127.0.0.1', {port})")));
 }
@@ -83,7 +93,9 @@ fn a_short_message_is_reported_and_the_server_keeps_serving() {
     client("127.0.0.1", port)
         .assert()
         .success()
-        .stdout(predicate::str::ends_with("The server said b'Farewell, client'\n"));
+        .stdout(predicate::str::ends_with(
+            "The server said b'Farewell, client'\n",
+        ));
     let log = server_log_after(&server, 2);
     assert_eq!(log.matches("Reply sent, socket closed").count(), 1, "{log}");
 }
@@ -98,10 +110,15 @@ fn ipv6_host_works() {
     client("::1", port)
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("Client has been assigned socket name ('::1', "))
+        .stdout(predicate::str::starts_with(
+            "Client has been assigned socket name ('::1', ",
+        ))
         .stdout(predicate::str::contains(", 0, 0)\n"));
     let log = server_log_after(&server, 1);
-    assert!(log.starts_with(&format!("Listening at ('::1', {port}, 0, 0)\n")), "{log}");
+    assert!(
+        log.starts_with(&format!("Listening at ('::1', {port}, 0, 0)\n")),
+        "{log}"
+    );
 }
 
 #[test]

@@ -32,7 +32,10 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
 
 /// Everything a child process has written to one of its pipes so far.
 #[derive(Clone, Default)]
-pub struct Captured(Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>);
+pub struct Captured(Arc<(Mutex<Pipe>, Condvar)>);
+
+/// The bytes read from a pipe so far, and whether it has closed.
+type Pipe = (Vec<u8>, bool);
 
 impl Captured {
     fn collect(pipe: impl Read + Send + 'static) -> Self {
@@ -223,8 +226,14 @@ mod tests {
 
     #[test]
     fn finds_the_port_of_the_listening_line() {
-        assert_eq!(listening_port("Listening at ('0.0.0.0', 1060)\n"), Some(1060));
-        assert_eq!(listening_port("Listening at ('::1', 40000, 0, 0)\n"), Some(40000));
+        assert_eq!(
+            listening_port("Listening at ('0.0.0.0', 1060)\n"),
+            Some(1060)
+        );
+        assert_eq!(
+            listening_port("Listening at ('::1', 40000, 0, 0)\n"),
+            Some(40000)
+        );
         assert_eq!(listening_port("Listening at ("), None);
         assert_eq!(listening_port("Waiting\n"), None);
     }
@@ -241,8 +250,81 @@ mod tests {
     fn within_returns_the_value_and_fails_on_a_hang() {
         assert_eq!(within(STEP, || 7), 7);
         let hang = std::panic::catch_unwind(|| {
-            within(Duration::from_millis(50), || thread::sleep(Duration::from_secs(5)))
+            within(Duration::from_millis(50), || {
+                thread::sleep(Duration::from_secs(5))
+            })
         });
         assert!(hang.is_err());
+    }
+}
+
+/// A clonable in-memory transcript, for listing functions that print to a writer.
+#[derive(Clone, Default)]
+pub struct Transcript(Arc<Mutex<Vec<u8>>>);
+
+impl Transcript {
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes()).into_owned()
+    }
+}
+
+impl std::io::Write for Transcript {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A listing's server running in-process on a thread, over a listener bound to a port the
+/// system chose on 127.0.0.1. Dropping it shuts the listening socket down, which makes a
+/// blocked `accept()` fail (EINVAL on Linux) so the server's loop returns.
+pub struct ServerThread {
+    listener: std::net::TcpListener,
+    pub port: u16,
+    pub log: Transcript,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    /// Runs `serve(listener, log)` on a thread. `serve` should return once `accept()` on
+    /// the listener fails for good.
+    pub fn start<F>(serve: F) -> Self
+    where
+        F: FnOnce(std::net::TcpListener, Transcript) + Send + 'static,
+    {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Transcript::default();
+        let (theirs, their_log) = (listener.try_clone().unwrap(), log.clone());
+        let thread = Some(thread::spawn(move || serve(theirs, their_log)));
+        Self {
+            listener,
+            port,
+            log,
+            thread,
+        }
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        let _ = socket2::SockRef::from(&self.listener).shutdown(std::net::Shutdown::Both);
+        if let Some(thread) = self.thread.take() {
+            // A server stuck inside a connection is left to the process's end rather than
+            // hanging the test here.
+            let (done, finished) = std::sync::mpsc::channel();
+            thread::spawn(move || {
+                let _ = done.send(thread.join());
+            });
+            let _ = finished.recv_timeout(Duration::from_secs(5));
+        }
     }
 }

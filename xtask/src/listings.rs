@@ -1,0 +1,79 @@
+//! The table of listings that `cargo xtask list` shows and `cargo xtask run` runs.
+
+use std::io::{self, Write};
+
+/// One runnable listing.
+#[derive(Debug)]
+pub struct Listing {
+    /// The ID users type: `3-1`.
+    pub id: &'static str,
+    /// Where it is in the book.
+    pub book: &'static str,
+    /// The crate that ports it.
+    pub krate: &'static str,
+    /// The binary, named after the Python script.
+    pub bin: &'static str,
+    /// One line saying what it does.
+    pub summary: &'static str,
+    /// Client arguments used when `run` is given none.
+    pub default_args: &'static [&'static str],
+    /// Whether the server's output shows it is done with the client.
+    pub settled: fn(&str) -> bool,
+}
+
+pub static LISTINGS: &[Listing] = &[Listing {
+    id: "3-1",
+    book: "Chapter 3, Listing 3-1",
+    krate: "tcp-sixteen",
+    bin: "tcp_sixteen",
+    summary: "TCP client and server that send and receive 16 octets",
+    default_args: &[],
+    // Back to accepting after the one connection.
+    settled: |log| log.matches("Waiting to accept a new connection\n").count() >= 2,
+}];
+
+/// Finds a listing by ID, crate name or binary name.
+pub fn find(name: &str) -> Option<&'static Listing> {
+    LISTINGS
+        .iter()
+        .find(|l| l.id == name || l.krate == name || l.bin == name)
+}
+
+fn write_list(out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<18} {:<24} {:<18} what it does",
+        "ID", "book", "crate"
+    )?;
+    for l in LISTINGS {
+        writeln!(
+            out,
+            "{:<18} {:<24} {:<18} {}",
+            l.id, l.book, l.krate, l.summary
+        )?;
+    }
+    Ok(())
+}
+
+pub fn print_list() {
+    let _ = write_list(&mut io::stdout().lock());
+}
+
+pub fn print_list_to_stderr() {
+    let _ = write_list(&mut io::stderr().lock());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_crates_and_binaries_are_unique_and_found() {
+        for l in LISTINGS {
+            for name in [l.id, l.krate, l.bin] {
+                assert!(std::ptr::eq(find(name).unwrap(), l), "{name}");
+            }
+        }
+        assert!(find("9-9").is_none());
+    }
+}

@@ -1,0 +1,125 @@
+//! `cargo xtask` as a reader uses it. The session needs port 1060 or falls back to a free
+//! one, so these tests run in parallel safely.
+
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::{Proc, mask_ports};
+
+const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+/// Includes building the listing, which may compile it the first time.
+const LIMIT: Duration = Duration::from_secs(300);
+
+fn xtask(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = Command::new(XTASK);
+    command.args(args);
+    let (status, stdout, stderr) = Proc::spawn(command).finish(LIMIT);
+    (status.code(), stdout, stderr)
+}
+
+const SIXTEEN_SERVER_LOG: &str = "$ cat server.log\n\
+    Listening at ('127.0.0.1', PORT)\n\
+    Waiting to accept a new connection\n\
+    We have accepted a connection from ('127.0.0.1', PORT)\n  \
+    Socket name: ('127.0.0.1', PORT)\n  \
+    Socket peer: ('127.0.0.1', PORT)\n  \
+    Incoming sixteen-octet message: b'Hi there, server'\n  \
+    Reply sent, socket closed\n\
+    Waiting to accept a new connection\n";
+
+/// Drops the `-p N` and the busy-port note that appear when 1060 is taken.
+fn without_port_choice(transcript: &str) -> String {
+    transcript
+        .lines()
+        .filter(|line| !line.starts_with("# port 1060 is busy"))
+        .map(|line| {
+            let mut line = line.to_string();
+            if let (true, Some(at)) = (line.starts_with("$ "), line.find(" -p ")) {
+                let end = line[at + 4..].find(' ').map_or(line.len(), |e| at + 4 + e);
+                line.replace_range(at..end, "");
+            }
+            line + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn run_3_1_shows_the_books_session() {
+    let (code, stdout, stderr) = xtask(&["run", "3-1"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    assert_eq!(
+        mask_ports(&without_port_choice(&stdout)),
+        format!(
+            "$ tcp_sixteen server 127.0.0.1 > server.log &\n\
+             $ tcp_sixteen client localhost\n\
+             Client has been assigned socket name ('127.0.0.1', PORT)\n\
+             The server said b'Farewell, client'\n{SIXTEEN_SERVER_LOG}"
+        )
+    );
+}
+
+#[test]
+fn run_uses_another_port_when_1060_is_busy_and_says_so() {
+    // Hold the book's port (if something else already holds it, it is busy all the same).
+    let _holder = std::net::TcpListener::bind("127.0.0.1:1060");
+    let (code, stdout, stderr) = xtask(&["run", "tcp_sixteen"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let note = stdout.lines().next().unwrap();
+    assert!(note.starts_with("# port 1060 is busy here"), "{stdout}");
+    let port = note
+        .rsplit("on port ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(stdout.contains(&format!(
+        "$ tcp_sixteen server 127.0.0.1 -p {port} > server.log &\n"
+    )));
+    assert!(stdout.contains(&format!("$ tcp_sixteen client localhost -p {port}\n")));
+    assert!(stdout.contains(&format!("Listening at ('127.0.0.1', {port})\n")));
+    assert!(
+        mask_ports(&stdout).ends_with(SIXTEEN_SERVER_LOG),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_failing_client_passes_its_status_on_and_the_server_is_stopped() {
+    let (code, stdout, stderr) = xtask(&["run", "3-1", "--bogus"]);
+    assert_eq!(code, Some(2), "the client's usage error: {stdout} {stderr}");
+    assert!(
+        stdout.contains("$ cat server.log\nListening at"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_listing_lists_the_valid_ones_and_exits_2() {
+    let (code, stdout, stderr) = xtask(&["run", "9-9"]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("unknown listing \"9-9\""), "{stderr}");
+    assert!(stderr.contains("3-1 "), "{stderr}");
+}
+
+#[test]
+fn list_names_every_listing_with_book_crate_and_summary() {
+    let (code, stdout, _) = xtask(&["list"]);
+    assert_eq!(code, Some(0));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("3-1 "))
+        .expect("3-1 listed");
+    for part in ["Listing 3-1", "tcp-sixteen", "16 octets"] {
+        assert!(line.contains(part), "{line}");
+    }
+}
+
+#[test]
+fn help_documents_the_exit_status() {
+    let (code, stdout, _) = xtask(&["run", "--help"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("Exit status: 0"), "{stdout}");
+    assert!(stdout.contains("3 the transfer stalled"), "{stdout}");
+}
