@@ -21,16 +21,28 @@ pub struct Listing {
     pub settled: fn(&str) -> bool,
 }
 
-pub static LISTINGS: &[Listing] = &[Listing {
-    id: "3-1",
-    book: "Chapter 3, Listing 3-1",
-    krate: "tcp-sixteen",
-    bin: "tcp_sixteen",
-    summary: "TCP client and server that send and receive 16 octets",
-    default_args: &[],
-    // Back to accepting after the one connection.
-    settled: |log| log.matches("Waiting to accept a new connection\n").count() >= 2,
-}];
+pub static LISTINGS: &[Listing] = &[
+    Listing {
+        id: "3-1",
+        book: "Chapter 3, Listing 3-1",
+        krate: "tcp-sixteen",
+        bin: "tcp_sixteen",
+        summary: "TCP client and server that send and receive 16 octets",
+        default_args: &[],
+        // Back to accepting after the one connection.
+        settled: |log| log.matches("Waiting to accept a new connection\n").count() >= 2,
+    },
+    Listing {
+        id: "3-2",
+        book: "Chapter 3, Listing 3-2",
+        krate: "tcp-deadlock",
+        bin: "tcp_deadlock",
+        summary: "TCP client and server that leave too much data waiting (deadlocks when large)",
+        default_args: &[],
+        // Done with the one connection, or reported its failure.
+        settled: |log| log.contains("  Socket closed\n") || log.contains(" failed: "),
+    },
+];
 
 /// Finds a listing by ID, crate name or binary name.
 pub fn find(name: &str) -> Option<&'static Listing> {

@@ -94,13 +94,15 @@ fn session(listing: &Listing, client_args: &[String]) -> Result<ExitCode, String
         }
         let quiet = client.output.quiet_for().min(server.output.quiet_for());
         if quiet >= STALL && server.try_wait().is_none() {
-            let report = stall_report(listing, &args, &client, &server);
-            client.stop();
+            // Take the evidence before stopping anything: stopping one process makes the
+            // other's send() fail, and the server would log that failure.
+            let report = stall_report(listing, &args, &client, &server, port);
+            let log = server.output.text();
             server.stop();
+            client.stop();
             client.output.wait_closed(SERVER_STEP);
-            server.output.wait_closed(SERVER_STEP);
             println!();
-            show_server_log(&server);
+            show_server_log(&log);
             print!("{report}");
             flush();
             return Ok(ExitCode::from(STALLED));
@@ -119,7 +121,7 @@ fn session(listing: &Listing, client_args: &[String]) -> Result<ExitCode, String
     let settled = server.output.wait_until(patience, listing.settled);
     server.stop();
     server.output.wait_closed(SERVER_STEP);
-    show_server_log(&server);
+    show_server_log(&server.output.text());
     if !settled && client_status == Some(0) {
         println!("# the server did not finish its log within {SERVER_STEP:?}");
     }
@@ -135,8 +137,7 @@ fn flush() {
     let _ = io::stdout().flush();
 }
 
-fn show_server_log(server: &Proc) {
-    let log = server.output.text();
+fn show_server_log(log: &str) {
     println!("$ cat server.log");
     print!("{log}");
     if !log.is_empty() && !log.ends_with('\n') {
@@ -221,62 +222,156 @@ pub fn last_count(output: &str, what: &str) -> Option<u64> {
     digits.chars().rev().collect::<String>().parse().ok()
 }
 
-/// What the kernel says each of the process's threads is waiting in (`/proc/PID/task/*/wchan`).
-fn waiting_in(pid: u32) -> String {
-    let mut places: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+/// Which system call the process's threads are in, from `/proc/PID/task/*/syscall`:
+/// `sendto() of 16 bytes`, or `running`.
+fn blocked_in(pid: u32) -> String {
+    let mut calls: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("wchan")).ok())
-        .filter(|w| !w.is_empty() && w != "0")
+        .filter_map(|task| std::fs::read_to_string(task.path().join("syscall")).ok())
+        .map(|line| describe_syscall(&line))
         .collect();
-    places.sort();
-    places.dedup();
-    if places.is_empty() {
+    calls.sort();
+    calls.dedup();
+    if calls.is_empty() {
         "(the kernel did not say)".into()
     } else {
-        places.join(", ")
+        calls.join(", ")
     }
 }
 
-fn stall_report(listing: &Listing, args: &[String], client: &Proc, server: &Proc) -> String {
+/// Names a `/proc/PID/syscall` line: the number, six arguments, stack and program counter.
+fn describe_syscall(line: &str) -> String {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let Some(number) = fields.first().and_then(|n| n.parse::<u32>().ok()) else {
+        return line.trim().to_string();
+    };
+    #[cfg(target_arch = "x86_64")]
+    let (name, sends) = match number {
+        44 => ("sendto()", true),
+        1 => ("write()", true),
+        46 => ("sendmsg()", true),
+        45 => ("recvfrom()", false),
+        0 => ("read()", false),
+        7 => ("poll()", false),
+        202 => ("futex()", false),
+        _ => ("", false),
+    };
+    #[cfg(target_arch = "aarch64")]
+    let (name, sends) = match number {
+        206 => ("sendto()", true),
+        64 => ("write()", true),
+        211 => ("sendmsg()", true),
+        207 => ("recvfrom()", false),
+        63 => ("read()", false),
+        73 => ("ppoll()", false),
+        98 => ("futex()", false),
+        _ => ("", false),
+    };
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let (name, sends) = ("", false);
+    let length = fields
+        .get(3)
+        .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok());
+    match (name, sends, length) {
+        ("", _, _) => format!("system call {number}"),
+        (name, true, Some(length)) => format!("{name} of {length} bytes"),
+        (name, _, _) => name.to_string(),
+    }
+}
+
+/// Bytes queued in a loopback connection's sockets, from `/proc/net/tcp` and `tcp6`:
+/// `(send queue, receive queue)` of the socket whose local port is `local` and remote
+/// port is `remote`.
+fn socket_queues(local: u16, remote: u16) -> Option<(u64, u64)> {
+    let hex_port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .find_map(|row| {
+            let fields: Vec<&str> = row.split_whitespace().collect();
+            if hex_port(fields.get(1)?)? != local || hex_port(fields.get(2)?)? != remote {
+                return None;
+            }
+            let (tx, rx) = fields.get(4)?.split_once(':')?;
+            Some((
+                u64::from_str_radix(tx, 16).ok()?,
+                u64::from_str_radix(rx, 16).ok()?,
+            ))
+        })
+}
+
+/// The port of the last client in a server log (`... from ('127.0.0.1', 44340)`).
+fn last_client_port(log: &str) -> Option<u16> {
+    let line = log.lines().rev().find(|l| l.contains(" from ('"))?;
+    line.rsplit("', ")
+        .next()?
+        .split([',', ')'])
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn stall_report(
+    listing: &Listing,
+    args: &[String],
+    client: &Proc,
+    server: &Proc,
+    port: u16,
+) -> String {
     let client_log = client.output.text();
     let server_log = server.output.text();
     let sent = last_count(&client_log, " bytes sent").unwrap_or(0);
     let processed = last_count(&server_log, " bytes processed").unwrap_or(0);
     let wanted = args.first().map(String::as_str).unwrap_or("16");
-    let client_wait = waiting_in(client.id());
-    let server_wait = waiting_in(server.id());
-    let blocked_in_send = client_wait.contains("sk_stream_wait_memory")
-        && server_wait.contains("sk_stream_wait_memory");
     let mut report = format!(
         "\n\
          The transfer stalled: for {secs} seconds neither process printed any progress, so the\n\
-         client (pid {cpid}) and the server (pid {spid}) were both stopped.\n\
+         client (pid {cpid}) and the server (pid {spid}) were both stopped. What they showed:\n\
          \n  \
-         client: {sent} of {wanted} bytes sent; the kernel had it waiting in {client_wait}\n  \
-         server: {processed} bytes processed; the kernel had it waiting in {server_wait}\n\
-         \n\
+         client: {sent} of {wanted} bytes sent; blocked in {client_call}\n  \
+         server: {processed} bytes processed; blocked in {server_call}\n",
+        secs = STALL.as_secs(),
+        cpid = client.id(),
+        spid = server.id(),
+        client_call = blocked_in(client.id()),
+        server_call = blocked_in(server.id()),
+    );
+    let queues = last_client_port(&server_log).and_then(|client_port| {
+        Some((
+            socket_queues(client_port, port)?,
+            socket_queues(port, client_port)?,
+        ))
+    });
+    if let Some(((client_send, client_recv), (server_send, server_recv))) = queues {
+        report.push_str(&format!(
+            "\n  \
+             bytes waiting in the socket buffers (/proc/net/tcp):\n    \
+             client to server: {client_send} in the client's send buffer, {server_recv} in the server's receive buffer\n    \
+             server to client: {server_send} in the server's send buffer, {client_recv} in the client's receive buffer\n"
+        ));
+    }
+    report.push_str(&format!(
+        "\n\
          This is the deadlock of page 53. The {bin} client sends everything before it reads\n\
          anything, while the server sends each piece back as soon as it reads it. Nobody reads\n\
          the replies, so they fill the server's send buffer and the client's receive buffer;\n\
          then the server blocks in send() and stops reading, so the client's data fills the\n\
          server's receive buffer and the client's send buffer, and the client blocks in send()\n\
-         too. Each waits for the other to read, with the socket buffers in both directions full.\n",
-        secs = STALL.as_secs(),
-        cpid = client.id(),
-        spid = server.id(),
-        bin = listing.bin,
-    );
-    if blocked_in_send {
-        report.push_str(
-            "(sk_stream_wait_memory is where the kernel parks a send() that waits for buffer space.)\n",
-        );
-    }
-    report.push_str(
-        "\nListings that avoid it: 3-2-threaded (one thread sends while another receives) and\n\
+         too. Each waits for the other to read, with the socket buffers in both directions full.\n\
+         \n\
+         Listings that avoid it: 3-2-threaded (one thread sends while another receives) and\n\
          3-2-nonblocking (poll() says when the socket can take more and when replies have come).\n",
-    );
+        bin = listing.bin,
+    ));
     report
 }
 
@@ -459,6 +554,18 @@ mod tests {
         );
         assert_eq!(listening_port("Listening at ('::1', 5, 0, 0)\n"), Some(5));
         assert_eq!(listening_port("Waiting\n"), None);
+    }
+
+    #[test]
+    fn names_system_calls_and_client_ports() {
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            describe_syscall("44 0x3 0x55ab7235cb30 0x10 0x4000 0x0 0x0 0x7ffc 0x7fad\n"),
+            "sendto() of 16 bytes"
+        );
+        assert_eq!(describe_syscall("running\n"), "running");
+        let log = "Listening at ('127.0.0.1', 1060)\nProcessing up to 1024 bytes at a time from ('127.0.0.1', 44340)\n";
+        assert_eq!(last_client_port(log), Some(44340));
     }
 
     #[test]

@@ -123,3 +123,66 @@ fn help_documents_the_exit_status() {
     assert!(stdout.contains("Exit status: 0"), "{stdout}");
     assert!(stdout.contains("3 the transfer stalled"), "{stdout}");
 }
+
+#[test]
+fn run_3_2_32_shows_the_normal_session() {
+    let (code, stdout, stderr) = xtask(&["run", "3-2", "32"]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let transcript = mask_ports(&without_port_choice(&stdout));
+    let (client, server) = transcript.split_once("$ cat server.log\n").unwrap();
+    let client = client
+        .strip_prefix(
+            "$ tcp_deadlock server 127.0.0.1 > server.log &\n$ tcp_deadlock client localhost 32\n",
+        )
+        .unwrap_or_else(|| panic!("{transcript}"));
+    testkit::transcripts::check_deadlock_client(client.as_bytes(), 32).unwrap();
+    let connection = server
+        .strip_prefix("Listening at ('127.0.0.1', PORT)\n")
+        .unwrap_or_else(|| panic!("{server}"));
+    testkit::transcripts::check_deadlock_server_connection(connection, "('127.0.0.1', PORT)", 32)
+        .unwrap();
+}
+
+#[test]
+fn run_3_2_with_a_gibibyte_stops_the_deadlock_explains_it_and_leaves_nothing_behind() {
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = xtask(&["run", "3-2", "1073741824"]);
+    assert_eq!(code, Some(3), "stderr: {stderr}");
+    // Ends by itself well within the 15 seconds (plus any build time).
+    assert!(started.elapsed() < Duration::from_secs(120));
+    let report = stdout
+        .split("The transfer stalled")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let sent = count_between(report, "  client: ", " of 1073741824 bytes sent");
+    let processed = count_between(report, "  server: ", " bytes processed");
+    // BOOK.md: the stall comes after megabytes, never below 4 MiB, far below 1 GiB.
+    assert!(sent > 4 << 20 && sent < 64 << 20, "sent {sent}");
+    assert!(processed > 0 && processed < sent, "processed {processed}");
+    assert!(
+        report.contains("blocked in sendto() of 16 bytes"),
+        "{report}"
+    );
+    assert!(report.contains("This is the deadlock of page 53"));
+    assert!(report.contains("3-2-threaded") && report.contains("3-2-nonblocking"));
+    // The server log stops where the stall froze it, with no failure caused by stopping.
+    assert!(!stdout.contains(" failed: "), "{stdout}");
+    // Both processes are gone.
+    for who in ["client (pid ", "server (pid "] {
+        let pid = report.split(who).nth(1).unwrap().split(')').next().unwrap();
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "{who}{pid}) is still there"
+        );
+    }
+}
+
+fn count_between(text: &str, before: &str, after: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(before) && l.contains(after))
+        .unwrap();
+    line[before.len()..line.find(after).unwrap()]
+        .parse()
+        .unwrap()
+}

@@ -3,6 +3,8 @@
 //! Every test has a deadline, synchronises on what a process prints (never on a sleep),
 //! and kills what it spawns when it is dropped.
 
+pub mod transcripts;
+
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::RecvTimeoutError;
