@@ -96,23 +96,29 @@ fn process(mut sc: TcpStream, out: &mut impl Write) -> Result<(), Error> {
 /// Sends `bytecount` bytes (rounded up to a multiple of 16), sixteen at a time, then reads
 /// back whatever the server sends.
 pub fn client(host: &str, port: u16, bytecount: u64, out: &mut impl Write) -> Result<(), Error> {
+    client_on(
+        || fopnp::net::connect(host, port),
+        bytecount,
+        out,
+        &mut |_| {},
+    )
+}
+
+/// [`client`] with its `sock.connect((host, port))` step passed in, so that tests can keep
+/// a handle on the socket and see each piece of data received (`on_data`).
+pub fn client_on(
+    connect: impl FnOnce() -> Result<TcpStream, Error>,
+    bytecount: u64,
+    out: &mut impl Write,
+    on_data: &mut dyn FnMut(&[u8]),
+) -> Result<(), Error> {
     let bytecount = round_up(bytecount); // round up to a multiple of 16
     writeln!(
         out,
         "Sending {bytecount} bytes of data, in chunks of 16 bytes"
     )?;
-    let sock = fopnp::net::connect(host, port)?;
-    client_conversation(sock, bytecount, out, &mut |_| {})
-}
+    let mut sock = connect()?;
 
-/// The rest of [`client`] once `sock.connect()` has succeeded, kept apart so that tests
-/// can hold a handle on the socket and see each piece of data received.
-pub fn client_conversation(
-    mut sock: TcpStream,
-    bytecount: u64,
-    out: &mut impl Write,
-    on_data: &mut dyn FnMut(&[u8]),
-) -> Result<(), Error> {
     let mut sent: u64 = 0;
     while sent < bytecount {
         sock.write_all(MESSAGE).context(|| "cannot send")?;

@@ -1,0 +1,72 @@
+//! One small adapter per implementation: how to run its client over a connected socket,
+//! how to run its server over a listener, what its transcript must look like, and which
+//! cases it cannot run, with the reason.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+
+use testkit::Transcript;
+
+/// Runs a whole client over an already connected socket for a bytecount, printing to the
+/// transcript and handing every piece received to the callback.
+pub type RunClient =
+    fn(TcpStream, u64, &mut Transcript, &mut dyn FnMut(&[u8])) -> Result<(), fopnp::Error>;
+
+/// A client implementation of the uppercase protocol.
+pub struct Client {
+    pub name: &'static str,
+    pub run: RunClient,
+    /// Whether it reads while it sends (and so cannot deadlock).
+    pub reads_while_sending: bool,
+    /// Checks its transcript for a completed run of `bytecount` (rounded) bytes.
+    pub check_transcript: fn(&[u8], u64) -> Result<(), String>,
+    /// Cases it cannot run: (case name, reason).
+    pub skips: &'static [(&'static str, &'static str)],
+}
+
+/// A server implementation of the uppercase protocol.
+pub struct Server {
+    pub name: &'static str,
+    /// Serves on `listener` until it is shut down, logging to the transcript.
+    pub serve: fn(TcpListener, Transcript),
+    /// Cases it cannot run: (case name, reason).
+    pub skips: &'static [(&'static str, &'static str)],
+}
+
+pub const CLIENTS: &[Client] = &[Client {
+    name: "tcp_deadlock client",
+    run: |sock, bytecount, out, on_data| {
+        tcp_deadlock::client_on(|| Ok(sock), bytecount, out, on_data)
+    },
+    reads_while_sending: false,
+    check_transcript: |out, bytecount| {
+        testkit::transcripts::check_deadlock_client(out, bytecount).map(drop)
+    },
+    skips: &[(
+        "100 clients × 1 MiB at once",
+        "sends 16 bytes per call: 100 MiB in 16-byte sends is 6.5 million send() calls, too slow for the test budget",
+    )],
+}];
+
+pub const SERVERS: &[Server] = &[Server {
+    name: "tcp_deadlock server",
+    serve: |listener, mut log| {
+        let _ = tcp_deadlock::serve(&listener, &mut log);
+        let _ = log.flush();
+    },
+    skips: &[(
+        "100 clients × 1 MiB at once",
+        "serves one client at a time, as the book's listen(1) server does",
+    )],
+}];
+
+/// The reason an implementation skips a case, if it does.
+pub fn skip_reason(
+    skips: &'static [(&'static str, &'static str)],
+    case: &str,
+) -> Option<&'static str> {
+    skips
+        .iter()
+        .find(|(name, _)| *name == case)
+        .map(|(_, why)| *why)
+}

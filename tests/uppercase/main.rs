@@ -1,0 +1,403 @@
+//! Conformance of every uppercase-protocol implementation (Listing 3-2, `tcp_deadlock`,
+//! and the variants that avoid its deadlock) to the same bytes on the wire.
+//!
+//! The cases are data (`cases.rs`), written once; each implementation has a small adapter
+//! (`adapters.rs`). Every client runs against a recording reference server and against
+//! every server; every server runs against scripted clients. An implementation that
+//! cannot run a case skips it with a stated reason, printed with the results.
+
+mod adapters;
+mod cases;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use adapters::{CLIENTS, Client, SERVERS, Server, skip_reason};
+use cases::{BIG_STREAM, CONCURRENT, Delivery, SERVER_CASES, STREAM_SIZES, ServerCase};
+use fopnp::stream::{Pattern, round_up};
+use testkit::{STEP, ServerThread, Transcript, within};
+
+/// The longest any one case may run before it counts as a hang.
+const CASE_LIMIT: Duration = Duration::from_secs(180);
+/// A running client whose transcript has not grown for this long has stalled.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// Checks the reply stream piece by piece: `CAPITALIZE THIS!` repeated, from byte 0.
+struct Reply {
+    expected: Pattern,
+    received: u64,
+    first_wrong: Option<u64>,
+}
+
+impl Reply {
+    fn new() -> Self {
+        Self {
+            expected: Pattern::of(b"CAPITALIZE THIS!", 64 * 1024),
+            received: 0,
+            first_wrong: None,
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        if self.first_wrong.is_none() && !self.expected.matches(self.received, data) {
+            self.first_wrong = Some(self.received);
+        }
+        self.received += data.len() as u64;
+    }
+
+    fn verdict(&self, bytecount: u64) -> Result<(), String> {
+        if let Some(at) = self.first_wrong {
+            return Err(format!(
+                "reply differs from the uppercase stream at byte {at}"
+            ));
+        }
+        if self.received != bytecount {
+            return Err(format!(
+                "received {} bytes, expected {bytecount}",
+                self.received
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How a client run ended.
+enum Outcome {
+    /// It returned; `Ok` when its result, the reply bytes and its transcript were right.
+    Completed(Result<(), String>),
+    /// Its transcript stopped growing while it was still running; it has been unblocked
+    /// (its socket shut down) and joined. Holds how many bytes it said it had sent.
+    Stalled(String),
+}
+
+/// Runs `client` against the server at `port` for `bytecount` bytes, watching its
+/// progress: a client that stops printing for `QUIET` is declared stalled.
+fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
+    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect to the server");
+    let handle = sock.try_clone().expect("a second handle on the socket");
+    let out = Transcript::default();
+    let mut their_out = out.clone();
+    let worker = thread::spawn(move || {
+        let mut reply = Reply::new();
+        let result = (client.run)(sock, bytecount, &mut their_out, &mut |data| {
+            reply.feed(data)
+        });
+        (result, reply)
+    });
+    let started = Instant::now();
+    let (mut seen, mut last_growth) = (0, Instant::now());
+    loop {
+        if worker.is_finished() {
+            let (result, reply) = worker.join().expect("client thread panicked");
+            let rounded = round_up(bytecount);
+            let verdict = result
+                .map_err(|e| format!("client failed: {e}"))
+                .and_then(|()| reply.verdict(rounded))
+                .and_then(|()| (client.check_transcript)(&out.bytes(), rounded));
+            return Outcome::Completed(verdict);
+        }
+        let len = out.bytes().len();
+        if len != seen {
+            (seen, last_growth) = (len, Instant::now());
+        }
+        if last_growth.elapsed() >= QUIET || started.elapsed() >= CASE_LIMIT {
+            // Unblock the client: shutting the socket down makes its send() fail at once.
+            let _ = handle.shutdown(Shutdown::Both);
+            let joined = within(STEP, move || worker.join().is_ok());
+            assert!(
+                joined,
+                "client thread panicked after its socket was shut down"
+            );
+            let text = out.text();
+            let tail = &text[text.len().saturating_sub(60)..];
+            return Outcome::Stalled(format!(
+                "stalled after {:?}: ...{tail:?}",
+                started.elapsed()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Collects failures and skips for one test, reporting them all at the end.
+#[derive(Default)]
+struct Report {
+    failures: Vec<String>,
+}
+
+impl Report {
+    fn skip(&self, who: &str, case: &str, why: &str) {
+        eprintln!("skipped: {who} / {case}: {why}");
+    }
+
+    fn check(&mut self, who: &str, case: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => eprintln!("ok: {who} / {case}"),
+            Err(error) => self.failures.push(format!("{who} / {case}: {error}")),
+        }
+    }
+
+    fn finish(self) {
+        assert!(
+            self.failures.is_empty(),
+            "failed cases:\n{}",
+            self.failures.join("\n")
+        );
+    }
+}
+
+fn completed(outcome: Outcome) -> Result<(), String> {
+    match outcome {
+        Outcome::Completed(result) => result,
+        Outcome::Stalled(how) => Err(format!("expected to complete, but {how}")),
+    }
+}
+
+/// A reference server for one connection: records everything until the client's EOF,
+/// then sends back the uppercase and closes. Returns what it recorded.
+fn recording_server() -> (u16, thread::JoinHandle<Result<Vec<u8>, String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = thread::spawn(move || {
+        let (mut sc, _) = listener.accept().map_err(|e| e.to_string())?;
+        sc.set_read_timeout(Some(CASE_LIMIT)).unwrap();
+        let mut recorded = Vec::new();
+        // Reading to the end proves the client half-closed: read() returned 0.
+        sc.read_to_end(&mut recorded)
+            .map_err(|e| format!("no EOF from the client: {e}"))?;
+        let mut reply = recorded.clone();
+        reply.make_ascii_uppercase();
+        sc.write_all(&reply).map_err(|e| e.to_string())?;
+        Ok(recorded)
+    });
+    (port, peer)
+}
+
+fn client_wire_case(client: &'static Client, bytecount: u64) -> Result<(), String> {
+    let (port, peer) = recording_server();
+    completed(run_client(client, port, bytecount))?;
+    let recorded = peer.join().unwrap()?;
+    let rounded = round_up(bytecount);
+    if recorded.len() as u64 != rounded {
+        return Err(format!("sent {} bytes, expected {rounded}", recorded.len()));
+    }
+    if !Pattern::new(64 * 1024).matches(0, &recorded) {
+        return Err("sent bytes are not `capitalize this!` repeated".into());
+    }
+    Ok(())
+}
+
+/// A scripted client: sends `case`'s payload as its delivery says, half-closes, and
+/// checks the reply is exactly the uppercase, followed by EOF.
+fn server_case(port: u16, case: &ServerCase) -> Result<(), String> {
+    let payload = (case.payload)();
+    let mut expected = payload.clone();
+    expected.make_ascii_uppercase();
+    let delivery = case.delivery;
+    within(CASE_LIMIT, move || {
+        let mut sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(STEP)).unwrap();
+        let mut reply = Vec::new();
+        match delivery {
+            Delivery::Whole | Delivery::OneBytePerSegment => {
+                let mut writer = sock.try_clone().unwrap();
+                let sender = thread::spawn(move || -> std::io::Result<()> {
+                    if let Delivery::OneBytePerSegment = delivery {
+                        writer.set_nodelay(true)?;
+                        for byte in &payload {
+                            writer.write_all(std::slice::from_ref(byte))?;
+                        }
+                    } else {
+                        writer.write_all(&payload)?;
+                    }
+                    writer.shutdown(Shutdown::Write)
+                });
+                sock.read_to_end(&mut reply)
+                    .map_err(|e| format!("reading the reply: {e}"))?;
+                sender
+                    .join()
+                    .unwrap()
+                    .map_err(|e| format!("sending: {e}"))?;
+            }
+            Delivery::PingPong(size) => {
+                for piece in payload.chunks(size) {
+                    sock.write_all(piece).map_err(|e| format!("sending: {e}"))?;
+                    let answer = fopnp::recvall(&mut sock, piece.len())
+                        .map_err(|e| format!("the answer to a piece, before EOF: {e}"))?;
+                    reply.extend_from_slice(&answer);
+                }
+                sock.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
+                let mut rest = Vec::new();
+                sock.read_to_end(&mut rest)
+                    .map_err(|e| format!("awaiting EOF: {e}"))?;
+                if !rest.is_empty() {
+                    return Err(format!(
+                        "{} unexpected bytes after the last answer",
+                        rest.len()
+                    ));
+                }
+            }
+        }
+        if reply != expected {
+            let at = reply
+                .iter()
+                .zip(&expected)
+                .take_while(|(a, b)| a == b)
+                .count();
+            return Err(format!(
+                "reply of {} bytes differs from the expected {} at byte {at}",
+                reply.len(),
+                expected.len()
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Every client puts exactly the book's stream on the wire, half-closes, and still
+/// receives the whole answer.
+#[test]
+fn clients_send_exactly_the_books_stream_then_half_close() {
+    let mut report = Report::default();
+    for client in CLIENTS {
+        for &(case, bytecount) in STREAM_SIZES {
+            match skip_reason(client.skips, case) {
+                Some(why) => report.skip(client.name, case, why),
+                None => report.check(client.name, case, client_wire_case(client, bytecount)),
+            }
+        }
+    }
+    report.finish();
+}
+
+#[test]
+fn skips_name_real_cases_and_give_reasons() {
+    let names = cases::all_case_names();
+    let skips = CLIENTS
+        .iter()
+        .flat_map(|c| c.skips)
+        .chain(SERVERS.iter().flat_map(|s| s.skips));
+    for (case, why) in skips {
+        assert!(names.contains(case), "a skip names no case: {case:?}");
+        assert!(!why.is_empty(), "a skip of {case:?} gives no reason");
+    }
+}
+
+/// The tests run against one server, each in its own module so that they run in parallel.
+macro_rules! server_tests {
+    ($($module:ident => $index:expr),* $(,)?) => {$(
+        mod $module {
+            use super::*;
+
+            fn server() -> &'static Server {
+                &SERVERS[$index]
+            }
+
+            fn start() -> ServerThread {
+                ServerThread::start(server().serve)
+            }
+
+            /// The server answers exactly the uppercase of every byte, in order, and
+            /// closes only after the client's EOF and the last byte sent.
+            #[test]
+            fn answers_the_uppercase_of_every_byte() {
+                let running = start();
+                let mut report = Report::default();
+                for case in SERVER_CASES {
+                    match skip_reason(server().skips, case.name) {
+                        Some(why) => report.skip(server().name, case.name, why),
+                        None => report.check(server().name, case.name, server_case(running.port, case)),
+                    }
+                }
+                report.finish();
+            }
+
+            /// Every client completes against this server with exact bytes both ways.
+            #[test]
+            fn every_client_completes_at_every_size() {
+                let running = start();
+                let mut report = Report::default();
+                for client in CLIENTS {
+                    let who = format!("{} with {}", client.name, server().name);
+                    for &(case, bytecount) in STREAM_SIZES {
+                        match skip_reason(client.skips, case).or(skip_reason(server().skips, case)) {
+                            Some(why) => report.skip(&who, case, why),
+                            None => report.check(&who, case, completed(run_client(client, running.port, bytecount))),
+                        }
+                    }
+                }
+                report.finish();
+            }
+
+            /// At 64 MiB a client that reads while it sends completes; the book's client,
+            /// which sends everything first, stalls: so no server buffers without bound.
+            /// After the stall the server still serves.
+            #[test]
+            fn big_streams_complete_or_deadlock_as_page_53_says() {
+                let running = start();
+                let mut report = Report::default();
+                let (case, bytecount) = BIG_STREAM;
+                for client in CLIENTS {
+                    let who = format!("{} with {}", client.name, server().name);
+                    if let Some(why) = skip_reason(client.skips, case).or(skip_reason(server().skips, case)) {
+                        report.skip(&who, case, why);
+                        continue;
+                    }
+                    let outcome = run_client(client, running.port, bytecount);
+                    let result = match (client.reads_while_sending, outcome) {
+                        (true, outcome) => completed(outcome),
+                        (false, Outcome::Stalled(_)) => {
+                            // The server survived the deadlocked client: it serves the next.
+                            completed(run_client(client, running.port, 16))
+                                .map_err(|e| format!("after the stall the server failed: {e}"))
+                        }
+                        (false, Outcome::Completed(result)) => Err(format!(
+                            "expected the deadlock of page 53, but the client completed ({result:?})"
+                        )),
+                    };
+                    report.check(&who, case, result);
+                }
+                report.finish();
+            }
+
+            /// Many clients at once, every byte exact.
+            #[test]
+            fn concurrent_clients_all_complete() {
+                let (case, count, bytecount) = CONCURRENT;
+                let mut report = Report::default();
+                if let Some(why) = skip_reason(server().skips, case) {
+                    report.skip(server().name, case, why);
+                    return;
+                }
+                let running = start();
+                for client in CLIENTS {
+                    let who = format!("{count} × {} with {}", client.name, server().name);
+                    if let Some(why) = skip_reason(client.skips, case) {
+                        report.skip(&who, case, why);
+                        continue;
+                    }
+                    let port = running.port;
+                    let runs: Vec<_> = (0..count)
+                        .map(|_| thread::spawn(move || completed(run_client(client, port, bytecount))))
+                        .collect();
+                    let failures: Vec<String> = runs
+                        .into_iter()
+                        .filter_map(|run| run.join().expect("client run panicked").err())
+                        .collect();
+                    let result = match failures.first() {
+                        None => Ok(()),
+                        Some(first) => Err(format!("{} of {count} failed; first: {first}", failures.len())),
+                    };
+                    report.check(&who, case, result);
+                }
+                report.finish();
+            }
+        }
+    )*};
+}
+
+server_tests! {
+    deadlock_server => 0,
+}
