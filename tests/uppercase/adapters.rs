@@ -33,32 +33,72 @@ pub struct Server {
     pub skips: &'static [(&'static str, &'static str)],
 }
 
-pub const CLIENTS: &[Client] = &[Client {
-    name: "tcp_deadlock client",
-    run: |sock, bytecount, out, on_data| {
-        tcp_deadlock::client_on(|| Ok(sock), bytecount, out, on_data)
+pub const CLIENTS: &[Client] = &[
+    Client {
+        name: "tcp_deadlock client",
+        run: |sock, bytecount, out, on_data| {
+            tcp_deadlock::client_on(|| Ok(sock), bytecount, out, on_data)
+        },
+        reads_while_sending: false,
+        check_transcript: |out, bytecount| {
+            testkit::transcripts::check_deadlock_client(out, bytecount).map(drop)
+        },
+        skips: &[(
+            "100 clients × 1 MiB at once",
+            "sends 16 bytes per call: 100 MiB in 16-byte sends is 6.5 million send() calls, too slow for the test budget",
+        )],
     },
-    reads_while_sending: false,
-    check_transcript: |out, bytecount| {
-        testkit::transcripts::check_deadlock_client(out, bytecount).map(drop)
+    Client {
+        name: "tcp_threaded client",
+        run: |sock, bytecount, out, on_data| {
+            tcp_threaded::client_on(|| Ok(sock), bytecount, out, on_data)
+        },
+        reads_while_sending: true,
+        check_transcript: |out, bytecount| {
+            testkit::transcripts::check_variant_client(out, bytecount, tcp_threaded::CHUNK)
+        },
+        skips: &[],
     },
-    skips: &[(
-        "100 clients × 1 MiB at once",
-        "sends 16 bytes per call: 100 MiB in 16-byte sends is 6.5 million send() calls, too slow for the test budget",
-    )],
-}];
+    Client {
+        name: "tcp_nonblocking client",
+        run: |sock, bytecount, out, on_data| {
+            tcp_nonblocking::client_on(|| Ok(sock), bytecount, out, on_data)
+        },
+        reads_while_sending: true,
+        check_transcript: |out, bytecount| {
+            testkit::transcripts::check_variant_client(out, bytecount, tcp_nonblocking::CHUNK)
+        },
+        skips: &[],
+    },
+];
 
-pub const SERVERS: &[Server] = &[Server {
-    name: "tcp_deadlock server",
-    serve: |listener, mut log| {
-        let _ = tcp_deadlock::serve(&listener, &mut log);
-        let _ = log.flush();
+pub const SERVERS: &[Server] = &[
+    Server {
+        name: "tcp_deadlock server",
+        serve: |listener, mut log| {
+            let _ = tcp_deadlock::serve(&listener, &mut log);
+            let _ = log.flush();
+        },
+        skips: &[(
+            "100 clients × 1 MiB at once",
+            "serves one client at a time, as the book's listen(1) server does",
+        )],
     },
-    skips: &[(
-        "100 clients × 1 MiB at once",
-        "serves one client at a time, as the book's listen(1) server does",
-    )],
-}];
+    Server {
+        name: "tcp_threaded server",
+        serve: |listener, log| {
+            let _ = tcp_threaded::serve(&listener, log);
+        },
+        skips: &[],
+    },
+    Server {
+        name: "tcp_nonblocking server",
+        serve: |listener, mut log| {
+            let _ = tcp_nonblocking::serve(&listener, &mut log);
+        },
+        skips: &[],
+    },
+];
 
 /// The reason an implementation skips a case, if it does.
 pub fn skip_reason(

@@ -42,7 +42,30 @@ pub static LISTINGS: &[Listing] = &[
         // Done with the one connection, or reported its failure.
         settled: |log| log.contains("  Socket closed\n") || log.contains(" failed: "),
     },
+    Listing {
+        id: "3-2-threaded",
+        book: "Chapter 3, page 53 (a)",
+        krate: "tcp-threaded",
+        bin: "tcp_threaded",
+        summary: "Listing 3-2 without the deadlock: one thread sends while another receives",
+        default_args: &["1073741824"],
+        settled: variant_settled,
+    },
+    Listing {
+        id: "3-2-nonblocking",
+        book: "Chapter 3, page 53 (b)",
+        krate: "tcp-nonblocking",
+        bin: "tcp_nonblocking",
+        summary: "Listing 3-2 without the deadlock: nonblocking sockets driven by poll()",
+        default_args: &["1073741824"],
+        settled: variant_settled,
+    },
 ];
+
+/// The variants log one line when a connection closes or fails.
+fn variant_settled(log: &str) -> bool {
+    log.contains("  Socket closed: ") || log.contains(" failed after ")
+}
 
 /// Finds a listing by ID, crate name or binary name.
 pub fn find(name: &str) -> Option<&'static Listing> {
@@ -54,13 +77,13 @@ pub fn find(name: &str) -> Option<&'static Listing> {
 fn write_list(out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
-        "{:<18} {:<24} {:<18} what it does",
+        "{:<16} {:<24} {:<16} what it does",
         "ID", "book", "crate"
     )?;
     for l in LISTINGS {
         writeln!(
             out,
-            "{:<18} {:<24} {:<18} {}",
+            "{:<16} {:<24} {:<16} {}",
             l.id, l.book, l.krate, l.summary
         )?;
     }

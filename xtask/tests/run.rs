@@ -186,3 +186,33 @@ fn count_between(text: &str, before: &str, after: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// The variants run a gibibyte by default and complete, showing both transcripts.
+fn variant_session(id: &str, bin: &str) {
+    let (code, stdout, stderr) = xtask(&["run", id]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let transcript = mask_ports(&without_port_choice(&stdout));
+    let (client, server) = transcript.split_once("$ cat server.log\n").unwrap();
+    let client = client
+        .strip_prefix(&format!(
+            "$ {bin} server 127.0.0.1 > server.log &\n$ {bin} client localhost 1073741824\n"
+        ))
+        .unwrap_or_else(|| panic!("{}", &transcript[..300]));
+    testkit::transcripts::check_variant_client(client.as_bytes(), 1 << 30, 256 * 1024).unwrap();
+    assert_eq!(
+        server,
+        "Listening at ('127.0.0.1', PORT)\n\
+         Processing up to 65536 bytes at a time from ('127.0.0.1', PORT)\n  \
+         Socket closed: ('127.0.0.1', PORT), 1073741824 bytes processed\n"
+    );
+}
+
+#[test]
+fn run_3_2_threaded_moves_a_gibibyte() {
+    variant_session("3-2-threaded", "tcp_threaded");
+}
+
+#[test]
+fn run_3_2_nonblocking_moves_a_gibibyte() {
+    variant_session("3-2-nonblocking", "tcp_nonblocking");
+}

@@ -1,7 +1,9 @@
 //! Name resolution, connecting and listening the way the book's listings do.
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::thread;
+use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -55,9 +57,37 @@ pub fn listen(host: &str, port: u16, backlog: i32) -> Result<TcpListener, Error>
     attempt().context(|| format!("cannot listen at {} port {port}", interface(host)))
 }
 
+/// `sock.accept()` for the book's blocking servers, which must outlive a failed accept:
+/// returns the connection, or `None` once a failed accept has been dealt with by
+/// [`accept_failed`], or an error when the listening socket itself is finished.
+pub fn accept(
+    sock: &TcpListener,
+    out: &mut impl Write,
+) -> Result<Option<(TcpStream, SocketAddr)>, Error> {
+    match sock.accept() {
+        Ok(accepted) => Ok(Some(accepted)),
+        Err(error) => accept_failed(error, out).map(|()| None),
+    }
+}
+
+/// Deals with an `accept()` error: when the listening socket is finished (closed or shut
+/// down) it is returned as an error; otherwise one incoming connection failed, which is
+/// reported in one line and survived (pausing briefly when out of descriptors, since the
+/// connection waits in the backlog and accepting again at once would fail again).
+pub fn accept_failed(error: io::Error, out: &mut impl Write) -> Result<(), Error> {
+    if listener_gone(&error) {
+        return Err(error).context(|| "the listening socket failed");
+    }
+    writeln!(out, "  Could not accept a connection: {error}")?;
+    if accept_needs_pause(&error) {
+        thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
 /// Whether an `accept()` error means the listening socket itself is finished (closed or
 /// shut down), rather than one incoming connection having failed.
-pub fn listener_gone(error: &io::Error) -> bool {
+fn listener_gone(error: &io::Error) -> bool {
     matches!(
         error.raw_os_error(),
         Some(code) if code == 22 /* EINVAL */ || code == 9 /* EBADF */ || code == 88 /* ENOTSOCK */
@@ -66,7 +96,7 @@ pub fn listener_gone(error: &io::Error) -> bool {
 
 /// Whether an `accept()` error comes from running out of descriptors or memory: the
 /// connection waits in the backlog, so pause briefly instead of failing at once again.
-pub fn accept_needs_pause(error: &io::Error) -> bool {
+fn accept_needs_pause(error: &io::Error) -> bool {
     matches!(
         error.raw_os_error(),
         Some(code) if code == 24 /* EMFILE */ || code == 23 /* ENFILE */ || code == 105 /* ENOBUFS */ || code == 12 /* ENOMEM */

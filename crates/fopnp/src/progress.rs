@@ -48,6 +48,36 @@ impl Default for Throttle {
     }
 }
 
+/// The variants' progress: they send and receive at once, so one line shows both counts,
+/// redrawn at most ten times a second; at the end it gives way to two lines in Listing
+/// 3-2's shape, `  N bytes sent` and `  N bytes received`.
+#[derive(Debug, Default)]
+pub struct TwoWayProgress {
+    throttle: Throttle,
+    width: usize,
+}
+
+impl TwoWayProgress {
+    /// Redraws `\r  S bytes sent, R bytes received ` if a redraw is due.
+    pub fn update(&mut self, out: &mut impl Write, sent: u64, received: u64) -> io::Result<()> {
+        if !self.throttle.due() {
+            return Ok(());
+        }
+        let line = format!("\r  {sent} bytes sent, {received} bytes received ");
+        self.width = self.width.max(line.len());
+        out.write_all(line.as_bytes())?;
+        out.flush()
+    }
+
+    /// Prints the final counts, always, blanking what is left of the longer progress line.
+    pub fn finish(&mut self, out: &mut impl Write, sent: u64, received: u64) -> io::Result<()> {
+        let line = format!("\r  {sent} bytes sent ");
+        let blank = self.width.saturating_sub(line.len());
+        write!(out, "{line}{:blank$}\n  {received} bytes received \n", "")?;
+        out.flush()
+    }
+}
+
 /// What a terminal shows for `output`: `\r` returns to the start of the line and later
 /// text overwrites earlier text. Trailing blanks are dropped from each line.
 pub fn render(output: &str) -> Vec<String> {
@@ -88,6 +118,21 @@ mod tests {
         assert!(!throttle.due());
         let mut eager = Throttle::new(Duration::ZERO);
         assert!(eager.due() && eager.due());
+    }
+
+    #[test]
+    fn two_way_progress_ends_in_two_plain_lines() {
+        let mut out = Vec::new();
+        let mut progress = TwoWayProgress::default();
+        progress.update(&mut out, 65536, 1000).unwrap();
+        progress.update(&mut out, 131072, 2000).unwrap(); // throttled away
+        progress.finish(&mut out, 1048576, 1048576).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("131072"));
+        assert_eq!(
+            render(&text),
+            ["  1048576 bytes sent", "  1048576 bytes received", ""]
+        );
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! variants: the client streams `capitalize this!` over and over, half-closes, and reads
 //! back the uppercase.
 
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use crate::PyAddr;
+
 /// The 16-byte message the client repeats over and over.
 pub const MESSAGE: &[u8; 16] = b"capitalize this!";
 
@@ -60,6 +65,38 @@ impl Pattern {
         }
         true
     }
+}
+
+/// The concurrent servers' log: one line when a connection is accepted...
+pub fn log_accepted(out: &mut impl Write, recv_size: usize, peer: SocketAddr) -> io::Result<()> {
+    writeln!(
+        out,
+        "Processing up to {recv_size} bytes at a time from {}",
+        PyAddr(peer)
+    )
+}
+
+/// ...and one when it closes (their lines interleave, so each names the peer).
+pub fn log_closed(out: &mut impl Write, peer: SocketAddr, processed: u64) -> io::Result<()> {
+    writeln!(
+        out,
+        "  Socket closed: {}, {processed} bytes processed",
+        PyAddr(peer)
+    )
+}
+
+/// A connection that failed ends only itself, in one line.
+pub fn log_failed(
+    out: &mut impl Write,
+    peer: SocketAddr,
+    processed: u64,
+    error: &dyn std::fmt::Display,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  Connection from {} failed after {processed} bytes: {error}",
+        PyAddr(peer)
+    )
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
 
 use fopnp::progress::progress;
 use fopnp::stream::{MESSAGE, round_up, upper};
@@ -35,18 +33,8 @@ pub fn server(host: &str, port: u16, out: &mut impl Write) -> Result<(), Error> 
 /// the listening socket itself fails (closed or shut down).
 pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
     loop {
-        let (sc, sockname) = match sock.accept() {
-            Ok(accepted) => accepted,
-            Err(error) if fopnp::net::listener_gone(&error) => {
-                return Err(error).context(|| "the listening socket failed");
-            }
-            Err(error) => {
-                writeln!(out, "  Could not accept a connection: {error}")?;
-                if fopnp::net::accept_needs_pause(&error) {
-                    thread::sleep(Duration::from_millis(100));
-                }
-                continue;
-            }
+        let Some((sc, sockname)) = fopnp::net::accept(sock, out)? else {
+            continue;
         };
         writeln!(
             out,

@@ -4,6 +4,7 @@
 //! and kills what it spawns when it is dropped.
 
 pub mod transcripts;
+pub mod variant;
 
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -117,9 +118,14 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn spawn(mut command: Command) -> Self {
+    pub fn spawn(command: Command) -> Self {
+        Self::spawn_with_input(command, Stdio::null())
+    }
+
+    /// Like [`Proc::spawn`], with the given standard input.
+    pub fn spawn_with_input(mut command: Command, input: Stdio) -> Self {
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(input)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -106,6 +106,48 @@ pub fn check_deadlock_server_connection(
     Ok(())
 }
 
+/// Checks a variant client's stdout (threaded or nonblocking) for `bytecount` (already
+/// rounded up): Listing 3-2's first line, then progress, ending in the two rendered lines
+/// `  N bytes sent` and `  N bytes received`.
+pub fn check_variant_client(output: &[u8], bytecount: u64, chunk: usize) -> Result<(), String> {
+    let text = std::str::from_utf8(output).map_err(|e| e.to_string())?;
+    let head = format!(
+        "Sending {bytecount} bytes of data, in chunks of {chunk} bytes\n\
+         Receiving all the data the server sends back, while sending\n"
+    );
+    let rest = text.strip_prefix(head.as_str()).ok_or_else(|| {
+        format!(
+            "client output does not start as expected: {:?}",
+            &text[..text.len().min(200)]
+        )
+    })?;
+    let progress = rest
+        .strip_suffix(&format!("  {bytecount} bytes received \n"))
+        .ok_or_else(|| format!("client output does not end with the received count: {rest:?}"))?;
+    let shown = fopnp::progress::render(progress);
+    if shown != [format!("  {bytecount} bytes sent"), String::new()] {
+        return Err(format!("the sent line shows {shown:?}"));
+    }
+    let mut last = (0, 0);
+    let final_line = progress.rsplit('\r').next().unwrap_or_default();
+    for piece in progress.split('\r').skip(1) {
+        if std::ptr::eq(piece, final_line) {
+            break;
+        }
+        let counts = piece
+            .strip_prefix("  ")
+            .and_then(|p| p.strip_suffix(" bytes received "))
+            .and_then(|p| p.split_once(" bytes sent, "))
+            .and_then(|(s, r)| Some((s.parse::<u64>().ok()?, r.parse::<u64>().ok()?)))
+            .ok_or_else(|| format!("not a progress line: {piece:?}"))?;
+        if counts.0 < last.0 || counts.1 < last.1 || counts.1 > counts.0 {
+            return Err(format!("progress goes {last:?} then {counts:?}"));
+        }
+        last = counts;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +170,32 @@ mod tests {
         let empty =
             "Processing up to 1024 bytes at a time from ('127.0.0.1', 58248)\n\n  Socket closed\n";
         check_deadlock_server_connection(empty, "('127.0.0.1', 58248)", 0).unwrap();
+    }
+
+    #[test]
+    fn variant_transcripts() {
+        let good = "Sending 32 bytes of data, in chunks of 8 bytes\nReceiving all the data the server sends back, while sending\n\r  16 bytes sent, 0 bytes received \r  32 bytes sent                   \n  32 bytes received \n";
+        check_variant_client(good.as_bytes(), 32, 8).unwrap();
+        assert!(
+            check_variant_client(
+                good.replace("  32 bytes received", "  31 bytes received")
+                    .as_bytes(),
+                32,
+                8
+            )
+            .is_err()
+        );
+        assert!(
+            check_variant_client(
+                good.replace("32 bytes sent  ", "16 bytes sent  ")
+                    .as_bytes(),
+                32,
+                8
+            )
+            .is_err()
+        );
+        let backwards = good.replace("16 bytes sent, 0", "16 bytes sent, 20");
+        assert!(check_variant_client(backwards.as_bytes(), 32, 8).is_err());
     }
 
     #[test]

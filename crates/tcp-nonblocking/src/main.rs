@@ -1,0 +1,28 @@
+//! `tcp_nonblocking {client,server} host [bytecount] [-p PORT]`: Listing 3-2's command line.
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fopnp::cli::{Endpoint, Role, StreamEndpoint};
+
+/// Stream over TCP without deadlock, using nonblocking sockets and poll()
+#[derive(Parser)]
+#[command(name = "tcp_nonblocking", version)]
+struct Args {
+    #[command(flatten)]
+    stream: StreamEndpoint,
+}
+
+fn main() -> ExitCode {
+    let StreamEndpoint {
+        endpoint: Endpoint { role, host, port },
+        bytecount,
+    } = Args::parse().stream;
+    let mut out = io::stdout().lock();
+    let result = match role {
+        Role::Client => tcp_nonblocking::client(&host, port, bytecount, &mut out),
+        Role::Server => tcp_nonblocking::server(&host, port, &mut out),
+    };
+    fopnp::exit_status("tcp_nonblocking", result)
+}
