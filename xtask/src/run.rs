@@ -9,10 +9,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::listings::Listing;
+use crate::listings::{Kind, Listing};
 
 pub const LONG_ABOUT: &str = "\
 Build a listing, run its server and client, and show both transcripts
+
+(The page 53 demonstrations, IDs half-close, shut-rd, close-vs-shutdown,
+eof-vs-wouldblock and udp-flood, are one program each: it runs and prints its steps
+and its verdict, and its exit status is passed on.)
 
 The server is started on 127.0.0.1 at the book's port 1060 (or, when 1060 is busy, at a
 port the system chooses; a note says which). Once the server prints its `Listening at`
@@ -47,6 +51,9 @@ pub fn run(listing: &Listing, client_args: &[String]) -> ExitCode {
 
 fn session(listing: &Listing, client_args: &[String]) -> Result<ExitCode, String> {
     let bin = build(listing)?;
+    if let Kind::Demo(subcommand) = listing.kind {
+        return demo(listing, &bin, subcommand, client_args);
+    }
     let args: Vec<String> = if client_args.is_empty() {
         listing.default_args.iter().map(|a| a.to_string()).collect()
     } else {
@@ -127,6 +134,29 @@ fn session(listing: &Listing, client_args: &[String]) -> Result<ExitCode, String
     }
     flush();
     Ok(match client_status {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}
+
+/// A page 53 demonstration: one program that prints its steps and verdict.
+fn demo(
+    listing: &Listing,
+    bin: &PathBuf,
+    subcommand: &str,
+    args: &[String],
+) -> Result<ExitCode, String> {
+    let shown: String = args.iter().map(|a| format!(" {a}")).collect();
+    println!("$ {} {subcommand}{shown}", listing.bin);
+    flush();
+    let status = Command::new(bin)
+        .arg(subcommand)
+        .args(args)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", listing.bin))?;
+    Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         None => ExitCode::FAILURE,

@@ -216,3 +216,23 @@ fn run_3_2_threaded_moves_a_gibibyte() {
 fn run_3_2_nonblocking_moves_a_gibibyte() {
     variant_session("3-2-nonblocking", "tcp_nonblocking");
 }
+
+#[test]
+fn every_page_53_demonstration_runs_and_ends_with_its_verdict() {
+    for (id, verdict) in [
+        ("half-close", "verdict: holds — "),
+        ("shut-rd", "verdict: differs on this system — "),
+        ("close-vs-shutdown", "verdict: holds — "),
+        ("eof-vs-wouldblock", "verdict: holds — "),
+        ("udp-flood", "verdict: holds — "),
+    ] {
+        let (code, stdout, stderr) = xtask(&["run", id]);
+        assert_eq!(code, Some(0), "{id}: {stderr}");
+        assert!(
+            stdout.starts_with(&format!("$ page53 {id}\nclaim (page 53): ")),
+            "{stdout}"
+        );
+        let last = stdout.lines().last().unwrap();
+        assert!(last.starts_with(verdict), "{id}: {last}");
+    }
+}
