@@ -3,7 +3,10 @@
 //! - `cargo xtask list`: every listing with its ID, book reference, crate and summary.
 //! - `cargo xtask run ID [ARGS]...`: runs a listing's server and client and shows both
 //!   transcripts the way the book's sessions do.
+//! - `cargo xtask bench [--quick] [--json FILE]`: throughput, memory and concurrency of
+//!   every variant pair against the loopback ceiling.
 
+mod bench;
 mod listings;
 mod run;
 
@@ -31,10 +34,61 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         client_args: Vec<String>,
     },
+    /// Measure throughput, memory and concurrency of the variants against the loopback
+    /// ceiling (release build; takes a few minutes, or under one with --quick)
+    Bench {
+        /// a reduced run: smaller sizes, one round
+        #[arg(long)]
+        quick: bool,
+        /// also write the figures as JSON to FILE
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+        /// bytes per throughput run (default 1 GiB; 128 MiB with --quick)
+        #[arg(long, value_name = "BYTES")]
+        bytes: Option<u64>,
+        /// rounds of throughput runs (default 5; 1 with --quick)
+        #[arg(long, value_name = "N")]
+        rounds: Option<usize>,
+        /// concurrent client counts, comma-separated (default 1,10,100,1000)
+        #[arg(long, value_name = "N,...", value_delimiter = ',')]
+        clients: Option<Vec<usize>>,
+        /// bytes per concurrent client (default 1 MiB; 256 KiB with --quick)
+        #[arg(long, value_name = "BYTES")]
+        client_bytes: Option<u64>,
+        /// bytes for Listing 3-2 as written (default 4 MiB; 1 MiB with --quick)
+        #[arg(long, value_name = "BYTES")]
+        deadlock_bytes: Option<u64>,
+        /// build and run the dev profile instead of release (for testing this command)
+        #[arg(long, hide = true)]
+        debug: bool,
+    },
 }
 
 fn main() -> ExitCode {
     match Args::parse().task {
+        Task::Bench {
+            quick,
+            json,
+            bytes,
+            rounds,
+            clients,
+            client_bytes,
+            deadlock_bytes,
+            debug,
+        } => {
+            let mut plan = if quick {
+                bench::Plan::quick()
+            } else {
+                bench::Plan::full()
+            };
+            plan.bytes = bytes.unwrap_or(plan.bytes);
+            plan.rounds = rounds.unwrap_or(plan.rounds).max(1);
+            plan.clients = clients.unwrap_or(plan.clients);
+            plan.client_bytes = client_bytes.unwrap_or(plan.client_bytes);
+            plan.deadlock_bytes = deadlock_bytes.unwrap_or(plan.deadlock_bytes);
+            plan.debug = debug;
+            bench::bench(&plan, json.as_deref())
+        }
         Task::List => {
             listings::print_list();
             ExitCode::SUCCESS

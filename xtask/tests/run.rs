@@ -202,7 +202,7 @@ fn variant_session(id: &str, bin: &str) {
     assert_eq!(
         server,
         "Listening at ('127.0.0.1', PORT)\n\
-         Processing up to 65536 bytes at a time from ('127.0.0.1', PORT)\n  \
+         Processing up to 262144 bytes at a time from ('127.0.0.1', PORT)\n  \
          Socket closed: ('127.0.0.1', PORT), 1073741824 bytes processed\n"
     );
 }
@@ -235,4 +235,70 @@ fn every_page_53_demonstration_runs_and_ends_with_its_verdict() {
         let last = stdout.lines().last().unwrap();
         assert!(last.starts_with(verdict), "{id}: {last}");
     }
+}
+
+/// `cargo xtask bench --quick`'s code path on tiny sizes (dev build), so the benchmark
+/// cannot rot: every row is there, with figures, and the JSON says the same.
+#[test]
+fn bench_runs_on_tiny_sizes_and_writes_its_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let (code, stdout, stderr) = xtask(&[
+        "bench",
+        "--quick",
+        "--debug",
+        "--bytes",
+        "1048576",
+        "--clients",
+        "1,3",
+        "--client-bytes",
+        "65536",
+        "--deadlock-bytes",
+        "4096",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    for row in [
+        "ceiling: raw echo, threads, 256 KiB",
+        "tcp_threaded → tcp_threaded",
+        "tcp_threaded → tcp_nonblocking",
+        "tcp_nonblocking → tcp_threaded",
+        "tcp_nonblocking → tcp_nonblocking",
+        "tcp_deadlock → tcp_deadlock",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} in {stdout}"));
+        let mbps: f64 = line[row.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(mbps > 0.0, "{line}");
+    }
+    for server in ["tcp_threaded", "tcp_nonblocking"] {
+        for clients in ["1 clients", "3 clients"] {
+            assert!(
+                stdout.contains(&format!("{clients} against {server}")),
+                "{stdout}"
+            );
+        }
+    }
+    assert!(stdout.contains("\ngoals\n"), "{stdout}");
+    let written = std::fs::read_to_string(&json).unwrap();
+    for key in [
+        "\"ceiling\"",
+        "\"pairs\"",
+        "\"listing_3_2\"",
+        "\"concurrency\"",
+        "\"goals\"",
+        "\"mb_per_s\"",
+        "\"server_peak_bytes\"",
+    ] {
+        assert!(written.contains(key), "{key} missing from {written}");
+    }
+    assert_eq!(written.matches("\"ratio_to_ceiling\"").count(), 6);
 }

@@ -5,7 +5,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_tcp_nonblocking");
 
 #[test]
 fn a_session_has_listing_3_2s_shape() {
-    testkit::variant::session(BIN, tcp_nonblocking::CHUNK);
+    testkit::variant::session(BIN, tcp_nonblocking::CHUNK, tcp_nonblocking::SERVER_RECV);
 }
 
 #[test]

@@ -5,7 +5,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_tcp_threaded");
 
 #[test]
 fn a_session_has_listing_3_2s_shape() {
-    testkit::variant::session(BIN, tcp_threaded::CHUNK);
+    testkit::variant::session(BIN, tcp_threaded::CHUNK, tcp_threaded::SERVER_RECV);
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub fn peak_memory(pid: u32) -> u64 {
 
 /// A client process and the server process complete a session: the client's transcript
 /// has the variant's shape, and the server logs the connection and its close by peer.
-pub fn session(bin: &str, chunk: usize) {
+pub fn session(bin: &str, chunk: usize, server_recv: usize) {
     let (server, port) = server(bin);
     let bytecount = 1 << 20;
     let out = client(bin, port, bytecount);
@@ -55,9 +55,11 @@ pub fn session(bin: &str, chunk: usize) {
     let masked = crate::mask_ports(&log);
     assert_eq!(
         masked,
-        "Listening at ('127.0.0.1', PORT)\n\
-         Processing up to 65536 bytes at a time from ('127.0.0.1', PORT)\n  \
-         Socket closed: ('127.0.0.1', PORT), 1048576 bytes processed\n"
+        format!(
+            "Listening at ('127.0.0.1', PORT)\n\
+             Processing up to {server_recv} bytes at a time from ('127.0.0.1', PORT)\n  \
+             Socket closed: ('127.0.0.1', PORT), 1048576 bytes processed\n"
+        )
     );
     let peers: Vec<&str> = log
         .lines()
