@@ -71,7 +71,7 @@ pub static LISTINGS: &[Listing] = &[
     },
     Listing {
         id: "3-2-threaded",
-        book: "Chapter 3, page 53 (a)",
+        book: "Chapter 3, page 53 (b)",
         krate: "tcp-threaded",
         bin: "tcp_threaded",
         summary: "Listing 3-2 without the deadlock: one thread sends while another receives",
@@ -81,7 +81,7 @@ pub static LISTINGS: &[Listing] = &[
     },
     Listing {
         id: "3-2-nonblocking",
-        book: "Chapter 3, page 53 (b)",
+        book: "Chapter 3, page 53 (a)",
         krate: "tcp-nonblocking",
         bin: "tcp_nonblocking",
         summary: "Listing 3-2 without the deadlock: nonblocking sockets driven by poll()",
