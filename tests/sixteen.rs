@@ -31,16 +31,23 @@ fn dribble(sock: &mut TcpStream, bytes: &[u8]) {
     }
 }
 
+/// Runs `tcp_sixteen::client` on a thread against a listener of the test's; returns the
+/// accepted socket and the client's thread (its transcript, or its error).
+fn client_against_script() -> (TcpStream, thread::JoinHandle<Result<String, fopnp::Error>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = thread::spawn(move || {
+        let mut out = Transcript::default();
+        tcp_sixteen::client("127.0.0.1", port, &mut out).map(|()| out.text())
+    });
+    let (sc, _) = listener.accept().unwrap();
+    (sc, client)
+}
+
 #[test]
 fn client_sends_exactly_the_greeting_then_reads_the_reply() {
     within(STEP, || {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let client = thread::spawn(move || {
-            let mut out = Vec::new();
-            tcp_sixteen::client("127.0.0.1", port, &mut out).map(|()| out)
-        });
-        let (mut sc, _) = listener.accept().unwrap();
+        let (mut sc, client) = client_against_script();
         // The client sends its sixteen octets before it reads anything...
         let greeting = fopnp::recvall(&mut sc, 16).unwrap();
         assert_eq!(greeting, b"Hi there, server");
@@ -48,11 +55,7 @@ fn client_sends_exactly_the_greeting_then_reads_the_reply() {
         // ...and nothing else, ever: the next thing is its EOF.
         assert_eq!(read_to_eof(&mut sc), b"");
         let out = client.join().unwrap().unwrap();
-        assert!(
-            String::from_utf8(out)
-                .unwrap()
-                .ends_with("The server said b'Farewell, client'\n")
-        );
+        assert!(out.ends_with("The server said b'Farewell, client'\n"));
     });
 }
 
@@ -87,22 +90,12 @@ fn server_copes_with_one_byte_fragments() {
 #[test]
 fn client_copes_with_one_byte_fragments() {
     within(STEP, || {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let client = thread::spawn(move || {
-            let mut out = Vec::new();
-            tcp_sixteen::client("127.0.0.1", port, &mut out).map(|()| out)
-        });
-        let (mut sc, _) = listener.accept().unwrap();
+        let (mut sc, client) = client_against_script();
         fopnp::recvall(&mut sc, 16).unwrap();
         dribble(&mut sc, b"Farewell, client");
         sc.shutdown(Shutdown::Write).unwrap();
         let out = client.join().unwrap().unwrap();
-        assert!(
-            String::from_utf8(out)
-                .unwrap()
-                .ends_with("The server said b'Farewell, client'\n")
-        );
+        assert!(out.ends_with("The server said b'Farewell, client'\n"));
     });
 }
 
@@ -144,12 +137,7 @@ fn server_survives_a_short_message_and_a_reset() {
 #[test]
 fn client_reports_a_server_that_closes_early() {
     within(STEP, || {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let client = thread::spawn(move || {
-            tcp_sixteen::client("127.0.0.1", port, &mut Transcript::default())
-        });
-        let (mut sc, _) = listener.accept().unwrap();
+        let (mut sc, client) = client_against_script();
         fopnp::recvall(&mut sc, 16).unwrap();
         sc.write_all(b"Fare").unwrap();
         drop(sc);

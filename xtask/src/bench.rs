@@ -138,6 +138,25 @@ fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
     Some((user / ticks, sys / ticks))
 }
 
+/// Samples the process's peak memory every few ms into the first value until the second
+/// is set.
+fn sample_peak(pid: u32) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
+    let (peak, stop) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (max, done) = (Arc::clone(&peak), Arc::clone(&stop));
+    thread::spawn(move || {
+        while !done.load(Ordering::Relaxed) {
+            if let Some(now) = peak_memory(pid) {
+                max.fetch_max(now, Ordering::Relaxed);
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    });
+    (peak, stop)
+}
+
 /// A process being measured: its peak memory is sampled every few ms until it ends.
 struct Measured {
     child: Child,
@@ -156,22 +175,7 @@ impl Measured {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-        let pid = child.id();
-        let (peak, stop) = (
-            Arc::new(AtomicU64::new(0)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        {
-            let (peak, stop) = (Arc::clone(&peak), Arc::clone(&stop));
-            thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(now) = peak_memory(pid) {
-                        peak.fetch_max(now, Ordering::Relaxed);
-                    }
-                    thread::sleep(Duration::from_millis(5));
-                }
-            });
-        }
+        let (peak, stop) = sample_peak(child.id());
         // Drain stdout (a full pipe would stall the process) and keep it.
         let mut stdout = child.stdout.take();
         let output = Some(thread::spawn(move || {
@@ -273,22 +277,7 @@ fn start_server(bin: &Path) -> Result<(Measured, u16), String> {
     lines.read_line(&mut first).map_err(|e| e.to_string())?;
     let port = crate::run::listening_port(&first)
         .ok_or_else(|| format!("no Listening line: {first:?}"))?;
-    let pid = child.id();
-    let (peak, stop) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    {
-        let (peak, stop) = (Arc::clone(&peak), Arc::clone(&stop));
-        thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                if let Some(now) = peak_memory(pid) {
-                    peak.fetch_max(now, Ordering::Relaxed);
-                }
-                thread::sleep(Duration::from_millis(5));
-            }
-        });
-    }
+    let (peak, stop) = sample_peak(child.id());
     // Keep reading the log so the server never blocks on a full pipe.
     let output = Some(thread::spawn(move || {
         let mut rest = String::new();

@@ -11,6 +11,34 @@ use std::time::{Duration, Instant};
 
 use crate::{Proc, STEP, within};
 
+/// The variant binary tests, for a crate whose binary is `$bin` and library `$lib`.
+#[macro_export]
+macro_rules! variant_binary_tests {
+    ($bin:literal, $lib:ident) => {
+        const BIN: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
+
+        #[test]
+        fn a_session_has_listing_3_2s_shape() {
+            $crate::variant::session(BIN, $lib::CHUNK, $lib::SERVER_RECV);
+        }
+
+        #[test]
+        fn a_client_that_never_reads_cannot_grow_the_server() {
+            $crate::variant::never_reading_client(BIN);
+        }
+
+        #[test]
+        fn serves_a_thousand_clients_at_once() {
+            $crate::variant::thousand_clients(BIN);
+        }
+
+        #[test]
+        fn malformed_command_lines_and_refused_connections() {
+            $crate::variant::usage_errors(BIN);
+        }
+    };
+}
+
 pub fn server(bin: &str) -> (Proc, u16) {
     let mut command = Command::new(bin);
     command.args(["server", "127.0.0.1", "-p", "0"]);
