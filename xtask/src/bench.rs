@@ -275,8 +275,8 @@ fn start_server(bin: &Path) -> Result<(Measured, u16), String> {
     let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?);
     let mut first = String::new();
     lines.read_line(&mut first).map_err(|e| e.to_string())?;
-    let port = crate::run::listening_port(&first)
-        .ok_or_else(|| format!("no Listening line: {first:?}"))?;
+    let port =
+        fopnp::listening_port(&first).ok_or_else(|| format!("no Listening line: {first:?}"))?;
     let (peak, stop) = sample_peak(child.id());
     // Keep reading the log so the server never blocks on a full pipe.
     let output = Some(thread::spawn(move || {

@@ -215,8 +215,8 @@ fn start_server(bin: &PathBuf, port: u16) -> Result<Result<(Proc, u16), String>,
     .map_err(|e| format!("cannot start the server: {e}"))?;
     server
         .output
-        .wait_until(SERVER_STEP, |log| listening_port(log).is_some());
-    match listening_port(&server.output.text()) {
+        .wait_until(SERVER_STEP, |log| fopnp::listening_port(log).is_some());
+    match fopnp::listening_port(&server.output.text()) {
         Some(port) => Ok(Ok((server, port))),
         None => {
             let mut server = server;
@@ -232,13 +232,6 @@ fn start_server(bin: &PathBuf, port: u16) -> Result<Result<(Proc, u16), String>,
             }
         }
     }
-}
-
-/// The port in `Listening at ('127.0.0.1', 1060)`.
-pub fn listening_port(log: &str) -> Option<u16> {
-    let line = log.lines().find(|l| l.starts_with("Listening at ("))?;
-    let rest = line.split("', ").nth(1)?;
-    rest.split([',', ')']).next()?.parse().ok()
 }
 
 /// The last count printed before `what` (` bytes sent`) in a progress transcript.
@@ -575,16 +568,6 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_listening_port() {
-        assert_eq!(
-            listening_port("Listening at ('127.0.0.1', 1060)\n"),
-            Some(1060)
-        );
-        assert_eq!(listening_port("Listening at ('::1', 5, 0, 0)\n"), Some(5));
-        assert_eq!(listening_port("Waiting\n"), None);
-    }
 
     #[test]
     fn names_system_calls_and_client_ports() {

@@ -14,5 +14,5 @@ pub mod recvall;
 pub mod stream;
 
 pub use error::{Context, Error, exit_status};
-pub use pyfmt::{PyAddr, PyBytes};
+pub use pyfmt::{PyAddr, PyBytes, listening_port};
 pub use recvall::{RecvallError, recvall};

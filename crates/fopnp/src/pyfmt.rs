@@ -62,6 +62,19 @@ impl fmt::Display for PyAddr {
     }
 }
 
+/// The port in a server's `Listening at ('127.0.0.1', 1060)` line (the line every
+/// listing's server prints first, with [`PyAddr`]), if the text has one. Tools read it to
+/// find a server started with `-p 0`.
+pub fn listening_port(text: &str) -> Option<u16> {
+    let line = text.lines().find(|l| l.starts_with("Listening at ("))?;
+    let after_host = line.split("', ").nth(1)?;
+    let digits: String = after_host
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +123,25 @@ mod tests {
             }
             assert_eq!(repr(&[byte]), format!("b'{}'", char::from(byte)));
         }
+    }
+
+    #[test]
+    fn finds_the_port_of_the_listening_line() {
+        assert_eq!(
+            listening_port("Listening at ('0.0.0.0', 1060)\n"),
+            Some(1060)
+        );
+        assert_eq!(
+            listening_port("Listening at ('::1', 40000, 0, 0)\n"),
+            Some(40000)
+        );
+        assert_eq!(
+            listening_port("Listening at ('127.0.0.1', 1060)\n"),
+            Some(1060)
+        );
+        assert_eq!(listening_port("Listening at ('::1', 5, 0, 0)\n"), Some(5));
+        assert_eq!(listening_port("Listening at ("), None);
+        assert_eq!(listening_port("Waiting\n"), None);
     }
 
     #[test]

@@ -145,13 +145,13 @@ impl Proc {
         let server = Self::spawn(command);
         let (text, ready) = server
             .stdout
-            .wait_until(STEP, |text| listening_port(text).is_some());
+            .wait_until(STEP, |text| fopnp::listening_port(text).is_some());
         assert!(
             ready,
             "server printed no Listening line; stdout: {text:?}; stderr: {:?}",
             server.stderr.text()
         );
-        let port = listening_port(&text).unwrap();
+        let port = fopnp::listening_port(&text).unwrap();
         (server, port)
     }
 
@@ -197,19 +197,6 @@ impl Drop for Proc {
     }
 }
 
-/// The port in a server's `Listening at ('127.0.0.1', 1060)` line, if it has printed one.
-pub fn listening_port(text: &str) -> Option<u16> {
-    let line = text
-        .lines()
-        .find(|line| line.starts_with("Listening at ("))?;
-    let after_host = line.split("', ").nth(1)?;
-    let digits: String = after_host
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
 /// Replaces every port number in Python-style addresses `('host', PORT` with `PORT`, so
 /// that transcripts can be compared with the book's.
 pub fn mask_ports(text: &str) -> String {
@@ -231,20 +218,6 @@ pub fn mask_ports(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_port_of_the_listening_line() {
-        assert_eq!(
-            listening_port("Listening at ('0.0.0.0', 1060)\n"),
-            Some(1060)
-        );
-        assert_eq!(
-            listening_port("Listening at ('::1', 40000, 0, 0)\n"),
-            Some(40000)
-        );
-        assert_eq!(listening_port("Listening at ("), None);
-        assert_eq!(listening_port("Waiting\n"), None);
-    }
 
     #[test]
     fn masks_ports_but_not_other_numbers() {
