@@ -49,7 +49,7 @@ fn client_sends_exactly_the_greeting_then_reads_the_reply() {
     within(STEP, || {
         let (mut sc, client) = client_against_script();
         // The client sends its sixteen octets before it reads anything...
-        let greeting = fopnp::recvall(&mut sc, 16).unwrap();
+        let greeting = tcp_sixteen::recvall(&mut sc, 16).unwrap();
         assert_eq!(greeting, b"Hi there, server");
         sc.write_all(b"Farewell, client").unwrap();
         // ...and nothing else, ever: the next thing is its EOF.
@@ -91,7 +91,7 @@ fn server_copes_with_one_byte_fragments() {
 fn client_copes_with_one_byte_fragments() {
     within(STEP, || {
         let (mut sc, client) = client_against_script();
-        fopnp::recvall(&mut sc, 16).unwrap();
+        tcp_sixteen::recvall(&mut sc, 16).unwrap();
         dribble(&mut sc, b"Farewell, client");
         sc.shutdown(Shutdown::Write).unwrap();
         let out = client.join().unwrap().unwrap();
@@ -132,13 +132,23 @@ fn server_survives_a_short_message_and_a_reset() {
         1,
         "{log}"
     );
+    // The reset connection was accepted and failed in one line of its own: reset while
+    // the server read, or already gone when it asked for the peer's address.
+    assert_eq!(log.matches("We have accepted a connection").count(), 3);
+    let failures: Vec<&str> = log.lines().filter(|l| l.contains(" failed: ")).collect();
+    assert_eq!(failures.len(), 2, "{log}");
+    assert!(
+        failures[1].ends_with("failed: Connection reset by peer (os error 104)")
+            || failures[1].ends_with("failed: Transport endpoint is not connected (os error 107)"),
+        "{log}"
+    );
 }
 
 #[test]
 fn client_reports_a_server_that_closes_early() {
     within(STEP, || {
         let (mut sc, client) = client_against_script();
-        fopnp::recvall(&mut sc, 16).unwrap();
+        tcp_sixteen::recvall(&mut sc, 16).unwrap();
         sc.write_all(b"Fare").unwrap();
         drop(sc);
         let error = client.join().unwrap().unwrap_err();

@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
+use conformance::Skip;
+use conformance::transcripts::{check_deadlock_client, check_variant_client};
 use testkit::Transcript;
 
 /// Runs a whole client over an already connected socket for a bytecount, printing to the
@@ -20,8 +22,8 @@ pub struct Client {
     pub reads_while_sending: bool,
     /// Checks its transcript for a completed run of `bytecount` (rounded) bytes.
     pub check_transcript: fn(&[u8], u64) -> Result<(), String>,
-    /// Cases it cannot run: (case name, reason).
-    pub skips: &'static [(&'static str, &'static str)],
+    /// Cases it cannot run: (case ID, reason).
+    pub skips: &'static [Skip],
 }
 
 /// A server implementation of the uppercase protocol.
@@ -29,8 +31,8 @@ pub struct Server {
     pub name: &'static str,
     /// Serves on `listener` until it is shut down, logging to the transcript.
     pub serve: fn(TcpListener, Transcript),
-    /// Cases it cannot run: (case name, reason).
-    pub skips: &'static [(&'static str, &'static str)],
+    /// Cases it cannot run: (case ID, reason).
+    pub skips: &'static [Skip],
 }
 
 pub const CLIENTS: &[Client] = &[
@@ -40,11 +42,9 @@ pub const CLIENTS: &[Client] = &[
             tcp_deadlock::client_on(|| Ok(sock), bytecount, out, on_data)
         },
         reads_while_sending: false,
-        check_transcript: |out, bytecount| {
-            testkit::transcripts::check_deadlock_client(out, bytecount).map(drop)
-        },
+        check_transcript: |out, bytecount| check_deadlock_client(out, bytecount).map(drop),
         skips: &[(
-            "100 clients × 1 MiB at once",
+            "hundred-clients",
             "sends 16 bytes per call: 100 MiB in 16-byte sends is 6.5 million send() calls, too slow for the test budget",
         )],
     },
@@ -55,7 +55,7 @@ pub const CLIENTS: &[Client] = &[
         },
         reads_while_sending: true,
         check_transcript: |out, bytecount| {
-            testkit::transcripts::check_variant_client(out, bytecount, tcp_threaded::CHUNK)
+            check_variant_client(out, bytecount, tcp_threaded::CHUNK)
         },
         skips: &[],
     },
@@ -66,7 +66,7 @@ pub const CLIENTS: &[Client] = &[
         },
         reads_while_sending: true,
         check_transcript: |out, bytecount| {
-            testkit::transcripts::check_variant_client(out, bytecount, tcp_nonblocking::CHUNK)
+            check_variant_client(out, bytecount, tcp_nonblocking::CHUNK)
         },
         skips: &[],
     },
@@ -80,14 +80,14 @@ pub const SERVERS: &[Server] = &[
             let _ = log.flush();
         },
         skips: &[(
-            "100 clients × 1 MiB at once",
+            "hundred-clients",
             "serves one client at a time, as the book's listen(1) server does",
         )],
     },
     Server {
         name: "tcp_threaded server",
         serve: |listener, log| {
-            let _ = tcp_threaded::serve(&listener, log);
+            let _ = tcp_threaded::serve(&listener, fopnp::Log::new(log));
         },
         skips: &[],
     },
@@ -99,14 +99,3 @@ pub const SERVERS: &[Server] = &[
         skips: &[],
     },
 ];
-
-/// The reason an implementation skips a case, if it does.
-pub fn skip_reason(
-    skips: &'static [(&'static str, &'static str)],
-    case: &str,
-) -> Option<&'static str> {
-    skips
-        .iter()
-        .find(|(name, _)| *name == case)
-        .map(|(_, why)| *why)
-}

@@ -1,13 +1,12 @@
 //! Conformance of every uppercase-protocol implementation (Listing 3-2, `tcp_deadlock`,
 //! and the variants that avoid its deadlock) to the same bytes on the wire.
 //!
-//! The cases are data (`cases.rs`), written once; each implementation has a small adapter
-//! (`adapters.rs`). Every client runs against a recording reference server and against
+//! The cases are data (`conformance::uppercase`), written once and shared with `cargo
+//! xtask conform`; each implementation has a small adapter (`adapters.rs`). Every client runs against a recording reference server and against
 //! every server; every server runs against scripted clients. An implementation that
 //! cannot run a case skips it with a stated reason, printed with the results.
 
 mod adapters;
-mod cases;
 mod foreign;
 
 use std::io::{Read, Write};
@@ -15,9 +14,12 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use adapters::{CLIENTS, Client, SERVERS, Server, skip_reason};
-use cases::{BIG_STREAM, CONCURRENT, Delivery, SERVER_CASES, STREAM_SIZES, ServerCase};
-use fopnp::stream::{Pattern, round_up};
+use adapters::{CLIENTS, Client, SERVERS, Server};
+use conformance::skip_reason;
+use conformance::stream::{MESSAGE, REPLY, is_stream, round_up};
+use conformance::uppercase::{
+    BIG_STREAM, CONCURRENT, Delivery, SERVER_CASES, STREAM_SIZES, ServerCase, all_case_ids,
+};
 use testkit::{STEP, ServerThread, Transcript, within};
 
 /// The longest any one case may run before it counts as a hang.
@@ -27,7 +29,6 @@ const QUIET: Duration = Duration::from_secs(3);
 
 /// Checks the reply stream piece by piece: `CAPITALIZE THIS!` repeated, from byte 0.
 struct Reply {
-    expected: Pattern,
     received: u64,
     first_wrong: Option<u64>,
 }
@@ -35,14 +36,13 @@ struct Reply {
 impl Reply {
     fn new() -> Self {
         Self {
-            expected: Pattern::of(b"CAPITALIZE THIS!", 64 * 1024),
             received: 0,
             first_wrong: None,
         }
     }
 
     fn feed(&mut self, data: &[u8]) {
-        if self.first_wrong.is_none() && !self.expected.matches(self.received, data) {
+        if self.first_wrong.is_none() && !is_stream(REPLY, self.received, data) {
             self.first_wrong = Some(self.received);
         }
         self.received += data.len() as u64;
@@ -122,6 +122,22 @@ fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
     }
 }
 
+/// Waits until `ready` holds for an in-process server's log, at most `STEP`; returns the
+/// log and whether it held.
+fn wait_for_log(log: &Transcript, ready: impl Fn(&str) -> bool) -> (String, bool) {
+    let started = Instant::now();
+    loop {
+        let text = log.text();
+        if ready(&text) {
+            return (text, true);
+        }
+        if started.elapsed() >= STEP {
+            return (text, false);
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Collects failures and skips for one test, reporting them all at the end.
 #[derive(Default)]
 struct Report {
@@ -184,7 +200,7 @@ fn client_wire_case(client: &'static Client, bytecount: u64) -> Result<(), Strin
     if recorded.len() as u64 != rounded {
         return Err(format!("sent {} bytes, expected {rounded}", recorded.len()));
     }
-    if !Pattern::new(64 * 1024).matches(0, &recorded) {
+    if !is_stream(MESSAGE, 0, &recorded) {
         return Err("sent bytes are not `capitalize this!` repeated".into());
     }
     Ok(())
@@ -225,7 +241,7 @@ fn server_case(port: u16, case: &ServerCase) -> Result<(), String> {
             Delivery::PingPong(size) => {
                 for piece in payload.chunks(size) {
                     sock.write_all(piece).map_err(|e| format!("sending: {e}"))?;
-                    let answer = fopnp::recvall(&mut sock, piece.len())
+                    let answer = tcp_sixteen::recvall(&mut sock, piece.len())
                         .map_err(|e| format!("the answer to a piece, before EOF: {e}"))?;
                     reply.extend_from_slice(&answer);
                 }
@@ -263,10 +279,14 @@ fn server_case(port: u16, case: &ServerCase) -> Result<(), String> {
 fn clients_send_exactly_the_books_stream_then_half_close() {
     let mut report = Report::default();
     for client in CLIENTS {
-        for &(case, bytecount) in STREAM_SIZES {
-            match skip_reason(client.skips, case) {
-                Some(why) => report.skip(client.name, case, why),
-                None => report.check(client.name, case, client_wire_case(client, bytecount)),
+        for case in STREAM_SIZES {
+            match skip_reason(client.skips, case.id) {
+                Some(why) => report.skip(client.name, case.id, why),
+                None => report.check(
+                    client.name,
+                    case.id,
+                    client_wire_case(client, case.bytecount),
+                ),
             }
         }
     }
@@ -275,7 +295,7 @@ fn clients_send_exactly_the_books_stream_then_half_close() {
 
 #[test]
 fn skips_name_real_cases_and_give_reasons() {
-    let names = cases::all_case_names();
+    let names = all_case_ids();
     let skips = CLIENTS
         .iter()
         .flat_map(|c| c.skips)
@@ -308,22 +328,25 @@ macro_rules! server_tests {
                 let mut report = Report::default();
                 let mut served = 0;
                 for case in SERVER_CASES {
-                    match skip_reason(server().skips, case.name) {
-                        Some(why) => report.skip(server().name, case.name, why),
+                    match skip_reason(server().skips, case.id) {
+                        Some(why) => report.skip(server().name, case.id, why),
                         None => {
                             served += 1;
-                            report.check(server().name, case.name, server_case(running.port, case));
+                            report.check(server().name, case.id, server_case(running.port, case));
                         }
                     }
                 }
                 // Its log says each connection closed (a log that stops, say on a lock
                 // held while accepting, fails here).
-                let logged = within(STEP, move || {
-                    while running.log.text().matches("Socket closed").count() < served {
-                        thread::sleep(Duration::from_millis(10));
-                    }
+                let (log, logged) = wait_for_log(&running.log, |log| {
+                    log.matches("Socket closed").count() >= served
                 });
-                report.check(server().name, "logs every close", Ok(logged));
+                let closes = if logged {
+                    Ok(())
+                } else {
+                    Err(format!("{served} connections served, but the log says: {log:?}"))
+                };
+                report.check(server().name, "logs every close", closes);
                 report.finish();
             }
 
@@ -334,10 +357,10 @@ macro_rules! server_tests {
                 let mut report = Report::default();
                 for client in CLIENTS {
                     let who = format!("{} with {}", client.name, server().name);
-                    for &(case, bytecount) in STREAM_SIZES {
-                        match skip_reason(client.skips, case).or(skip_reason(server().skips, case)) {
-                            Some(why) => report.skip(&who, case, why),
-                            None => report.check(&who, case, completed(run_client(client, running.port, bytecount))),
+                    for case in STREAM_SIZES {
+                        match skip_reason(client.skips, case.id).or(skip_reason(server().skips, case.id)) {
+                            Some(why) => report.skip(&who, case.id, why),
+                            None => report.check(&who, case.id, completed(run_client(client, running.port, case.bytecount))),
                         }
                     }
                 }
@@ -351,7 +374,7 @@ macro_rules! server_tests {
             fn big_streams_complete_or_deadlock_as_page_53_says() {
                 let running = start();
                 let mut report = Report::default();
-                let (case, bytecount) = BIG_STREAM;
+                let (case, bytecount) = (BIG_STREAM.id, BIG_STREAM.bytecount);
                 for client in CLIENTS {
                     let who = format!("{} with {}", client.name, server().name);
                     if let Some(why) = skip_reason(client.skips, case).or(skip_reason(server().skips, case)) {
@@ -378,7 +401,7 @@ macro_rules! server_tests {
             /// Many clients at once, every byte exact.
             #[test]
             fn concurrent_clients_all_complete() {
-                let (case, count, bytecount) = CONCURRENT;
+                let (case, count, bytecount) = (CONCURRENT.id, CONCURRENT.clients, CONCURRENT.bytecount);
                 let mut report = Report::default();
                 if let Some(why) = skip_reason(server().skips, case) {
                     report.skip(server().name, case, why);

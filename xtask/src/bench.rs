@@ -1,23 +1,28 @@
 //! `cargo xtask bench`: throughput, memory and concurrency of every variant client ×
-//! server pair, against the loopback ceiling, in one run of whole processes.
+//! server pair of Listing 3-2, against the loopback ceiling, in one run of whole
+//! processes; and the open connection's speed while a server is out of descriptors.
 //!
-//! Every figure comes from processes run as a user runs them: wall time from spawn to
-//! exit; user and system CPU from `/proc/PID/stat` of the exited (not yet reaped) process;
-//! peak resident memory from `/proc/PID/status` `VmHWM`, sampled while it runs (the
-//! kernel's high-water mark, so a sample misses only growth in its last few ms).
+//! Every figure comes from processes run as a user runs them (the `testkit::process`
+//! module): wall time from spawn to exit; user and system CPU from the kernel once the
+//! process has exited and before it is reaped; peak resident memory (`VmHWM`), sampled
+//! while it runs.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::path::Path;
+use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+use serde::Serialize;
+use testkit::table::{Align, Table};
+use testkit::{Process, Spawn, Usage};
+
+use crate::build::{Profile, build};
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
+const STEP: Duration = Duration::from_secs(60);
 
 /// What to run; `--quick` and the tiny test sizes only change these numbers.
 #[derive(Clone, Debug)]
@@ -30,8 +35,12 @@ pub struct Plan {
     pub client_bytes: u64,
     /// Bytes for Listing 3-2 as the book wrote it (below its deadlock).
     pub deadlock_bytes: u64,
-    /// Build and run the dev profile instead of release (for the test of this code).
-    pub debug: bool,
+    /// Bytes echoed on an open connection, before and while the server is out of
+    /// descriptors.
+    pub echo_bytes: u64,
+    /// One reduced round: its goal lines are indicative, not verdicts.
+    pub quick: bool,
+    pub profile: Profile,
 }
 
 impl Plan {
@@ -42,7 +51,9 @@ impl Plan {
             clients: vec![1, 10, 100, 1000],
             client_bytes: MIB,
             deadlock_bytes: 4 * MIB,
-            debug: false,
+            echo_bytes: 16 * MIB,
+            quick: false,
+            profile: Profile::Release,
         }
     }
 
@@ -53,19 +64,22 @@ impl Plan {
             clients: vec![1, 10, 100, 1000],
             client_bytes: 256 * 1024,
             deadlock_bytes: MIB,
-            debug: false,
+            echo_bytes: 16 * MIB,
+            quick: true,
+            profile: Profile::Release,
         }
     }
 }
 
-/// One process's figures.
-#[derive(Clone, Copy, Debug, Default)]
-struct Usage {
-    wall: f64,
-    user: f64,
-    sys: f64,
-    peak: u64,
-}
+/// The variants' binaries, and the loadgen package's peers.
+const PACKAGES: [&str; 4] = ["tcp-deadlock", "tcp-threaded", "tcp-nonblocking", "loadgen"];
+const PAIRS: [(&str, &str); 4] = [
+    ("tcp_threaded", "tcp_threaded"),
+    ("tcp_threaded", "tcp_nonblocking"),
+    ("tcp_nonblocking", "tcp_threaded"),
+    ("tcp_nonblocking", "tcp_nonblocking"),
+];
+const CONCURRENT_SERVERS: [&str; 2] = ["tcp_threaded", "tcp_nonblocking"];
 
 /// A throughput run: the client's and the server's figures (the ceiling is one process).
 #[derive(Clone, Copy, Debug)]
@@ -74,31 +88,68 @@ struct Run {
     server: Option<Usage>,
 }
 
-impl Run {
-    fn mbps(&self, bytes: u64) -> f64 {
-        bytes as f64 / 1e6 / self.client.wall
-    }
-}
-
 /// A row of the throughput table: medians over the rounds, peaks over the rounds.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 struct Row {
     name: String,
-    mbps: f64,
-    wall: f64,
-    client_cpu: (f64, f64),
-    server_cpu: Option<(f64, f64)>,
-    client_peak: u64,
-    server_peak: Option<u64>,
+    mb_per_s: Option<f64>,
+    ratio_to_ceiling: Option<f64>,
+    wall_s: Option<f64>,
+    client_user_s: Option<f64>,
+    client_sys_s: Option<f64>,
+    server_user_s: Option<f64>,
+    server_sys_s: Option<f64>,
+    client_peak_bytes: u64,
+    server_peak_bytes: Option<u64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 struct ConcurrencyRow {
     server: &'static str,
     clients: usize,
-    seconds: f64,
-    mbps: f64,
-    server_peak: u64,
+    bytes_per_client: u64,
+    seconds: Option<f64>,
+    mb_per_s: Option<f64>,
+    server_peak_bytes: u64,
+}
+
+/// An open connection's echo on a server before and while it is out of descriptors.
+#[derive(Clone, Debug, Serialize)]
+struct DescriptorRow {
+    server: &'static str,
+    bytes: u64,
+    normal_s: Option<f64>,
+    out_of_descriptors_s: Option<f64>,
+    /// The second over the first: how much slower the open connection ran.
+    slowdown: Option<f64>,
+    /// The server's CPU seconds during the second echo.
+    server_cpu_s: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Goal {
+    goal: String,
+    /// `met`, `missed`, or `indicative` (a --quick run decides nothing).
+    verdict: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct Report {
+    build: &'static str,
+    quick: bool,
+    bytes: u64,
+    rounds: usize,
+    ceiling: Row,
+    pairs: Vec<Row>,
+    listing_3_2: Row,
+    concurrency: Vec<ConcurrencyRow>,
+    out_of_descriptors: Vec<DescriptorRow>,
+    goals: Vec<Goal>,
+}
+
+/// A finite number, or nothing (JSON has no NaN or infinity).
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -106,249 +157,65 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-fn summarize(name: String, runs: &[Run], bytes: u64) -> Row {
+fn summarize(name: String, runs: &[Run], bytes: u64, ceiling_mbps: Option<f64>) -> Row {
     let med = |f: &dyn Fn(&Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
     let has_server = runs[0].server.is_some();
     let server = |r: &Run| r.server.unwrap_or_default();
+    let mbps = med(&|r| bytes as f64 / 1e6 / r.client.wall);
     Row {
         name,
-        mbps: med(&|r| r.mbps(bytes)),
-        wall: med(&|r| r.client.wall),
-        client_cpu: (med(&|r| r.client.user), med(&|r| r.client.sys)),
-        server_cpu: has_server.then(|| (med(&|r| server(r).user), med(&|r| server(r).sys))),
-        client_peak: runs.iter().map(|r| r.client.peak).max().unwrap_or(0),
-        server_peak: has_server.then(|| runs.iter().map(|r| server(r).peak).max().unwrap_or(0)),
+        mb_per_s: finite(mbps),
+        ratio_to_ceiling: ceiling_mbps.and_then(|c| finite(mbps / c)),
+        wall_s: finite(med(&|r| r.client.wall)),
+        client_user_s: finite(med(&|r| r.client.user)),
+        client_sys_s: finite(med(&|r| r.client.sys)),
+        server_user_s: has_server.then(|| med(&|r| server(r).user)),
+        server_sys_s: has_server.then(|| med(&|r| server(r).sys)),
+        client_peak_bytes: runs.iter().map(|r| r.client.peak_bytes).max().unwrap_or(0),
+        server_peak_bytes: has_server
+            .then(|| runs.iter().map(|r| server(r).peak_bytes).max().unwrap_or(0)),
     }
 }
 
-/// Peak resident memory so far (`VmHWM`), in bytes.
-fn peak_memory(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+/// Starts `bin server 127.0.0.1 -p 0`, its log drained into memory, its memory sampled.
+fn start_server(bin: &Path) -> Result<(Process, u16), String> {
+    let mut command = Command::new(bin);
+    command.args(["server", "127.0.0.1", "-p", "0"]);
+    Process::server_with(Spawn::new(command).sample_memory(), STEP)
 }
 
-/// User and system CPU seconds from `/proc/PID/stat` (fields 14 and 15).
-fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(") ").next()?.split_whitespace().collect();
-    let ticks = rustix::param::clock_ticks_per_second() as f64;
-    let user: f64 = fields.get(11)?.parse().ok()?;
-    let sys: f64 = fields.get(12)?.parse().ok()?;
-    Some((user / ticks, sys / ticks))
-}
-
-/// Samples the process's peak memory every few ms into the first value until the second
-/// is set.
-fn sample_peak(pid: u32) -> (Arc<AtomicU64>, Arc<AtomicBool>) {
-    let (peak, stop) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let (max, done) = (Arc::clone(&peak), Arc::clone(&stop));
-    thread::spawn(move || {
-        while !done.load(Ordering::Relaxed) {
-            if let Some(now) = peak_memory(pid) {
-                max.fetch_max(now, Ordering::Relaxed);
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    });
-    (peak, stop)
-}
-
-/// A process being measured: its peak memory is sampled every few ms until it ends.
-struct Measured {
-    child: Child,
-    started: Instant,
-    peak: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    output: Option<thread::JoinHandle<String>>,
-}
-
-impl Measured {
-    fn spawn(command: &mut Command) -> Result<Self, String> {
-        let started = Instant::now();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-        let (peak, stop) = sample_peak(child.id());
-        // Drain stdout (a full pipe would stall the process) and keep it.
-        let mut stdout = child.stdout.take();
-        let output = Some(thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(pipe) = stdout.as_mut() {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        }));
-        Ok(Self {
-            child,
-            started,
-            peak,
-            stop,
-            output,
-        })
-    }
-
-    /// Waits for the process to exit by itself; takes its figures before reaping it.
-    fn finish(mut self) -> Result<(Usage, String), String> {
-        let pid = Pid::from_raw(self.child.id() as i32).ok_or("no pid")?;
-        // Wait for the exit without reaping, so /proc/PID/stat still holds its CPU times.
-        loop {
-            match waitid(
-                WaitId::Pid(pid),
-                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-            ) {
-                Ok(_) => break,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(errno) => return Err(format!("waitid: {errno}")),
-            }
-        }
-        let wall = self.started.elapsed().as_secs_f64();
-        let (user, sys) = cpu_seconds(self.child.id()).unwrap_or_default();
-        self.stop.store(true, Ordering::Relaxed);
-        let status = self.child.wait().map_err(|e| e.to_string())?;
-        let output = self
-            .output
-            .take()
-            .and_then(|o| o.join().ok())
-            .unwrap_or_default();
-        if !status.success() {
-            return Err(format!(
-                "a process failed ({status}): {}",
-                output.lines().last().unwrap_or("")
-            ));
-        }
-        let peak = self.peak.load(Ordering::Relaxed);
-        Ok((
-            Usage {
-                wall,
-                user,
-                sys,
-                peak,
-            },
-            output,
-        ))
-    }
-
-    /// Stops a server; returns its figures up to now.
-    fn stop(mut self) -> Usage {
-        let pid = self.child.id();
-        let peak = peak_memory(pid)
-            .unwrap_or(0)
-            .max(self.peak.load(Ordering::Relaxed));
-        let (user, sys) = cpu_seconds(pid).unwrap_or_default();
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        Usage {
-            wall: self.started.elapsed().as_secs_f64(),
-            user,
-            sys,
-            peak,
-        }
-    }
-}
-
-impl Drop for Measured {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `bin server 127.0.0.1 -p 0` and reads the port from its `Listening at` line.
-fn start_server(bin: &Path) -> Result<(Measured, u16), String> {
-    let started = Instant::now();
-    let mut child = Command::new(bin)
-        .args(["server", "127.0.0.1", "-p", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let mut first = String::new();
-    lines.read_line(&mut first).map_err(|e| e.to_string())?;
-    let port =
-        fopnp::listening_port(&first).ok_or_else(|| format!("no Listening line: {first:?}"))?;
-    let (peak, stop) = sample_peak(child.id());
-    // Keep reading the log so the server never blocks on a full pipe.
-    let output = Some(thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = lines.read_to_string(&mut rest);
-        rest
-    }));
-    Ok((
-        Measured {
-            child,
-            started,
-            peak,
-            stop,
-            output,
-        },
-        port,
-    ))
-}
-
-struct Bins {
-    dir: PathBuf,
-}
-
-impl Bins {
-    fn get(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-}
-
-fn build(plan: &Plan) -> Result<Bins, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.arg("build");
-    if !plan.debug {
-        command.arg("--release");
-    }
-    command
-        .args([
-            "-p",
-            "tcp-deadlock",
-            "-p",
-            "tcp-threaded",
-            "-p",
-            "tcp-nonblocking",
-        ])
-        .args(["-p", "xtask", "--bins"])
-        .current_dir(crate::run::workspace_root())
-        .stdout(Stdio::null());
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+/// Runs a process to its end and measures it; fails if it fails.
+fn measured(command: Command) -> Result<(Usage, String), String> {
+    let mut process = Spawn::new(command)
+        .sample_memory()
+        .start()
+        .map_err(|e| e.to_string())?;
+    let (status, usage) = process.wait_measured()?;
+    process.stdout.wait_closed(STEP);
+    let output = process.stdout.text();
     if !status.success() {
-        return Err("cargo build failed".into());
+        return Err(format!(
+            "{} failed ({status}): {}",
+            process.name(),
+            process.stderr.text().trim()
+        ));
     }
-    let profile = if plan.debug { "debug" } else { "release" };
-    Ok(Bins {
-        dir: crate::run::target_dir().join(profile),
-    })
+    Ok((usage, output))
 }
 
 /// One client × server run of `bytes`.
-fn pair(bins: &Bins, client: &str, server: &str, bytes: u64) -> Result<Run, String> {
-    let (server_proc, port) = start_server(&bins.get(server))?;
-    let client_proc = Measured::spawn(Command::new(bins.get(client)).args([
+fn pair(dir: &Path, client: &str, server: &str, bytes: u64) -> Result<Run, String> {
+    let (mut server_proc, port) = start_server(&dir.join(server))?;
+    let mut command = Command::new(dir.join(client));
+    command.args([
         "client",
         "127.0.0.1",
         &bytes.to_string(),
         "-p",
         &port.to_string(),
-    ]))?;
-    let (client_usage, output) = client_proc.finish()?;
-    let server_usage = server_proc.stop();
+    ]);
+    let (client_usage, output) = measured(command)?;
+    let server_usage = server_proc.stop_measured();
     if !output.contains(&format!("  {bytes} bytes received \n")) {
         return Err(format!(
             "{client} did not receive {bytes} bytes from {server}"
@@ -360,10 +227,10 @@ fn pair(bins: &Bins, client: &str, server: &str, bytes: u64) -> Result<Run, Stri
     })
 }
 
-fn ceiling(bins: &Bins, bytes: u64) -> Result<Run, String> {
-    let process =
-        Measured::spawn(Command::new(bins.get("benchpeer")).args(["ceiling", &bytes.to_string()]))?;
-    let (usage, _) = process.finish()?;
+fn ceiling(dir: &Path, bytes: u64) -> Result<Run, String> {
+    let mut command = Command::new(dir.join("loadgen"));
+    command.args(["ceiling", &bytes.to_string()]);
+    let (usage, _) = measured(command)?;
     Ok(Run {
         client: usage,
         server: None,
@@ -371,20 +238,21 @@ fn ceiling(bins: &Bins, bytes: u64) -> Result<Run, String> {
 }
 
 fn concurrency(
-    bins: &Bins,
+    dir: &Path,
     server: &'static str,
     clients: usize,
     bytes: u64,
 ) -> Result<ConcurrencyRow, String> {
-    let (server_proc, port) = start_server(&bins.get(server))?;
-    let load = Measured::spawn(Command::new(bins.get("benchpeer")).args([
-        "load",
+    let (mut server_proc, port) = start_server(&dir.join(server))?;
+    let mut command = Command::new(dir.join("loadgen"));
+    command.args([
+        "stream-load",
         &clients.to_string(),
         &bytes.to_string(),
         &port.to_string(),
-    ]))?;
-    let (_, output) = load.finish()?;
-    let server_usage = server_proc.stop();
+    ]);
+    let (_, output) = measured(command)?;
+    let server_usage = server_proc.stop_measured();
     let seconds: f64 = output
         .lines()
         .find_map(|l| l.strip_prefix("elapsed "))
@@ -393,37 +261,114 @@ fn concurrency(
     Ok(ConcurrencyRow {
         server,
         clients,
-        seconds,
-        mbps: (clients as u64 * bytes) as f64 / 1e6 / seconds,
-        server_peak: server_usage.peak,
+        bytes_per_client: bytes,
+        seconds: finite(seconds),
+        mb_per_s: finite((clients as u64 * bytes) as f64 / 1e6 / seconds),
+        server_peak_bytes: server_usage.peak_bytes,
     })
 }
 
-const PAIRS: [(&str, &str); 4] = [
-    ("tcp_threaded", "tcp_threaded"),
-    ("tcp_threaded", "tcp_nonblocking"),
-    ("tcp_nonblocking", "tcp_threaded"),
-    ("tcp_nonblocking", "tcp_nonblocking"),
-];
-
-/// Everything one bench run measured.
-struct Results {
-    plan: Plan,
-    ceiling: Row,
-    pairs: Vec<Row>,
-    deadlock: Row,
-    concurrency: Vec<ConcurrencyRow>,
+/// Sends `bytes` on an open connection while reading the uppercase echo back; returns the
+/// seconds it took.
+fn echo(sock: &TcpStream, bytes: u64) -> Result<f64, String> {
+    let started = Instant::now();
+    let mut writer = sock.try_clone().map_err(|e| e.to_string())?;
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        let chunk = vec![b'x'; 256 * 1024];
+        let mut sent = 0;
+        while sent < bytes {
+            let n = (bytes - sent).min(chunk.len() as u64) as usize;
+            writer.write_all(&chunk[..n])?;
+            sent += n as u64;
+        }
+        Ok(())
+    });
+    let mut reader = sock;
+    let mut buf = vec![0; 256 * 1024];
+    let mut received = 0;
+    while received < bytes {
+        let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the server closed the connection".into());
+        }
+        if buf[..n].iter().any(|&b| b != b'X') {
+            return Err("the echo is not the uppercase".into());
+        }
+        received += n as u64;
+    }
+    sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
-fn measure(plan: &Plan, bins: &Bins) -> Result<Results, String> {
+/// The open connection's echo, before and while the server is out of file descriptors:
+/// its descriptor limit is lowered and connections are opened until `accept()` fails.
+fn out_of_descriptors(
+    dir: &Path,
+    server: &'static str,
+    bytes: u64,
+) -> Result<DescriptorRow, String> {
+    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
+    let (server_proc, port) = start_server(&dir.join(server))?;
+    let open = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    open.set_read_timeout(Some(STEP))
+        .map_err(|e| e.to_string())?;
+    let normal = echo(&open, bytes)?;
+    let pid = Pid::from_raw(server_proc.id() as i32).ok_or("no pid")?;
+    prlimit(
+        Some(pid),
+        Resource::Nofile,
+        Rlimit {
+            current: Some(32),
+            // The hard limit stays as it was: the server inherited this process's.
+            maximum: getrlimit(Resource::Nofile).maximum,
+        },
+    )
+    .map_err(|e| format!("cannot lower the server's descriptor limit: {e}"))?;
+    let mut held = Vec::new();
+    let (_, exhausted) = loop {
+        held.push(TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?);
+        let (log, failed) = server_proc
+            .stdout
+            .wait_until(Duration::from_millis(200), |log| {
+                log.contains("Could not accept")
+            });
+        if failed || held.len() > 64 {
+            break (log, failed);
+        }
+    };
+    if !exhausted {
+        return Err(format!("{server} never ran out of descriptors"));
+    }
+    let cpu_before = testkit::kernel::cpu_seconds(server_proc.id());
+    let paused = echo(&open, bytes)?;
+    let cpu_after = testkit::kernel::cpu_seconds(server_proc.id());
+    let server_cpu = cpu_before
+        .zip(cpu_after)
+        .map(|((u0, s0), (u1, s1))| (u1 + s1) - (u0 + s0));
+    drop(held);
+    let _ = open.shutdown(Shutdown::Both);
+    Ok(DescriptorRow {
+        server,
+        bytes,
+        normal_s: finite(normal),
+        out_of_descriptors_s: finite(paused),
+        slowdown: finite(paused / normal),
+        server_cpu_s: server_cpu.and_then(finite),
+    })
+}
+
+fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
     let mut ceiling_runs = Vec::new();
     let mut pair_runs: Vec<Vec<Run>> = vec![Vec::new(); PAIRS.len()];
     // The ceiling and the pairs alternate, round after round: the machine is noisy.
     for round in 1..=plan.rounds {
         eprint!("\rthroughput round {round} of {} ", plan.rounds);
-        ceiling_runs.push(ceiling(bins, plan.bytes)?);
+        ceiling_runs.push(ceiling(dir, plan.bytes)?);
         for (runs, (client, server)) in pair_runs.iter_mut().zip(PAIRS) {
-            runs.push(pair(bins, client, server, plan.bytes)?);
+            runs.push(pair(dir, client, server, plan.bytes)?);
         }
     }
     eprintln!();
@@ -431,40 +376,55 @@ fn measure(plan: &Plan, bins: &Bins) -> Result<Results, String> {
         "ceiling: raw echo, threads, 256 KiB".into(),
         &ceiling_runs,
         plan.bytes,
+        None,
     );
+    let ceiling_mbps = ceiling.mb_per_s;
     let pairs = PAIRS
         .iter()
         .zip(&pair_runs)
-        .map(|((c, s), runs)| summarize(format!("{c} → {s}"), runs, plan.bytes))
+        .map(|((c, s), runs)| summarize(format!("{c} → {s}"), runs, plan.bytes, ceiling_mbps))
         .collect();
     eprintln!("Listing 3-2 as written, {} bytes", plan.deadlock_bytes);
-    let deadlock_run = pair(bins, "tcp_deadlock", "tcp_deadlock", plan.deadlock_bytes)?;
-    let deadlock = summarize(
+    let deadlock_run = pair(dir, "tcp_deadlock", "tcp_deadlock", plan.deadlock_bytes)?;
+    let listing_3_2 = summarize(
         "tcp_deadlock → tcp_deadlock".into(),
         &[deadlock_run],
         plan.deadlock_bytes,
+        ceiling_mbps,
     );
     let mut concurrency = Vec::new();
-    for server in ["tcp_threaded", "tcp_nonblocking"] {
+    for server in CONCURRENT_SERVERS {
         for &clients in &plan.clients {
             eprintln!("{clients} concurrent clients against {server}");
-            concurrency.push(self::concurrency(bins, server, clients, plan.client_bytes)?);
+            concurrency.push(self::concurrency(dir, server, clients, plan.client_bytes)?);
         }
     }
-    Ok(Results {
-        plan: plan.clone(),
+    let mut descriptors = Vec::new();
+    for server in CONCURRENT_SERVERS {
+        eprintln!("an open connection's echo while {server} is out of descriptors");
+        descriptors.push(out_of_descriptors(dir, server, plan.echo_bytes)?);
+    }
+    let mut report = Report {
+        build: plan.profile.name(),
+        quick: plan.quick,
+        bytes: plan.bytes,
+        rounds: plan.rounds,
         ceiling,
         pairs,
-        deadlock,
+        listing_3_2,
         concurrency,
-    })
+        out_of_descriptors: descriptors,
+        goals: Vec::new(),
+    };
+    report.goals = goals(&report, plan);
+    Ok(report)
 }
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / MIB as f64
 }
 
-fn size(bytes: u64) -> String {
+pub fn size(bytes: u64) -> String {
     match bytes {
         b if b >= GIB && b % GIB == 0 => format!("{} GiB", b / GIB),
         b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
@@ -473,206 +433,196 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// The goals of the benchmark issue, checked against the figures.
-struct Goal {
-    text: String,
-    met: bool,
+/// A goal line: met or missed, or indicative for a --quick run.
+pub fn verdict(met: bool, quick: bool) -> &'static str {
+    match (quick, met) {
+        (true, _) => "indicative",
+        (false, true) => "met",
+        (false, false) => "missed",
+    }
 }
 
-fn goals(r: &Results) -> Vec<Goal> {
+fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
+    let mut goals = vec![];
     let lowest = r
         .pairs
         .iter()
-        .map(|p| (p.mbps / r.ceiling.mbps, &p.name))
+        .filter_map(|p| Some((p.ratio_to_ceiling?, &p.name)))
         .min_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((ratio, name)) = lowest {
+        goals.push(Goal {
+            goal: format!("every variant pair ≥ 0.8× the ceiling (lowest {ratio:.2}×, {name})"),
+            verdict: verdict(ratio >= 0.8, plan.quick),
+        });
+    }
     let peak = r
         .pairs
         .iter()
-        .flat_map(|p| [p.client_peak, p.server_peak.unwrap_or(0)])
+        .flat_map(|p| [p.client_peak_bytes, p.server_peak_bytes.unwrap_or(0)])
         .max()
         .unwrap_or(0);
-    let thousand = r
-        .concurrency
-        .iter()
-        .find(|c| c.server == "tcp_nonblocking" && c.clients == 1000);
-    let mut goals = vec![];
-    if let Some((ratio, name)) = lowest {
-        goals.push(Goal {
-            text: format!("every variant pair ≥ 0.8× the ceiling (lowest {ratio:.2}×, {name})"),
-            met: ratio >= 0.8,
-        });
-    }
     goals.push(Goal {
-        text: format!(
+        goal: format!(
             "peak memory ≤ 8 MiB per client and server process for a {} stream (highest {:.1} MiB)",
-            size(r.plan.bytes),
+            size(r.bytes),
             mib(peak)
         ),
-        met: peak <= 8 * MIB,
+        verdict: verdict(peak <= 8 * MIB, plan.quick),
     });
-    if let Some(c) = thousand {
+    if let Some(c) = r
+        .concurrency
+        .iter()
+        .find(|c| c.server == "tcp_nonblocking" && c.clients == 1000)
+    {
         goals.push(Goal {
-            text: format!(
+            goal: format!(
                 "the nonblocking server holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
-                mib(c.server_peak)
+                mib(c.server_peak_bytes)
             ),
-            met: c.server_peak <= 64 * MIB,
+            verdict: verdict(c.server_peak_bytes <= 64 * MIB, plan.quick),
         });
+    }
+    for d in &r.out_of_descriptors {
+        if let Some(slowdown) = d.slowdown {
+            goals.push(Goal {
+                goal: format!(
+                    "out of descriptors, {} keeps an open connection's {} echo within 2× of normal ({slowdown:.2}×)",
+                    d.server,
+                    size(d.bytes)
+                ),
+                verdict: verdict(slowdown <= 2.0, plan.quick),
+            });
+        }
     }
     goals
 }
 
-fn table(r: &Results) -> String {
-    let mut t = String::new();
-    let p = &r.plan;
-    t += &format!(
+fn fmt(x: Option<f64>, decimals: usize) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"))
+}
+
+fn table(r: &Report, plan: &Plan) -> String {
+    let mut out = format!(
         "cargo xtask bench: {} per throughput run, {} round{}, medians ({} cores, {} build)\n\n",
-        size(p.bytes),
-        p.rounds,
-        if p.rounds == 1 { "" } else { "s" },
+        size(r.bytes),
+        r.rounds,
+        if r.rounds == 1 { "" } else { "s" },
         thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
-        if p.debug { "debug" } else { "release" },
+        r.build,
     );
-    t += &format!(
-        "{:<38} {:>8} {:>7} {:>7} {:>15} {:>15} {:>9} {:>9}\n",
-        "throughput (client → server)",
-        "MB/s",
-        "× ceil",
-        "wall s",
-        "client user/sys",
-        "server user/sys",
-        "client",
-        "server"
-    );
-    t += &format!(
-        "{:<38} {:>8} {:>7} {:>7} {:>15} {:>15} {:>9} {:>9}\n",
-        "", "", "", "", "seconds", "seconds", "peak MiB", "peak MiB"
-    );
-    let line = |row: &Row, ratio: Option<f64>| {
-        let cpu = |c: Option<(f64, f64)>| {
-            c.map(|(u, s)| format!("{u:.2}/{s:.2}"))
-                .unwrap_or_else(|| "-".into())
+    let mut t = Table::new(&[
+        ("throughput (client → server)", Align::Left),
+        ("MB/s", Align::Right),
+        ("× ceil", Align::Right),
+        ("wall s", Align::Right),
+        ("client user/sys\nseconds", Align::Right),
+        ("server user/sys\nseconds", Align::Right),
+        ("client\npeak MiB", Align::Right),
+        ("server\npeak MiB", Align::Right),
+    ]);
+    let cells = |row: &Row| {
+        let cpu = |u: Option<f64>, s: Option<f64>| match (u, s) {
+            (Some(u), Some(s)) => format!("{u:.2}/{s:.2}"),
+            _ => "-".into(),
         };
-        format!(
-            "{:<38} {:>8.0} {:>7} {:>7.2} {:>15} {:>15} {:>9.1} {:>9}\n",
-            row.name,
-            row.mbps,
-            ratio
-                .map(|r| format!("{r:.2}"))
-                .unwrap_or_else(|| "-".into()),
-            row.wall,
-            cpu(Some(row.client_cpu)),
-            cpu(row.server_cpu),
-            mib(row.client_peak),
-            row.server_peak
-                .map(|m| format!("{:.1}", mib(m)))
-                .unwrap_or_else(|| "-".into()),
-        )
+        vec![
+            row.name.clone(),
+            fmt(row.mb_per_s, 0),
+            fmt(row.ratio_to_ceiling, 2),
+            fmt(row.wall_s, 2),
+            cpu(row.client_user_s, row.client_sys_s),
+            cpu(row.server_user_s, row.server_sys_s),
+            format!("{:.1}", mib(row.client_peak_bytes)),
+            fmt(row.server_peak_bytes.map(mib), 1),
+        ]
     };
-    t += &line(&r.ceiling, Some(1.0));
+    let mut ceiling_row = cells(&r.ceiling);
+    ceiling_row[2] = "1.00".into();
+    t.row(ceiling_row);
     for row in &r.pairs {
-        t += &line(row, Some(row.mbps / r.ceiling.mbps));
+        t.row(cells(row));
     }
-    t += &format!(
-        "\nListing 3-2 as the book wrote it: 16-byte sends, recv(1024) and recv(42), {}\n",
-        size(p.deadlock_bytes)
-    );
-    t += &line(&r.deadlock, Some(r.deadlock.mbps / r.ceiling.mbps));
-    t += &format!(
-        "\nconcurrency: N clients × {} at once{:>14} {:>10} {:>16}\n",
-        size(p.client_bytes),
-        "seconds",
-        "MB/s",
-        "server peak MiB"
-    );
-    for c in &r.concurrency {
-        t += &format!(
-            "  {:>5} clients against {:<16} {:>19.3} {:>10.0} {:>16.1}\n",
-            c.clients,
-            c.server,
-            c.seconds,
-            c.mbps,
-            mib(c.server_peak)
-        );
-    }
-    t += "\ngoals\n";
-    for goal in goals(r) {
-        t += &format!(
-            "  {}: {}\n",
-            if goal.met { "met" } else { "MISSED" },
-            goal.text
-        );
-    }
-    t
-}
+    t.text("");
+    t.text(format!(
+        "Listing 3-2 as the book wrote it: 16-byte sends, recv(1024) and recv(42), {}",
+        size(plan.deadlock_bytes)
+    ));
+    t.row(cells(&r.listing_3_2));
+    out += &t.render();
 
-fn json(r: &Results) -> String {
-    let row = |row: &Row, ratio: f64| {
-        format!(
-            "{{\"name\": \"{}\", \"mb_per_s\": {:.1}, \"ratio_to_ceiling\": {ratio:.3}, \"wall_s\": {:.4}, \"client_user_s\": {:.3}, \"client_sys_s\": {:.3}, \"server_user_s\": {}, \"server_sys_s\": {}, \"client_peak_bytes\": {}, \"server_peak_bytes\": {}}}",
-            row.name,
-            row.mbps,
-            row.wall,
-            row.client_cpu.0,
-            row.client_cpu.1,
-            row.server_cpu
-                .map(|c| format!("{:.3}", c.0))
-                .unwrap_or_else(|| "null".into()),
-            row.server_cpu
-                .map(|c| format!("{:.3}", c.1))
-                .unwrap_or_else(|| "null".into()),
-            row.client_peak,
-            row.server_peak
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "null".into()),
-        )
-    };
-    let pairs: Vec<String> = r
-        .pairs
-        .iter()
-        .map(|p| format!("    {}", row(p, p.mbps / r.ceiling.mbps)))
-        .collect();
-    let conc: Vec<String> = r
-        .concurrency
-        .iter()
-        .map(|c| {
-            format!(
-                "    {{\"server\": \"{}\", \"clients\": {}, \"bytes_per_client\": {}, \"seconds\": {:.4}, \"mb_per_s\": {:.1}, \"server_peak_bytes\": {}}}",
-                c.server, c.clients, r.plan.client_bytes, c.seconds, c.mbps, c.server_peak
-            )
-        })
-        .collect();
-    let goals: Vec<String> = goals(r)
-        .iter()
-        .map(|g| format!("    {{\"goal\": \"{}\", \"met\": {}}}", g.text, g.met))
-        .collect();
-    format!(
-        "{{\n  \"bytes\": {},\n  \"rounds\": {},\n  \"build\": \"{}\",\n  \"ceiling\": {},\n  \"pairs\": [\n{}\n  ],\n  \"listing_3_2\": {},\n  \"concurrency\": [\n{}\n  ],\n  \"goals\": [\n{}\n  ]\n}}\n",
-        r.plan.bytes,
-        r.plan.rounds,
-        if r.plan.debug { "debug" } else { "release" },
-        row(&r.ceiling, 1.0),
-        pairs.join(",\n"),
-        row(&r.deadlock, r.deadlock.mbps / r.ceiling.mbps),
-        conc.join(",\n"),
-        goals.join(",\n"),
-    )
+    let mut c = Table::new(&[
+        (
+            &format!(
+                "concurrency: N clients × {} at once",
+                size(plan.client_bytes)
+            ),
+            Align::Left,
+        ),
+        ("seconds", Align::Right),
+        ("MB/s", Align::Right),
+        ("server peak MiB", Align::Right),
+    ]);
+    for row in &r.concurrency {
+        c.row(vec![
+            format!("{:>5} clients against {}", row.clients, row.server),
+            fmt(row.seconds, 3),
+            fmt(row.mb_per_s, 0),
+            format!("{:.1}", mib(row.server_peak_bytes)),
+        ]);
+    }
+    out += "\n";
+    out += &c.render();
+
+    let mut d = Table::new(&[
+        (
+            &format!(
+                "an open connection's {} echo, out of descriptors",
+                size(plan.echo_bytes)
+            ),
+            Align::Left,
+        ),
+        ("normal s", Align::Right),
+        ("paused s", Align::Right),
+        ("slowdown", Align::Right),
+        ("server CPU s", Align::Right),
+    ]);
+    for row in &r.out_of_descriptors {
+        d.row(vec![
+            row.server.to_string(),
+            fmt(row.normal_s, 3),
+            fmt(row.out_of_descriptors_s, 3),
+            fmt(row.slowdown, 2),
+            fmt(row.server_cpu_s, 2),
+        ]);
+    }
+    out += "\n";
+    out += &d.render();
+
+    out += &format!(
+        "\ngoals{}\n",
+        if plan.quick {
+            " (indicative: one reduced round decides nothing)"
+        } else {
+            ""
+        }
+    );
+    for goal in &r.goals {
+        out += &format!("  {}: {}\n", goal.verdict, goal.goal);
+    }
+    out
 }
 
 pub fn bench(plan: &Plan, json_path: Option<&Path>) -> ExitCode {
-    let result = build(plan).and_then(|bins| measure(plan, &bins));
+    let result = build(&PACKAGES, plan.profile).and_then(|dir| measure(plan, &dir));
     match result {
-        Ok(results) => {
-            print!("{}", table(&results));
+        Ok(report) => {
+            print!("{}", table(&report, plan));
             if let Some(path) = json_path
-                && let Err(error) = std::fs::write(path, json(&results))
+                && let Err(error) = write_json(path, &report)
             {
-                eprintln!(
-                    "cargo xtask bench: cannot write {}: {error}",
-                    path.display()
-                );
+                eprintln!("cargo xtask bench: {error}");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
@@ -682,4 +632,10 @@ pub fn bench(plan: &Plan, json_path: Option<&Path>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes `value` as pretty JSON to `path`.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

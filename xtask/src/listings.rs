@@ -2,10 +2,12 @@
 
 use std::io::{self, Write};
 
+use testkit::table::{Align, Table};
+
 /// One runnable listing.
 #[derive(Debug)]
 pub struct Listing {
-    /// The ID users type: `3-1`.
+    /// The ID users type: `3-1`, `srv_single`.
     pub id: &'static str,
     /// Where it is in the book.
     pub book: &'static str,
@@ -17,18 +19,21 @@ pub struct Listing {
     pub summary: &'static str,
     /// Client arguments used when `run` is given none.
     pub default_args: &'static [&'static str],
-    /// Whether the server's output shows it is done with the client.
-    pub settled: fn(&str) -> bool,
     /// How `run` runs it.
     pub kind: Kind,
 }
 
 /// What kind of thing `cargo xtask run` runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Kind {
-    /// A server and a client, shown as the book's sessions are.
-    Session,
-    /// One program, `bin SUBCOMMAND`, that prints its own observations and verdict.
+    /// Chapter 3: `BIN server 127.0.0.1` and `BIN client localhost ARGS`, shown as the
+    /// book's sessions are. `settled` says the server's log is done with the client.
+    Pair {
+        settled: fn(&str) -> bool,
+        /// Whether a stall is page 53's deadlock (Listing 3-2 as the book wrote it).
+        deadlocks: bool,
+    },
+    /// One program, `BIN SUBCOMMAND`, that prints its own observations and verdict.
     Demo(&'static str),
 }
 
@@ -41,23 +46,45 @@ const fn demo(id: &'static str, summary: &'static str) -> Listing {
         bin: "page53",
         summary,
         default_args: &[],
-        settled: |_| true,
         kind: Kind::Demo(id),
     }
 }
 
-pub static LISTINGS: &[Listing] = &[
+/// A Chapter 3 client-and-server listing.
+const fn pair(
+    id: &'static str,
+    book: &'static str,
+    krate: &'static str,
+    bin: &'static str,
+    summary: &'static str,
+    default_args: &'static [&'static str],
+    settled: fn(&str) -> bool,
+) -> Listing {
     Listing {
-        id: "3-1",
-        book: "Chapter 3, Listing 3-1",
-        krate: "tcp-sixteen",
-        bin: "tcp_sixteen",
-        summary: "TCP client and server that send and receive 16 octets",
-        default_args: &[],
+        id,
+        book,
+        krate,
+        bin,
+        summary,
+        default_args,
+        kind: Kind::Pair {
+            settled,
+            deadlocks: false,
+        },
+    }
+}
+
+pub static LISTINGS: &[Listing] = &[
+    pair(
+        "3-1",
+        "Chapter 3, Listing 3-1",
+        "tcp-sixteen",
+        "tcp_sixteen",
+        "TCP client and server that send and receive 16 octets",
+        &[],
         // Back to accepting after the one connection.
-        settled: |log| log.matches("Waiting to accept a new connection\n").count() >= 2,
-        kind: Kind::Session,
-    },
+        |log| log.matches("Waiting to accept a new connection\n").count() >= 2,
+    ),
     Listing {
         id: "3-2",
         book: "Chapter 3, Listing 3-2",
@@ -65,30 +92,30 @@ pub static LISTINGS: &[Listing] = &[
         bin: "tcp_deadlock",
         summary: "TCP client and server that leave too much data waiting (deadlocks when large)",
         default_args: &[],
-        // Done with the one connection, or reported its failure.
-        settled: |log| log.contains("  Socket closed\n") || log.contains(" failed: "),
-        kind: Kind::Session,
+        kind: Kind::Pair {
+            // Done with the one connection, or reported its failure.
+            settled: |log| log.contains("  Socket closed\n") || log.contains(" failed: "),
+            deadlocks: true,
+        },
     },
-    Listing {
-        id: "3-2-threaded",
-        book: "Chapter 3, page 53 (b)",
-        krate: "tcp-threaded",
-        bin: "tcp_threaded",
-        summary: "Listing 3-2 without the deadlock: one thread sends while another receives",
-        default_args: &["1073741824"],
-        settled: variant_settled,
-        kind: Kind::Session,
-    },
-    Listing {
-        id: "3-2-nonblocking",
-        book: "Chapter 3, page 53 (a)",
-        krate: "tcp-nonblocking",
-        bin: "tcp_nonblocking",
-        summary: "Listing 3-2 without the deadlock: nonblocking sockets driven by poll()",
-        default_args: &["1073741824"],
-        settled: variant_settled,
-        kind: Kind::Session,
-    },
+    pair(
+        "3-2-threaded",
+        "Chapter 3, page 53 (b)",
+        "tcp-threaded",
+        "tcp_threaded",
+        "Listing 3-2 without the deadlock: one thread sends while another receives",
+        &["1073741824"],
+        variant_settled,
+    ),
+    pair(
+        "3-2-nonblocking",
+        "Chapter 3, page 53 (a)",
+        "tcp-nonblocking",
+        "tcp_nonblocking",
+        "Listing 3-2 without the deadlock: nonblocking sockets driven by poll()",
+        &["1073741824"],
+        variant_settled,
+    ),
     demo(
         "half-close",
         "shutdown(Write): the peer reads EOF, and the reply still comes back",
@@ -121,27 +148,26 @@ pub fn find(name: &str) -> Option<&'static Listing> {
     LISTINGS.iter().find(|l| l.id == name).or_else(|| {
         LISTINGS
             .iter()
-            .find(|l| l.kind == Kind::Session && (l.krate == name || l.bin == name))
+            .find(|l| !matches!(l.kind, Kind::Demo(_)) && (l.krate == name || l.bin == name))
     })
 }
 
 fn write_list(out: &mut impl Write) -> io::Result<()> {
-    let id = LISTINGS.iter().map(|l| l.id.len()).max().unwrap_or(2);
-    let book = LISTINGS.iter().map(|l| l.book.len()).max().unwrap_or(4);
-    let krate = LISTINGS.iter().map(|l| l.krate.len()).max().unwrap_or(5);
-    writeln!(
-        out,
-        "{:<id$}  {:<book$}  {:<krate$}  what it does",
-        "ID", "book", "crate"
-    )?;
+    let mut table = Table::new(&[
+        ("ID", Align::Left),
+        ("book", Align::Left),
+        ("crate", Align::Left),
+        ("what it does", Align::Left),
+    ]);
     for l in LISTINGS {
-        writeln!(
-            out,
-            "{:<id$}  {:<book$}  {:<krate$}  {}",
-            l.id, l.book, l.krate, l.summary
-        )?;
+        table.row(vec![
+            l.id.into(),
+            l.book.into(),
+            l.krate.into(),
+            l.summary.into(),
+        ]);
     }
-    Ok(())
+    out.write_all(table.render().as_bytes())
 }
 
 pub fn print_list() {
@@ -160,7 +186,7 @@ mod tests {
     fn ids_crates_and_binaries_are_unique_and_found() {
         for l in LISTINGS {
             assert!(std::ptr::eq(find(l.id).unwrap(), l), "{}", l.id);
-            if l.kind == Kind::Session {
+            if !matches!(l.kind, Kind::Demo(_)) {
                 for name in [l.krate, l.bin] {
                     assert!(std::ptr::eq(find(name).unwrap(), l), "{name}");
                 }

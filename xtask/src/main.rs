@@ -7,15 +7,20 @@
 //!   every variant pair against the loopback ceiling.
 
 mod bench;
+mod build;
 mod listings;
 mod run;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Run the Chapter 3 listing ports")]
+#[command(
+    name = "cargo xtask",
+    about = "Run, measure and check the listing ports"
+)]
 struct Args {
     #[command(subcommand)]
     task: Task,
@@ -28,6 +33,10 @@ enum Task {
     /// Build a listing, run its server and client, and show both transcripts
     #[command(long_about = run::LONG_ABOUT)]
     Run {
+        /// ask the server for this port (default: the book's 1060; 0 lets the system
+        /// choose); when it is busy, the system chooses one and a note says so
+        #[arg(long, value_name = "PORT", default_value_t = run::BOOK_PORT)]
+        port: u16,
         /// listing ID (3-1, 3-2, ...), crate name or binary name; see `cargo xtask list`
         listing: String,
         /// arguments passed to the client after its host (for 3-2: the bytecount)
@@ -37,12 +46,12 @@ enum Task {
     /// Measure throughput, memory and concurrency of the variants against the loopback
     /// ceiling (release build; takes a few minutes, or under one with --quick)
     Bench {
-        /// a reduced run: smaller sizes, one round
+        /// a reduced run: smaller sizes, one round; its goal lines are indicative
         #[arg(long)]
         quick: bool,
         /// also write the figures as JSON to FILE
         #[arg(long, value_name = "FILE")]
-        json: Option<std::path::PathBuf>,
+        json: Option<PathBuf>,
         /// bytes per throughput run (default 1 GiB; 128 MiB with --quick)
         #[arg(long, value_name = "BYTES")]
         bytes: Option<u64>,
@@ -58,6 +67,10 @@ enum Task {
         /// bytes for Listing 3-2 as written (default 4 MiB; 1 MiB with --quick)
         #[arg(long, value_name = "BYTES")]
         deadlock_bytes: Option<u64>,
+        /// bytes echoed on an open connection while a server is out of descriptors
+        /// (default 16 MiB)
+        #[arg(long, value_name = "BYTES")]
+        echo_bytes: Option<u64>,
         /// build and run the dev profile instead of release (for testing this command)
         #[arg(long, hide = true)]
         debug: bool,
@@ -74,6 +87,7 @@ fn main() -> ExitCode {
             clients,
             client_bytes,
             deadlock_bytes,
+            echo_bytes,
             debug,
         } => {
             let mut plan = if quick {
@@ -86,7 +100,10 @@ fn main() -> ExitCode {
             plan.clients = clients.unwrap_or(plan.clients);
             plan.client_bytes = client_bytes.unwrap_or(plan.client_bytes);
             plan.deadlock_bytes = deadlock_bytes.unwrap_or(plan.deadlock_bytes);
-            plan.debug = debug;
+            plan.echo_bytes = echo_bytes.unwrap_or(plan.echo_bytes);
+            if debug {
+                plan.profile = build::Profile::Debug;
+            }
             bench::bench(&plan, json.as_deref())
         }
         Task::List => {
@@ -94,10 +111,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Task::Run {
+            port,
             listing,
             client_args,
         } => match listings::find(&listing) {
-            Some(listing) => run::run(listing, &client_args),
+            Some(listing) => run::run(listing, &client_args, &run::Options { port }),
             None => {
                 eprintln!("cargo xtask run: unknown listing {listing:?}; valid IDs:");
                 listings::print_list_to_stderr();

@@ -42,6 +42,34 @@ pub struct StreamEndpoint {
     /// number of bytes for client to send (default 16; rounded up to a multiple of 16)
     #[arg(default_value_t = 16, hide_default_value = true)]
     pub bytecount: u64,
+
+    #[command(flatten)]
+    pub buffers: Buffers,
+}
+
+/// `--sndbuf BYTES --rcvbuf BYTES`: not in the book. They pin a socket's kernel buffers
+/// (the client's before it connects; the server's listener before `listen()`, so that
+/// every accepted socket inherits them), to watch Listing 3-2's deadlock threshold follow
+/// the buffer sizes. With either given, the program prints the sizes granted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Args)]
+pub struct Buffers {
+    /// not in the book: ask for a send buffer of BYTES (SO_SNDBUF) and print the sizes
+    /// granted (Linux caps the request at net.core.wmem_max, then doubles it)
+    #[arg(long, value_name = "BYTES")]
+    pub sndbuf: Option<usize>,
+
+    /// not in the book: ask for a receive buffer of BYTES (SO_RCVBUF) and print the sizes
+    /// granted (capped at net.core.rmem_max, then doubled; this also turns off Linux's
+    /// receive-buffer autotuning for the socket)
+    #[arg(long, value_name = "BYTES")]
+    pub rcvbuf: Option<usize>,
+}
+
+impl Buffers {
+    /// Whether either size was given (then the granted sizes are printed).
+    pub fn pinned(&self) -> bool {
+        self.sndbuf.is_some() || self.rcvbuf.is_some()
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +139,30 @@ mod tests {
         for bad in [&["client", "h", "-5"][..], &["client", "h", "lots"]] {
             assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn buffers_are_optional_additions() {
+        let parse = |args: &[&str]| {
+            Deadlock::try_parse_from(std::iter::once("tcp_deadlock").chain(args.iter().copied()))
+        };
+        let plain = parse(&["server", "", "-p", "0"]).unwrap().stream;
+        assert!(!plain.buffers.pinned());
+        let pinned = parse(&["client", "h", "64", "--sndbuf", "4096", "--rcvbuf", "8192"])
+            .unwrap()
+            .stream;
+        assert_eq!(
+            pinned.buffers,
+            Buffers {
+                sndbuf: Some(4096),
+                rcvbuf: Some(8192)
+            }
+        );
+        assert_eq!(
+            parse(&["client", "h", "--sndbuf", "big"])
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
     }
 }

@@ -13,6 +13,14 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error whose cause speaks for itself, with no sentence added.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            context: None,
+            source: source.into(),
+        }
+    }
+
     /// An error that carries its own message, with no underlying cause.
     pub fn msg(message: impl Into<String>) -> Self {
         Self {
@@ -48,18 +56,10 @@ impl std::error::Error for Error {
     }
 }
 
-/// Writing the transcript (stdout) failed: the error speaks for itself.
+/// An I/O error with no sentence added: writing the transcript (see [`crate::log::stdout`],
+/// whose errors name standard output) or a step whose error speaks for itself.
 impl From<io::Error> for Error {
     fn from(source: io::Error) -> Self {
-        Self {
-            context: None,
-            source: Box::new(source),
-        }
-    }
-}
-
-impl From<crate::RecvallError> for Error {
-    fn from(source: crate::RecvallError) -> Self {
         Self {
             context: None,
             source: Box::new(source),

@@ -1,12 +1,13 @@
-//! Name resolution, connecting and listening the way the book's listings do.
+//! Name resolution, connecting and listening the way the book's listings do, and what a
+//! server does when `accept()` fails.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
+use crate::cli::Buffers;
 use crate::{Context, Error};
 
 /// The book passes `host` straight to `bind()`/`connect()`, where the empty string means
@@ -32,24 +33,97 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
 
 /// `sock.connect((host, port))`: tries each address of `host` in turn.
 pub fn connect(host: &str, port: u16) -> Result<TcpStream, Error> {
-    let mut last = None;
-    for addr in resolve(host, port)? {
-        match TcpStream::connect(addr) {
-            Ok(sock) => return Ok(sock),
-            Err(error) => last = Some(error),
+    socket(host, port, Buffers::default())?.connect()
+}
+
+/// `socket.socket(AF_INET, SOCK_STREAM)` for a client of `(host, port)`, made before it
+/// connects as the book's clients do, with its buffer sizes set as `--sndbuf`/`--rcvbuf`
+/// ask (so that the window offered in the handshake already reflects them).
+pub fn socket(host: &str, port: u16, buffers: Buffers) -> Result<ClientSocket, Error> {
+    let addrs = resolve(host, port)?;
+    let sock = new_socket(addrs[0], buffers)
+        .context(|| format!("cannot create a socket for {} port {port}", interface(host)))?;
+    Ok(ClientSocket {
+        sock,
+        addrs,
+        buffers,
+        host: interface(host).to_string(),
+        port,
+    })
+}
+
+/// A client's socket, not yet connected: see [`socket`].
+#[derive(Debug)]
+pub struct ClientSocket {
+    sock: Socket,
+    addrs: Vec<SocketAddr>,
+    buffers: Buffers,
+    host: String,
+    port: u16,
+}
+
+impl ClientSocket {
+    /// `sock.connect((host, port))`: tries each address of the host in turn.
+    pub fn connect(self) -> Result<TcpStream, Error> {
+        let Self {
+            mut sock,
+            addrs,
+            buffers,
+            host,
+            port,
+        } = self;
+        let mut last = None;
+        for (i, addr) in addrs.iter().enumerate() {
+            if i > 0 {
+                // A failed connect() leaves a socket unusable: a new one for each address.
+                match new_socket(*addr, buffers) {
+                    Ok(fresh) => sock = fresh,
+                    Err(error) => {
+                        last = Some(error);
+                        continue;
+                    }
+                }
+            }
+            match sock.connect(&(*addr).into()) {
+                Ok(()) => return Ok(sock.into()),
+                Err(error) => last = Some(error),
+            }
         }
+        let error = last.unwrap_or_else(|| io::Error::other("no address to try"));
+        Err(error).context(|| format!("cannot connect to {host} port {port}"))
     }
-    let error = last.unwrap_or_else(|| io::Error::other("no address to try"));
-    Err(error).context(|| format!("cannot connect to {} port {port}", interface(host)))
+
+    /// The socket, for reading its options before it connects.
+    pub fn as_socket(&self) -> &Socket {
+        &self.sock
+    }
+}
+
+fn new_socket(addr: SocketAddr, buffers: Buffers) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    set_buffers(&sock, buffers)?;
+    Ok(sock)
 }
 
 /// The book's server preamble: a TCP socket with `SO_REUSEADDR` set, bound to
 /// `(host, port)`, listening with the given backlog (`sock.listen(1)` in Chapter 3).
 pub fn listen(host: &str, port: u16, backlog: i32) -> Result<TcpListener, Error> {
+    listen_with(host, port, backlog, Buffers::default())
+}
+
+/// [`listen`] with the buffer sizes set on the listening socket before `listen()`, so
+/// that every accepted socket inherits them.
+pub fn listen_with(
+    host: &str,
+    port: u16,
+    backlog: i32,
+    buffers: Buffers,
+) -> Result<TcpListener, Error> {
     let addr = resolve(host, port)?[0];
     let attempt = || -> io::Result<TcpListener> {
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         sock.set_reuse_address(true)?;
+        set_buffers(&sock, buffers)?;
         sock.bind(&addr.into())?;
         sock.listen(backlog)?;
         Ok(sock.into())
@@ -57,50 +131,159 @@ pub fn listen(host: &str, port: u16, backlog: i32) -> Result<TcpListener, Error>
     attempt().context(|| format!("cannot listen at {} port {port}", interface(host)))
 }
 
-/// `sock.accept()` for the book's blocking servers, which must outlive a failed accept:
-/// returns the connection, or `None` once a failed accept has been dealt with by
-/// [`accept_failed`], or an error when the listening socket itself is finished.
-pub fn accept(
-    sock: &TcpListener,
-    out: &mut impl Write,
-) -> Result<Option<(TcpStream, SocketAddr)>, Error> {
-    match sock.accept() {
-        Ok(accepted) => Ok(Some(accepted)),
-        Err(error) => accept_failed(error, out).map(|()| None),
+fn set_buffers(sock: &Socket, buffers: Buffers) -> io::Result<()> {
+    if let Some(bytes) = buffers.sndbuf {
+        sock.set_send_buffer_size(bytes)?;
     }
-}
-
-/// Deals with an `accept()` error: when the listening socket is finished (closed or shut
-/// down) it is returned as an error; otherwise one incoming connection failed, which is
-/// reported in one line and survived (pausing briefly when out of descriptors, since the
-/// connection waits in the backlog and accepting again at once would fail again).
-pub fn accept_failed(error: io::Error, out: &mut impl Write) -> Result<(), Error> {
-    if listener_gone(&error) {
-        return Err(error).context(|| "the listening socket failed");
-    }
-    writeln!(out, "  Could not accept a connection: {error}")?;
-    if accept_needs_pause(&error) {
-        thread::sleep(Duration::from_millis(100));
+    if let Some(bytes) = buffers.rcvbuf {
+        sock.set_recv_buffer_size(bytes)?;
     }
     Ok(())
 }
 
+/// The buffer sizes the kernel granted a socket, `(send, receive)`, as `getsockopt`
+/// returns them (Linux caps a request at `wmem_max`/`rmem_max`, then doubles it).
+pub fn buffer_sizes<'a>(sock: impl Into<SockRef<'a>>) -> io::Result<(usize, usize)> {
+    let sock = sock.into();
+    Ok((sock.send_buffer_size()?, sock.recv_buffer_size()?))
+}
+
+/// The line a listing prints when `--sndbuf` or `--rcvbuf` was given:
+/// `Socket buffers: send 8192 bytes, receive 8192 bytes`.
+pub fn print_buffers<'a>(out: &mut dyn Write, sock: impl Into<SockRef<'a>>) -> io::Result<()> {
+    let (send, receive) = buffer_sizes(sock)?;
+    writeln!(
+        out,
+        "Socket buffers: send {send} bytes, receive {receive} bytes"
+    )?;
+    out.flush()
+}
+
+/// How long a server waits before calling `accept()` again after running out of file
+/// descriptors (or memory): the connection waits in the backlog meanwhile.
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// What became of a failed `accept()`, for servers that outlive one. The book's servers
+/// die on any exception from `accept()`; the ports report the failure and go on (each
+/// call site says so). Running out of descriptors is the case that needs care: the
+/// waiting connection stays in the backlog, so the listener stays readable and an
+/// immediate retry fails again. The server should then wait [`ACCEPT_PAUSE`] before its
+/// next `accept()` (a `poll()` server takes the listener out of its poll set meanwhile,
+/// so its open connections run at full speed) and log the condition once when it starts
+/// and once when it ends, not at every retry.
+#[derive(Debug)]
+pub struct AcceptFailures {
+    /// Printed before each line (Chapter 3's servers indent their log).
+    indent: &'static str,
+    /// Since when, and how many times, accept() has failed for want of descriptors.
+    paused: Option<(Instant, u64)>,
+}
+
+/// What to do after [`AcceptFailures::failed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Go on accepting: one incoming connection failed (reset before it was accepted...).
+    Continue,
+    /// Out of descriptors or memory: do not call `accept()` again for this long.
+    Pause(Duration),
+}
+
+impl AcceptFailures {
+    /// For a server whose log lines start with `indent`.
+    pub fn new(indent: &'static str) -> Self {
+        Self {
+            indent,
+            paused: None,
+        }
+    }
+
+    /// Deals with an `accept()` error. The listening socket itself being finished (closed
+    /// or shut down) is returned as an error: the server's loop ends. Otherwise one line is
+    /// logged (only the first of a run of out-of-descriptor failures) and the caller is
+    /// told whether to pause.
+    pub fn failed(&mut self, error: io::Error, out: &mut dyn Write) -> Result<AfterFailure, Error> {
+        if listener_gone(&error) {
+            return Err(error).context(|| "the listening socket failed");
+        }
+        if !out_of_descriptors(&error) {
+            writeln!(out, "{}Could not accept a connection: {error}", self.indent)?;
+            out.flush()?;
+            return Ok(AfterFailure::Continue);
+        }
+        match &mut self.paused {
+            Some((_, failures)) => *failures += 1,
+            None => {
+                writeln!(
+                    out,
+                    "{}Could not accept a connection: {error}; pausing accept() until it succeeds (retried every {} ms)",
+                    self.indent,
+                    ACCEPT_PAUSE.as_millis()
+                )?;
+                out.flush()?;
+                self.paused = Some((Instant::now(), 1));
+            }
+        }
+        Ok(AfterFailure::Pause(ACCEPT_PAUSE))
+    }
+
+    /// Call after every `accept()` that succeeds, or that finds nothing waiting on a
+    /// nonblocking listener: descriptors are there again, so a pause ends, in one line.
+    /// (Linux checks for a free descriptor before it looks for a connection: at its limit,
+    /// a server's `accept()` fails even when nobody is waiting.)
+    pub fn working(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if let Some((since, failures)) = self.paused.take() {
+            writeln!(
+                out,
+                "{}Accepting connections again, after {failures} failed accept() calls in {:.1} s",
+                self.indent,
+                since.elapsed().as_secs_f64()
+            )?;
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a pause is under way.
+    pub fn paused(&self) -> bool {
+        self.paused.is_some()
+    }
+}
+
+impl Default for AcceptFailures {
+    fn default() -> Self {
+        Self::new("")
+    }
+}
+
 /// Whether an `accept()` error means the listening socket itself is finished (closed or
-/// shut down), rather than one incoming connection having failed.
+/// shut down, as tests do to stop an in-process server), not one incoming connection.
+#[cfg(unix)]
 fn listener_gone(error: &io::Error) -> bool {
+    use rustix::io::Errno;
     matches!(
-        error.raw_os_error(),
-        Some(code) if code == 22 /* EINVAL */ || code == 9 /* EBADF */ || code == 88 /* ENOTSOCK */
+        Errno::from_io_error(error),
+        Some(Errno::INVAL | Errno::BADF | Errno::NOTSOCK)
     )
 }
 
-/// Whether an `accept()` error comes from running out of descriptors or memory: the
-/// connection waits in the backlog, so pause briefly instead of failing at once again.
-fn accept_needs_pause(error: &io::Error) -> bool {
+#[cfg(not(unix))]
+fn listener_gone(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::InvalidInput
+}
+
+/// Whether an `accept()` error comes from running out of file descriptors or memory.
+#[cfg(unix)]
+fn out_of_descriptors(error: &io::Error) -> bool {
+    use rustix::io::Errno;
     matches!(
-        error.raw_os_error(),
-        Some(code) if code == 24 /* EMFILE */ || code == 23 /* ENFILE */ || code == 105 /* ENOBUFS */ || code == 12 /* ENOMEM */
+        Errno::from_io_error(error),
+        Some(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)
     )
+}
+
+#[cfg(not(unix))]
+fn out_of_descriptors(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::OutOfMemory
 }
 
 #[cfg(test)]
@@ -164,5 +347,71 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let sock = connect("::1", port).unwrap();
         assert!(sock.peer_addr().unwrap().is_ipv6());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn out_of_descriptors_is_logged_once_then_once_more_when_it_ends() {
+        let emfile = || io::Error::from(rustix::io::Errno::MFILE);
+        let mut failures = AcceptFailures::new("  ");
+        let mut log = Vec::new();
+        for _ in 0..5 {
+            let after = failures.failed(emfile(), &mut log).unwrap();
+            assert_eq!(after, AfterFailure::Pause(ACCEPT_PAUSE));
+        }
+        assert!(failures.paused());
+        failures.working(&mut log).unwrap();
+        failures.working(&mut log).unwrap();
+        let text = String::from_utf8(log).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("  Could not accept a connection: "));
+        assert!(lines[0].contains("pausing accept()"), "{text}");
+        assert!(
+            lines[1].starts_with("  Accepting connections again, after 5 failed accept() calls")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn other_failures_are_logged_each_time_and_a_closed_listener_ends_the_loop() {
+        let mut failures = AcceptFailures::default();
+        let mut log = Vec::new();
+        let reset = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert_eq!(
+            failures.failed(reset, &mut log).unwrap(),
+            AfterFailure::Continue
+        );
+        let gone = io::Error::from(rustix::io::Errno::INVAL);
+        assert!(failures.failed(gone, &mut log).is_err());
+        assert_eq!(String::from_utf8(log).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn pinned_buffers_are_granted_doubled() {
+        let buffers = Buffers {
+            sndbuf: Some(16384),
+            rcvbuf: Some(16384),
+        };
+        let listener = listen_with("127.0.0.1", 0, 1, buffers).unwrap();
+        let (send, receive) = buffer_sizes(&listener).unwrap();
+        // Linux doubles the request to leave room for its bookkeeping.
+        if cfg!(target_os = "linux") {
+            assert_eq!((send, receive), (32768, 32768));
+        }
+        let port = listener.local_addr().unwrap().port();
+        let client = socket("127.0.0.1", port, buffers).unwrap();
+        assert_eq!(buffer_sizes(client.as_socket()).unwrap(), (send, receive));
+        let client = client.connect().unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert_eq!(buffer_sizes(&client).unwrap(), (send, receive));
+        // Accepted sockets inherit the listener's sizes.
+        assert_eq!(buffer_sizes(&accepted).unwrap(), (send, receive));
+        let mut line = Vec::new();
+        print_buffers(&mut line, &client).unwrap();
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            format!("Socket buffers: send {send} bytes, receive {receive} bytes\n")
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! Progress lines: `\r  N bytes sent ` rewritten in place, flushed at once so that a reader
-//! watching the terminal sees the count move, and sees it freeze in a deadlock.
+//! watching the terminal sees the count move, and sees it freeze in a deadlock; and the
+//! lines page 53's concurrent servers log as connections come and go.
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use crate::PyAddr;
 
 /// Prints Python's `print('\r  %d bytes sent' % (n,), end=' ')` and flushes.
 pub fn progress(out: &mut impl Write, count: u64, what: &str) -> io::Result<()> {
@@ -97,6 +101,43 @@ pub fn render(output: &str) -> Vec<String> {
             shown.into_iter().collect::<String>().trim_end().to_string()
         })
         .collect()
+}
+
+/// Page 53's concurrent servers (not the book's: Listing 3-2's server serves one client
+/// and prints its progress) log one line when a connection is accepted...
+pub fn connection_accepted(
+    out: &mut dyn Write,
+    recv_size: usize,
+    peer: SocketAddr,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "Processing up to {recv_size} bytes at a time from {}",
+        PyAddr(peer)
+    )
+}
+
+/// ...and one when it closes (their lines interleave, so each names the peer)...
+pub fn connection_closed(out: &mut dyn Write, peer: SocketAddr, processed: u64) -> io::Result<()> {
+    writeln!(
+        out,
+        "  Socket closed: {}, {processed} bytes processed",
+        PyAddr(peer)
+    )
+}
+
+/// ...or one when it fails, which ends that connection only.
+pub fn connection_failed(
+    out: &mut dyn Write,
+    peer: SocketAddr,
+    processed: u64,
+    error: &dyn std::fmt::Display,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  Connection from {} failed after {processed} bytes: {error}",
+        PyAddr(peer)
+    )
 }
 
 #[cfg(test)]

@@ -62,17 +62,40 @@ impl fmt::Display for PyAddr {
     }
 }
 
-/// The port in a server's `Listening at ('127.0.0.1', 1060)` line (the line every
-/// listing's server prints first, with [`PyAddr`]), if the text has one. Tools read it to
-/// find a server started with `-p 0`.
-pub fn listening_port(text: &str) -> Option<u16> {
-    let line = text.lines().find(|l| l.starts_with("Listening at ("))?;
-    let after_host = line.split("', ").nth(1)?;
-    let digits: String = after_host
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+/// Displays text as Python's `repr()` of a `str` does: `'localhost'`, `''`.
+///
+/// Single quotes unless the text contains `'` and no `"`; `\\`, `\t`, `\n`, `\r` and the
+/// chosen quote are escaped; other control characters are `\xNN`; everything else, non-ASCII
+/// letters included, stands for itself.
+#[derive(Clone, Copy, Debug)]
+pub struct PyStr<'a>(pub &'a str);
+
+impl fmt::Display for PyStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quote = if self.0.contains('\'') && !self.0.contains('"') {
+            '"'
+        } else {
+            '\''
+        };
+        let mut text = String::with_capacity(self.0.len() + 2);
+        text.push(quote);
+        for c in self.0.chars() {
+            match c {
+                '\\' => text.push_str("\\\\"),
+                '\t' => text.push_str("\\t"),
+                '\n' => text.push_str("\\n"),
+                '\r' => text.push_str("\\r"),
+                _ if c == quote => {
+                    text.push('\\');
+                    text.push(c);
+                }
+                '\0'..='\x1f' | '\x7f'..='\u{9f}' => text.push_str(&format!("\\x{:02x}", c as u32)),
+                _ => text.push(c),
+            }
+        }
+        text.push(quote);
+        f.write_str(&text)
+    }
 }
 
 #[cfg(test)]
@@ -126,22 +149,12 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_port_of_the_listening_line() {
-        assert_eq!(
-            listening_port("Listening at ('0.0.0.0', 1060)\n"),
-            Some(1060)
-        );
-        assert_eq!(
-            listening_port("Listening at ('::1', 40000, 0, 0)\n"),
-            Some(40000)
-        );
-        assert_eq!(
-            listening_port("Listening at ('127.0.0.1', 1060)\n"),
-            Some(1060)
-        );
-        assert_eq!(listening_port("Listening at ('::1', 5, 0, 0)\n"), Some(5));
-        assert_eq!(listening_port("Listening at ("), None);
-        assert_eq!(listening_port("Waiting\n"), None);
+    fn strings_print_as_python_reprs() {
+        assert_eq!(PyStr("localhost").to_string(), "'localhost'");
+        assert_eq!(PyStr("").to_string(), "''");
+        assert_eq!(PyStr("it's").to_string(), r#""it's""#);
+        assert_eq!(PyStr("a\tb\\").to_string(), r"'a\tb\\'");
+        assert_eq!(PyStr("\x01é").to_string(), r"'\x01é'");
     }
 
     #[test]

@@ -28,12 +28,28 @@ pub struct CloseVsShutdown {
     pub verdict: Verdict,
 }
 
-/// Whether the thread `tid` of this process is asleep (blocked), per /proc.
-fn asleep(tid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit(") ").next().map(|rest| rest.starts_with('S')))
-        .unwrap_or(false)
+/// This thread's ID, to ask the kernel about it from another thread (Linux only).
+fn thread_id() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    return Some(rustix::thread::gettid().as_raw_nonzero().get());
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Whether the thread `tid` of this process is asleep (blocked), per
+/// `/proc/self/task/TID/stat`. Where that cannot be read, the caller waits a moment.
+fn asleep(tid: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    return procfs::process::Process::myself()
+        .and_then(|me| me.task_from_tid(tid))
+        .and_then(|task| task.stat())
+        .is_ok_and(|stat| stat.state == 'S');
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = tid;
+        std::thread::sleep(Duration::from_millis(50));
+        true
+    }
 }
 
 /// A round trip through `handle`: it sends, the peer reads and answers, it reads.
@@ -89,17 +105,14 @@ pub fn run(out: &mut dyn Write) -> Result<CloseVsShutdown, Error> {
     let mut third = second.try_clone().context(|| "try_clone failed")?;
     let (tell, told) = std::sync::mpsc::channel();
     let reader = thread::spawn(move || {
-        let tid = std::fs::read_link("/proc/thread-self")
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
-        let _ = tell.send(tid);
+        let _ = tell.send(thread_id());
         let mut buf = [0; 64];
         let got = third.read(&mut buf);
         (got.map_err(|e| e.kind()), Instant::now(), third)
     });
     let tid = told.recv_timeout(STEP_LIMIT).ok().flatten();
     let started = Instant::now();
-    while let Some(tid) = &tid {
+    while let Some(tid) = tid {
         if asleep(tid) || started.elapsed() > STEP_LIMIT {
             break;
         }

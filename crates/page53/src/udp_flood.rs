@@ -10,7 +10,8 @@ use fopnp::{Context, Error};
 
 use crate::steps::{STEP_LIMIT, Verdict, claim};
 
-/// BOOK.md's measurement: 200,000 datagrams of 16 bytes.
+/// How many 16-byte datagrams each round sends: enough to overflow a default receive
+/// buffer hundreds of times over.
 pub const DATAGRAMS: u64 = 200_000;
 const DATAGRAM: &[u8; 16] = b"capitalize this!";
 /// How late the TCP receiver starts reading.
@@ -50,13 +51,12 @@ pub struct UdpFlood {
     pub verdict: Verdict,
 }
 
-/// `Udp: ... RcvbufErrors ...` from /proc/net/snmp.
+/// `Udp: ... RcvbufErrors ...` from /proc/net/snmp (Linux only; `None` elsewhere).
 fn rcvbuf_errors() -> Option<u64> {
-    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
-    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp: "));
-    let (names, values) = (udp.next()?, udp.next()?);
-    let column = names.split_whitespace().position(|n| n == "RcvbufErrors")?;
-    values.split_whitespace().nth(column)?.parse().ok()
+    #[cfg(target_os = "linux")]
+    return procfs::net::snmp().ok().map(|snmp| snmp.udp_rcvbuf_errors);
+    #[cfg(not(target_os = "linux"))]
+    None
 }
 
 fn udp_pair() -> Result<(UdpSocket, UdpSocket), Error> {

@@ -1,5 +1,5 @@
-//! What each demonstration observed, asserted; tolerant only where BOOK.md says kernels
-//! or timing vary (how many datagrams survive a flood).
+//! What each demonstration observed, asserted; tolerant only where kernels or timing
+//! vary (how many datagrams survive a flood).
 
 use std::io::ErrorKind::{BrokenPipe, ConnectionReset, WouldBlock};
 
@@ -34,7 +34,7 @@ fn shut_rd_still_delivers_on_linux_and_shutdown_both_resets() {
     assert!(matches!(kind, BrokenPipe | ConnectionReset), "{kind:?}");
     assert!(
         succeeded <= 1,
-        "BOOK.md: the second write fails, {succeeded} succeeded"
+        "on Linux the second write to a reset peer fails; {succeeded} succeeded"
     );
     assert!(!seen.verdict.holds(), "{}", seen.verdict);
     assert!(

@@ -7,16 +7,16 @@ use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::Command as AssertCommand;
+use conformance::transcripts::{check_deadlock_client, check_deadlock_server_connection};
 use predicates::prelude::*;
-use testkit::transcripts::{check_deadlock_client, check_deadlock_server_connection};
-use testkit::{Proc, STEP};
+use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tcp_deadlock");
 
-fn server() -> (Proc, u16) {
+fn server() -> (Process, u16) {
     let mut command = Command::new(BIN);
     command.args(["server", "127.0.0.1", "-p", "0"]);
-    Proc::server(command)
+    Process::server(command, STEP).unwrap()
 }
 
 fn client(port: u16, bytecount: &str) -> Vec<u8> {
@@ -32,7 +32,7 @@ fn client(port: u16, bytecount: &str) -> Vec<u8> {
 }
 
 /// The server's log once it has closed `connections` sockets.
-fn server_log_after(server: &Proc, connections: usize) -> String {
+fn server_log_after(server: &Process, connections: usize) -> String {
     let (text, ready) = server.stdout.wait_until(STEP, |t| {
         t.matches("\n  Socket closed\n").count() + t.matches(" failed: ").count() >= connections
     });
@@ -80,7 +80,7 @@ fn server_log_for_a_0_then_a_32_byte_client_is_the_books() {
     client(port, "0");
     client(port, "32");
     let log = server_log_after(&server, 2);
-    // BOOK.md: the 0-byte connection prints an empty progress line, then Socket closed.
+    // The book's server prints an empty progress line for a 0-byte client, then Socket closed.
     let masked = testkit::mask_ports(&log);
     assert!(
         masked.starts_with(

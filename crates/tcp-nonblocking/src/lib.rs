@@ -13,12 +13,15 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, poll};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-use fopnp::progress::TwoWayProgress;
-use fopnp::stream::{self, Pattern, round_up, upper};
+use fopnp::cli::Buffers;
+use fopnp::net::{AcceptFailures, AfterFailure};
+use fopnp::progress::{TwoWayProgress, connection_accepted, connection_closed, connection_failed};
 use fopnp::{Context, Error, PyAddr};
+use tcp_deadlock::{Pattern, round_up, upper};
 
 /// How much the client writes per send() and reads per recv().
 pub const CHUNK: usize = 256 * 1024;
@@ -35,11 +38,13 @@ pub const BACKLOG: i32 = 1024;
 const READABLE: PollFlags = PollFlags::IN.union(PollFlags::HUP).union(PollFlags::ERR);
 const WRITABLE: PollFlags = PollFlags::OUT.union(PollFlags::HUP).union(PollFlags::ERR);
 
-/// Waits in poll() until one of `fds` is ready; a signal's interruption just waits again.
-fn wait(fds: &mut [PollFd<'_>]) -> io::Result<()> {
+/// Waits in poll() until one of `fds` is ready, or `timeout` passes.
+fn wait(fds: &mut [PollFd<'_>], timeout: Option<Duration>) -> io::Result<()> {
+    let timeout = timeout.and_then(|t| Timespec::try_from(t).ok());
     loop {
-        match poll(fds, None) {
+        match poll(fds, timeout.as_ref()) {
             Ok(_) => return Ok(()),
+            // Interrupted by a signal: wait again, as Python's select.poll() does (PEP 475).
             Err(rustix::io::Errno::INTR) => continue,
             Err(errno) => return Err(errno.into()),
         }
@@ -47,9 +52,12 @@ fn wait(fds: &mut [PollFd<'_>]) -> io::Result<()> {
 }
 
 /// Listens at `(host, port)` and serves every client at once from one poll() loop.
-pub fn server(host: &str, port: u16, out: &mut impl Write) -> Result<(), Error> {
-    let sock = fopnp::net::listen(host, port, BACKLOG)?;
+pub fn server(host: &str, port: u16, buffers: Buffers, out: &mut impl Write) -> Result<(), Error> {
+    let sock = fopnp::net::listen_with(host, port, BACKLOG, buffers)?;
     writeln!(out, "Listening at {}", PyAddr(sock.local_addr()?))?;
+    if buffers.pinned() {
+        fopnp::net::print_buffers(out, &sock)?;
+    }
     serve(&sock, out)
 }
 
@@ -85,7 +93,9 @@ impl Connection {
         while done < data.len() {
             match self.sock.write(&data[done..]) {
                 Ok(n) => done += n,
+                // The socket takes no more for now: keep the rest for later.
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                // Interrupted by a signal: retried, as Python retries send() (PEP 475).
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => return Err(error),
             }
@@ -101,6 +111,8 @@ impl Connection {
         if self.pending_sent < self.pending.len() && ready.intersects(WRITABLE) {
             match self.sock.write(&self.pending[self.pending_sent..]) {
                 Ok(n) => self.pending_sent += n,
+                // No room after all, or a signal (Python would retry it, PEP 475): the
+                // loop polls again either way.
                 Err(error)
                     if matches!(
                         error.kind(),
@@ -125,6 +137,7 @@ impl Connection {
                 }
                 // Nothing there yet after all: not EOF, just "would block".
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                // A signal: the loop polls and reads again (Python retries, PEP 475).
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => return Err(error),
             }
@@ -140,17 +153,29 @@ pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
         .context(|| "cannot make the listening socket nonblocking")?;
     let mut connections: Vec<Connection> = Vec::new();
     let mut scratch = vec![0; SERVER_RECV];
+    let mut failures = AcceptFailures::new("  ");
+    // While out of file descriptors, the listener stays readable (the connection waits in
+    // the backlog), so polling it would wake this loop at once, over and over: it is left
+    // out of the poll set until this moment, and the open connections run at full speed.
+    let mut paused_until: Option<Instant> = None;
     loop {
+        let listening = paused_until.is_none_or(|until| Instant::now() >= until);
+        let timeout = paused_until.map(|until| until.saturating_duration_since(Instant::now()));
         // Wait until the listener or some connection is ready.
         let ready: Vec<PollFlags> = {
             let mut fds = Vec::with_capacity(connections.len() + 1);
-            fds.push(PollFd::new(sock, PollFlags::IN));
+            let listener_interest = if listening {
+                PollFlags::IN
+            } else {
+                PollFlags::empty()
+            };
+            fds.push(PollFd::new(sock, listener_interest));
             fds.extend(
                 connections
                     .iter()
                     .map(|c| PollFd::new(&c.sock, c.interest())),
             );
-            wait(&mut fds).context(|| "poll() failed")?;
+            wait(&mut fds, timeout).context(|| "poll() failed")?;
             fds.iter().map(PollFd::revents).collect()
         };
 
@@ -162,33 +187,45 @@ pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
             if flags.is_empty() {
                 return true;
             }
-            let result = match conn.on_ready(flags, &mut scratch) {
+            let _ = match conn.on_ready(flags, &mut scratch) {
                 Ok(false) => return true,
-                Ok(true) => stream::log_closed(out, conn.peer, conn.processed),
+                Ok(true) => connection_closed(out, conn.peer, conn.processed),
                 // A connection that fails ends only itself.
-                Err(error) => stream::log_failed(out, conn.peer, conn.processed, &error),
+                Err(error) => connection_failed(out, conn.peer, conn.processed, &error),
             };
-            let _ = result;
             false
         });
 
-        // Accept every connection that is waiting.
-        if !ready[0].is_empty() {
+        // Accept every connection that is waiting (after a pause, try once more: the
+        // listener was not polled).
+        let paused_over = paused_until.is_some_and(|until| Instant::now() >= until);
+        if !ready[0].is_empty() || paused_over {
+            paused_until = None;
             loop {
                 let (sc, sockname) = match sock.accept() {
                     Ok(accepted) => accepted,
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    // Nothing (more) waiting: not an error on a nonblocking socket (and a
+                    // sign that descriptors are there again).
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        failures.working(out)?;
+                        break;
+                    }
+                    // Departure from the book's servers, which die when accept() fails:
+                    // this one reports it and keeps serving, pausing (see above) while out
+                    // of file descriptors.
                     Err(error) => {
-                        fopnp::net::accept_failed(error, out)?;
+                        if let AfterFailure::Pause(pause) = failures.failed(error, out)? {
+                            paused_until = Some(Instant::now() + pause);
+                        }
                         break;
                     }
                 };
+                failures.working(out)?;
                 if let Err(error) = sc.set_nonblocking(true) {
-                    stream::log_failed(out, sockname, 0, &error)?;
+                    connection_failed(out, sockname, 0, &error)?;
                     continue;
                 }
-                stream::log_accepted(out, SERVER_RECV, sockname)?;
+                connection_accepted(out, SERVER_RECV, sockname)?;
                 connections.push(Connection {
                     sock: sc,
                     peer: sockname,
@@ -204,13 +241,18 @@ pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
 
 /// Sends `bytecount` bytes (rounded up to a multiple of 16) while reading back everything
 /// the server sends, from one thread, never blocking in either.
-pub fn client(host: &str, port: u16, bytecount: u64, out: &mut impl Write) -> Result<(), Error> {
-    client_on(
-        || fopnp::net::connect(host, port),
-        bytecount,
-        out,
-        &mut |_| {},
-    )
+pub fn client(
+    host: &str,
+    port: u16,
+    bytecount: u64,
+    buffers: Buffers,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let sock = fopnp::net::socket(host, port, buffers)?;
+    if buffers.pinned() {
+        fopnp::net::print_buffers(out, sock.as_socket())?;
+    }
+    client_on(|| sock.connect(), bytecount, out, &mut |_| {})
 }
 
 /// [`client`] with its connect step passed in, so that tests can keep a handle on the
@@ -252,13 +294,15 @@ pub fn client_on(
             PollFlags::IN
         };
         let mut fds = [PollFd::new(&sock, want)];
-        wait(&mut fds).context(|| "poll() failed")?;
+        wait(&mut fds, None).context(|| "poll() failed")?;
         let ready = fds[0].revents();
 
         if sent < bytecount && ready.intersects(WRITABLE) {
             match sock.write(pattern.at(sent, bytecount - sent)) {
                 Ok(n) => sent += n as u64,
+                // No room after all: poll again.
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                // A signal: the loop sends again (Python retries, PEP 475).
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => return Err(error).context(|| "cannot send"),
             }
@@ -278,6 +322,7 @@ pub fn client_on(
                 }
                 // Nothing there yet: not EOF, just "would block".
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                // A signal: the loop reads again (Python retries, PEP 475).
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error) => return Err(error).context(|| "cannot receive"),
             }

@@ -1,6 +1,5 @@
 //! `tcp_nonblocking {client,server} host [bytecount] [-p PORT]`: Listing 3-2's command line.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,11 +17,12 @@ fn main() -> ExitCode {
     let StreamEndpoint {
         endpoint: Endpoint { role, host, port },
         bytecount,
+        buffers,
     } = Args::parse().stream;
-    let mut out = io::stdout().lock();
+    let mut out = fopnp::log::stdout();
     let result = match role {
-        Role::Client => tcp_nonblocking::client(&host, port, bytecount, &mut out),
-        Role::Server => tcp_nonblocking::server(&host, port, &mut out),
+        Role::Client => tcp_nonblocking::client(&host, port, bytecount, buffers, &mut out),
+        Role::Server => tcp_nonblocking::server(&host, port, buffers, &mut out),
     };
     fopnp::exit_status("tcp_nonblocking", result)
 }

@@ -34,7 +34,14 @@ fn client_sleeps_in_poll_while_the_server_is_slow() {
     let bytecount = 1 << 20;
     let (wall, cpu) = testkit::within(testkit::STEP, move || {
         let (wall, cpu) = (Instant::now(), thread_cpu());
-        tcp_nonblocking::client("127.0.0.1", port, bytecount, &mut Vec::new()).unwrap();
+        tcp_nonblocking::client(
+            "127.0.0.1",
+            port,
+            bytecount,
+            Default::default(),
+            &mut Vec::new(),
+        )
+        .unwrap();
         (wall.elapsed(), thread_cpu() - cpu)
     });
     server.join().unwrap();

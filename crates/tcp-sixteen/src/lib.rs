@@ -9,19 +9,76 @@
 //! $ tcp_sixteen client localhost
 //! ```
 
-use std::io::{Read, Write};
+use std::fmt;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 
+use fopnp::net::{AcceptFailures, AfterFailure};
 use fopnp::{Context, Error, PyAddr, PyBytes};
 
-pub use fopnp::recvall;
+/// Why [`recvall`] could not return `length` bytes.
+#[derive(Debug)]
+pub enum RecvallError {
+    /// The peer closed its sending side before `expected` bytes had arrived: the book's
+    /// `EOFError`.
+    Closed { expected: usize, received: usize },
+    /// The socket failed (a reset, a timeout...).
+    Io(io::Error),
+}
 
-/// What the client sends: sixteen octets.
-pub const GREETING: &[u8; 16] = b"Hi there, server";
-/// What the server answers: sixteen octets.
-pub const FAREWELL: &[u8; 16] = b"Farewell, client";
+impl fmt::Display for RecvallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The book's EOFError text, word for word.
+            Self::Closed { expected, received } => write!(
+                f,
+                "was expecting {expected} bytes but only received {received} bytes before the socket closed"
+            ),
+            Self::Io(error) => write!(f, "{error}"),
+        }
+    }
+}
 
-/// Listens at `(interface, port)` and serves clients one at a time, forever.
+impl std::error::Error for RecvallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Closed { .. } => None,
+            Self::Io(error) => Some(error),
+        }
+    }
+}
+
+impl From<RecvallError> for Error {
+    fn from(error: RecvallError) -> Self {
+        Error::new(error)
+    }
+}
+
+/// `recvall(sock, length)`: loops over `recv()` until it has exactly `length` bytes;
+/// fails with [`RecvallError::Closed`] if the peer closes first.
+pub fn recvall(sock: &mut impl Read, length: usize) -> Result<Vec<u8>, RecvallError> {
+    let mut data = vec![0; length];
+    let mut received = 0;
+    while received < length {
+        match sock.read(&mut data[received..]) {
+            // The other side is done writing, too early.
+            Ok(0) => {
+                return Err(RecvallError::Closed {
+                    expected: length,
+                    received,
+                });
+            }
+            Ok(more) => received += more,
+            // Interrupted by a signal before anything arrived: Python retries such a
+            // recv() without a word (PEP 475), and so does this arm.
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(RecvallError::Io(error)),
+        }
+    }
+    Ok(data)
+}
+
+/// `server(interface, port)`: listens and serves clients one at a time, forever.
 pub fn server(interface: &str, port: u16, out: &mut impl Write) -> Result<(), Error> {
     // socket(AF_INET, SOCK_STREAM); setsockopt(SO_REUSEADDR); bind; listen(1)
     let sock = fopnp::net::listen(interface, port, 1)?;
@@ -32,11 +89,21 @@ pub fn server(interface: &str, port: u16, out: &mut impl Write) -> Result<(), Er
 /// The server's `while True:` loop over an already listening socket. Returns only when
 /// the listening socket itself fails (closed or shut down).
 pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
+    let mut failures = AcceptFailures::new("  ");
     loop {
         writeln!(out, "Waiting to accept a new connection")?;
-        let Some((sc, sockname)) = fopnp::net::accept(sock, out)? else {
-            continue;
+        let (sc, sockname) = match sock.accept() {
+            Ok(accepted) => accepted,
+            // Departure from the book: Python's server dies when accept() fails; this one
+            // reports it and keeps serving (pausing while out of file descriptors).
+            Err(error) => {
+                if let AfterFailure::Pause(pause) = failures.failed(error, out)? {
+                    std::thread::sleep(pause);
+                }
+                continue;
+            }
         };
+        failures.working(out)?;
         writeln!(
             out,
             "We have accepted a connection from {}",
@@ -64,13 +131,13 @@ fn converse(mut sc: TcpStream, out: &mut impl Write) -> Result<(), Error> {
         "  Incoming sixteen-octet message: {}",
         PyBytes(&message)
     )?;
-    sc.write_all(FAREWELL)?;
+    sc.write_all(b"Farewell, client")?; // sc.sendall(...)
     close(sc);
     writeln!(out, "  Reply sent, socket closed")?;
     Ok(())
 }
 
-/// Connects to `(host, port)`, sends sixteen octets and reads sixteen back.
+/// `client(host, port)`: connects, sends sixteen octets and reads sixteen back.
 pub fn client(host: &str, port: u16, out: &mut impl Write) -> Result<(), Error> {
     let mut sock = fopnp::net::connect(host, port)?;
     writeln!(
@@ -78,7 +145,7 @@ pub fn client(host: &str, port: u16, out: &mut impl Write) -> Result<(), Error> 
         "Client has been assigned socket name {}",
         PyAddr(sock.local_addr()?)
     )?;
-    sock.write_all(GREETING)
+    sock.write_all(b"Hi there, server") // sock.sendall(...)
         .context(|| "cannot send the greeting")?;
     let reply = recvall(&mut sock, 16).context(|| "cannot read the server's reply")?;
     writeln!(out, "The server said {}", PyBytes(&reply))?;
@@ -94,5 +161,66 @@ fn close(mut sock: TcpStream) {
     if sock.set_nonblocking(true).is_ok() {
         let mut scratch = [0; 1024];
         while matches!(sock.read(&mut scratch), Ok(n) if n > 0) {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::thread;
+    use std::time::Duration;
+
+    /// A connected pair on loopback; the reading side gets a deadline so a bug fails the
+    /// test instead of hanging it.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let writer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (reader, _) = listener.accept().unwrap();
+        reader
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        (reader, writer)
+    }
+
+    #[test]
+    fn collects_a_message_dribbled_one_byte_at_a_time() {
+        let (mut reader, mut writer) = pair();
+        writer.set_nodelay(true).unwrap();
+        let dribbler = thread::spawn(move || {
+            for byte in b"Hi there, server" {
+                writer.write_all(&[*byte]).unwrap();
+                thread::sleep(Duration::from_millis(2));
+            }
+            writer
+        });
+        assert_eq!(recvall(&mut reader, 16).unwrap(), b"Hi there, server");
+        drop(dribbler.join().unwrap());
+    }
+
+    #[test]
+    fn a_peer_closing_early_is_the_books_error() {
+        let (mut reader, mut writer) = pair();
+        writer.write_all(b"Hi th").unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+        let error = recvall(&mut reader, 16).unwrap_err();
+        assert!(matches!(
+            error,
+            RecvallError::Closed {
+                expected: 16,
+                received: 5
+            }
+        ));
+        assert_eq!(
+            error.to_string(),
+            "was expecting 16 bytes but only received 5 bytes before the socket closed"
+        );
+    }
+
+    #[test]
+    fn zero_bytes_needs_no_read() {
+        let mut empty: &[u8] = &[];
+        assert_eq!(recvall(&mut empty, 0).unwrap(), b"");
     }
 }

@@ -1,6 +1,5 @@
 //! `tcp_sixteen {client,server} host [-p PORT]`: Listing 3-1's command line.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,7 +15,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let Endpoint { role, host, port } = Args::parse().endpoint;
-    let mut out = io::stdout().lock();
+    let mut out = fopnp::log::stdout();
     let result = match role {
         Role::Client => tcp_sixteen::client(&host, port, &mut out),
         Role::Server => tcp_sixteen::server(&host, port, &mut out),

@@ -1,5 +1,5 @@
 //! The `tcp_sixteen` binary as a reader runs it: a server process, client processes, and
-//! every kind of bad input. Output is held to BOOK.md's session, ports aside.
+//! every kind of bad input. Output is held to the book's session, ports aside.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use assert_cmd::Command as AssertCommand;
 use predicates::prelude::*;
-use testkit::{Proc, STEP, mask_ports};
+use testkit::{Process, STEP, mask_ports};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tcp_sixteen");
 
-fn server(host: &str) -> (Proc, u16) {
+fn server(host: &str) -> (Process, u16) {
     let mut command = Command::new(BIN);
     command.args(["server", host, "-p", "0"]);
-    Proc::server(command)
+    Process::server(command, STEP).unwrap()
 }
 
 fn client(host: &str, port: u16) -> AssertCommand {
@@ -28,7 +28,7 @@ fn client(host: &str, port: u16) -> AssertCommand {
 
 /// Waits until the server has printed `n` "Waiting to accept" lines, the sign that it is
 /// done with every earlier connection.
-fn server_log_after(server: &Proc, connections: usize) -> String {
+fn server_log_after(server: &Process, connections: usize) -> String {
     let (text, ready) = server.stdout.wait_until(STEP, |text| {
         text.matches("Waiting to accept a new connection\n").count() > connections
     });
@@ -170,7 +170,7 @@ fn a_server_that_closes_early_fails_the_client_with_the_books_message() {
     let peer = std::thread::spawn(move || {
         let (mut sc, _) = listener.accept().unwrap();
         testkit::within(STEP, move || {
-            let _ = fopnp::recvall(&mut sc, 16);
+            let _ = tcp_sixteen::recvall(&mut sc, 16);
             sc.write_all(b"Farewell").unwrap();
         });
     });

@@ -12,13 +12,15 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use fopnp::progress::TwoWayProgress;
-use fopnp::stream::{self, Pattern, round_up, upper};
-use fopnp::{Context, Error, PyAddr};
+use fopnp::cli::Buffers;
+use fopnp::net::{AcceptFailures, AfterFailure};
+use fopnp::progress::{TwoWayProgress, connection_accepted, connection_closed, connection_failed};
+use fopnp::{Context, Error, Log, PyAddr, logln};
+use tcp_deadlock::{Pattern, round_up, upper};
 
 /// How much the client writes per send() and reads per recv().
 pub const CHUNK: usize = 256 * 1024;
@@ -32,50 +34,53 @@ pub const BACKLOG: i32 = 1024;
 const CONNECTION_STACK: usize = 128 * 1024;
 
 /// Listens at `(host, port)` and serves every client at once, a thread each.
-pub fn server(host: &str, port: u16, mut out: impl Write + Send + 'static) -> Result<(), Error> {
-    let sock = fopnp::net::listen(host, port, BACKLOG)?;
-    writeln!(out, "Listening at {}", PyAddr(sock.local_addr()?))?;
-    serve(&sock, out)
+pub fn server(host: &str, port: u16, buffers: Buffers, log: Log) -> Result<(), Error> {
+    let sock = fopnp::net::listen_with(host, port, BACKLOG, buffers)?;
+    logln!(log, "Listening at {}", PyAddr(sock.local_addr()?))?;
+    if buffers.pinned() {
+        fopnp::net::print_buffers(&mut **log.lock(), &sock)?;
+    }
+    serve(&sock, log)
 }
 
 /// The accept loop over an already listening socket. Returns only when the listening
-/// socket itself fails (closed or shut down).
-pub fn serve(sock: &TcpListener, out: impl Write + Send + 'static) -> Result<(), Error> {
-    // The connection threads share the log; each writes whole lines under the lock.
-    let out = Arc::new(Mutex::new(out));
+/// socket itself fails (closed or shut down), or the log cannot be written.
+pub fn serve(sock: &TcpListener, log: Log) -> Result<(), Error> {
+    // The connection threads share the log; each writes whole lines.
+    let mut failures = AcceptFailures::new("  ");
     loop {
-        // Not fopnp::net::accept(sock, &mut *lock(&out)): that would hold the log's lock
-        // while waiting for a client, and no connection could log its close meanwhile.
+        // The log is not locked while accept() waits, so connections can log meanwhile.
         let (sc, sockname) = match sock.accept() {
             Ok(accepted) => accepted,
+            // Departure from Listing 3-2's server, which dies when accept() fails: this
+            // one reports it and keeps serving (pausing while out of file descriptors).
             Err(error) => {
-                fopnp::net::accept_failed(error, &mut *lock(&out))?;
+                if let AfterFailure::Pause(pause) = failures.failed(error, &mut **log.lock())? {
+                    thread::sleep(pause);
+                }
                 continue;
             }
         };
-        stream::log_accepted(&mut *lock(&out), SERVER_RECV, sockname)?;
-        let log = Arc::clone(&out);
+        failures.working(&mut **log.lock())?;
+        connection_accepted(&mut **log.lock(), SERVER_RECV, sockname)?;
+        let their_log = log.clone();
         let spawned = thread::Builder::new()
             .stack_size(CONNECTION_STACK)
             .spawn(move || {
                 let mut n = 0;
                 let result = process(sc, &mut n);
-                let mut out = lock(&log);
+                let mut out = their_log.lock();
                 // A failing connection ends only itself.
                 let _ = match result {
-                    Ok(()) => stream::log_closed(&mut *out, sockname, n),
-                    Err(error) => stream::log_failed(&mut *out, sockname, n, &error),
+                    Ok(()) => connection_closed(&mut **out, sockname, n),
+                    Err(error) => connection_failed(&mut **out, sockname, n, &error),
                 };
+                let _ = out.flush();
             });
         if let Err(error) = spawned {
-            stream::log_failed(&mut *lock(&out), sockname, 0, &error)?;
+            connection_failed(&mut **log.lock(), sockname, 0, &error)?;
         }
     }
-}
-
-/// The shared log, even if a thread panicked while holding it.
-fn lock<W>(out: &Mutex<W>) -> MutexGuard<'_, W> {
-    out.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One client's conversation, on its own thread: echo it back uppercase until EOF,
@@ -87,6 +92,7 @@ fn process(mut sc: TcpStream, n: &mut u64) -> io::Result<()> {
             // The other side is done writing.
             Ok(0) => return Ok(()),
             Ok(len) => len,
+            // Interrupted by a signal: retried, as Python retries recv() (PEP 475).
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
         };
@@ -99,13 +105,18 @@ fn process(mut sc: TcpStream, n: &mut u64) -> io::Result<()> {
 
 /// Sends `bytecount` bytes (rounded up to a multiple of 16) from one thread while this
 /// one reads back everything the server sends.
-pub fn client(host: &str, port: u16, bytecount: u64, out: &mut impl Write) -> Result<(), Error> {
-    client_on(
-        || fopnp::net::connect(host, port),
-        bytecount,
-        out,
-        &mut |_| {},
-    )
+pub fn client(
+    host: &str,
+    port: u16,
+    bytecount: u64,
+    buffers: Buffers,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let sock = fopnp::net::socket(host, port, buffers)?;
+    if buffers.pinned() {
+        fopnp::net::print_buffers(out, sock.as_socket())?;
+    }
+    client_on(|| sock.connect(), bytecount, out, &mut |_| {})
 }
 
 /// [`client`] with its connect step passed in, so that tests can keep a handle on the
@@ -152,6 +163,7 @@ pub fn client_on(
                 let sent = sent.load(Ordering::Relaxed).max(received);
                 progress.update(out, sent, received)?;
             }
+            // Interrupted by a signal: retried, as Python retries recv() (PEP 475).
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => break Err(error).context(|| "cannot receive"),
         }
@@ -182,6 +194,7 @@ fn send_all(mut sock: TcpStream, bytecount: u64, sent: &AtomicU64) -> io::Result
                 total += n as u64;
                 sent.store(total, Ordering::Relaxed);
             }
+            // Interrupted by a signal: retried, as Python retries send() (PEP 475).
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
         }

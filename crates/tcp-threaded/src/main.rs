@@ -1,9 +1,9 @@
 //! `tcp_threaded {client,server} host [bytecount] [-p PORT]`: Listing 3-2's command line.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
+use fopnp::Log;
 use fopnp::cli::{Endpoint, Role, StreamEndpoint};
 
 /// Stream over TCP without deadlock, using threads
@@ -18,10 +18,13 @@ fn main() -> ExitCode {
     let StreamEndpoint {
         endpoint: Endpoint { role, host, port },
         bytecount,
+        buffers,
     } = Args::parse().stream;
     let result = match role {
-        Role::Client => tcp_threaded::client(&host, port, bytecount, &mut io::stdout().lock()),
-        Role::Server => tcp_threaded::server(&host, port, io::stdout()),
+        Role::Client => {
+            tcp_threaded::client(&host, port, bytecount, buffers, &mut fopnp::log::stdout())
+        }
+        Role::Server => tcp_threaded::server(&host, port, buffers, Log::stdout()),
     };
     fopnp::exit_status("tcp_threaded", result)
 }

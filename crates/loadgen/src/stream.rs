@@ -1,59 +1,29 @@
-//! The benchmark's own peers, built in release mode beside the listings; not a listing.
-//!
-//! - `benchpeer ceiling BYTES`: the loopback ceiling, a raw echo over one connection in
-//!   one process: a sending thread and a receiving thread on the client side, an echo
-//!   thread on the server side, 256 KiB buffers, uppercasing as the servers do.
-//! - `benchpeer load CLIENTS BYTES PORT`: CLIENTS concurrent connections to the uppercase
-//!   server at PORT, each sending BYTES of Listing 3-2's stream while reading the reply,
-//!   every byte checked; prints `elapsed SECONDS`.
+//! Chapter 3's bench peers: the loopback ceiling, and many clients of Listing 3-2's
+//! protocol at once.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::ExitCode;
 use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use fopnp::stream::{Pattern, upper};
+use conformance::stream::{MESSAGE, REPLY, is_stream, stream};
 
 /// The ceiling's buffer size for every read and write.
 const CEILING_BUFFER: usize = 256 * 1024;
 /// Each load connection's buffer size (small: there may be a thousand of them).
 const LOAD_BUFFER: usize = 16 * 1024;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize| args.get(i).and_then(|a| a.parse::<u64>().ok());
-    let result = match (
-        args.first().map(String::as_str),
-        number(1),
-        number(2),
-        number(3),
-    ) {
-        (Some("ceiling"), Some(bytes), None, None) => ceiling(bytes),
-        (Some("load"), Some(clients), Some(bytes), Some(port)) => {
-            load(clients as usize, bytes, port as u16)
-        }
-        _ => {
-            eprintln!("usage: benchpeer ceiling BYTES | benchpeer load CLIENTS BYTES PORT");
-            return ExitCode::from(2);
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("benchpeer: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 /// Sends `bytes` of the stream in `chunk`-sized writes, then half-closes.
 fn send_stream(mut sock: TcpStream, bytes: u64, chunk: usize) -> io::Result<()> {
-    let pattern = Pattern::new(chunk);
+    // The message repeated, one chunk and a message long: any part of the stream is a
+    // slice of it.
+    let pattern = stream(MESSAGE, chunk + 16);
     let mut sent = 0;
     while sent < bytes {
-        let n = sock.write(pattern.at(sent, bytes - sent))?;
+        let start = (sent % 16) as usize;
+        let len = (bytes - sent).min(chunk as u64) as usize;
+        let n = sock.write(&pattern[start..start + len])?;
         sent += n as u64;
     }
     sock.shutdown(Shutdown::Write)
@@ -61,7 +31,6 @@ fn send_stream(mut sock: TcpStream, bytes: u64, chunk: usize) -> io::Result<()> 
 
 /// Reads the reply to EOF, checking it is the uppercase stream; returns its length.
 fn receive_stream(mut sock: TcpStream, chunk: usize, check: bool) -> io::Result<u64> {
-    let expected = Pattern::of(b"CAPITALIZE THIS!", chunk);
     let mut data = vec![0; chunk];
     let mut received = 0;
     loop {
@@ -69,14 +38,17 @@ fn receive_stream(mut sock: TcpStream, chunk: usize, check: bool) -> io::Result<
         if n == 0 {
             return Ok(received);
         }
-        if check && !expected.matches(received, &data[..n]) {
+        if check && !is_stream(REPLY, received, &data[..n]) {
             return Err(io::Error::other(format!("wrong reply at byte {received}")));
         }
         received += n as u64;
     }
 }
 
-fn ceiling(bytes: u64) -> io::Result<()> {
+/// The loopback ceiling: a raw echo over one connection in one process (a sending
+/// thread and a receiving thread on the client side, an echo thread on the server side,
+/// 256 KiB buffers, uppercasing as the servers do).
+pub fn ceiling(bytes: u64) -> io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let echo = thread::spawn(move || -> io::Result<()> {
@@ -87,7 +59,7 @@ fn ceiling(bytes: u64) -> io::Result<()> {
             if n == 0 {
                 return Ok(());
             }
-            upper(&mut data[..n]);
+            data[..n].make_ascii_uppercase();
             sc.write_all(&data[..n])?;
         }
     });
@@ -132,7 +104,10 @@ impl Gate {
     }
 }
 
-fn load(clients: usize, bytes: u64, port: u16) -> io::Result<()> {
+/// `clients` concurrent connections to the uppercase server at `port`, each sending
+/// `bytes` of Listing 3-2's stream while reading the reply, every byte checked; prints
+/// `elapsed SECONDS`.
+pub fn load(clients: usize, bytes: u64, port: u16) -> io::Result<()> {
     // Everyone connects first; the clock starts; then the gate opens and all go at once.
     let connected = Arc::new(Barrier::new(clients + 1));
     let go = Arc::new(Gate::default());

@@ -1,6 +1,8 @@
 //! Checks of Listing 3-2's transcripts: byte for byte the book's, where only the sizes of
 //! the pieces recv() returned (a matter of timing) may differ from one run to another.
 
+use crate::stream::{REPLY, stream};
+
 /// Parses `\r  N WHAT ` repeated; returns the counts. Every count must grow by 1 to
 /// `max_step` bytes.
 fn progress_counts(text: &str, what: &str, max_step: u64) -> Result<Vec<u64>, String> {
@@ -59,8 +61,7 @@ pub fn check_deadlock_client(output: &[u8], bytecount: u64) -> Result<Vec<u8>, S
     let received = progress_counts(tail, "bytes received", 42)?;
     let first_len = received.first().copied().unwrap_or(0);
     // The first piece is the reply's first bytes: CAPITALIZE THIS! repeated.
-    let reply = fopnp::stream::Pattern::of(b"CAPITALIZE THIS!", 64);
-    let first = reply.at(0, first_len).to_vec();
+    let first = stream(REPLY, first_len as usize);
     let expected_said = fopnp::PyBytes(&first).to_string();
     if said != expected_said {
         return Err(format!(
@@ -152,7 +153,7 @@ pub fn check_variant_client(output: &[u8], bytecount: u64, chunk: usize) -> Resu
 mod tests {
     use super::*;
 
-    // BOOK.md's exact transcripts.
+    // The book's exact transcripts, as Python prints them.
     const CLIENT_32: &[u8] = b"Sending 32 bytes of data, in chunks of 16 bytes\n\r  16 bytes sent \r  32 bytes sent \nReceiving all the data the server sends back\n  The first data received says b'CAPITALIZE THIS!CAPITALIZE THIS!'\n\r  32 bytes received \n";
     const CLIENT_0: &[u8] = b"Sending 0 bytes of data, in chunks of 16 bytes\n\nReceiving all the data the server sends back\n  The first data received says b''\n\n";
 

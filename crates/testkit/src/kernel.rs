@@ -1,0 +1,330 @@
+//! What the kernel says about a process and its sockets, read from `/proc` through the
+//! `procfs` crate. Linux only: elsewhere every function answers "unknown" (`None`, empty)
+//! and [`SUPPORTED`] is false, so the tools fall back or say they cannot tell.
+
+use std::io;
+
+/// Whether this system's kernel tables can be read here.
+pub const SUPPORTED: bool = cfg!(target_os = "linux");
+
+/// The bytes queued in one TCP socket: sent but not yet acknowledged by the peer (the
+/// send queue), and received but not yet read by the program (the receive queue).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Queues {
+    pub send: u64,
+    pub receive: u64,
+}
+
+/// Both ends of one loopback connection, seen in one reading of the kernel's table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The socket whose local port is the connection's first port (the client's).
+    pub client: Queues,
+    /// The socket whose local port is the second (the server's accepted socket).
+    pub server: Queues,
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::*;
+    use procfs::net::{TcpNetEntry, TcpState};
+    use procfs::process::{FDTarget, Process};
+
+    fn tcp_table() -> Vec<TcpNetEntry> {
+        let mut entries = procfs::net::tcp().unwrap_or_default();
+        entries.extend(procfs::net::tcp6().unwrap_or_default());
+        entries
+    }
+
+    /// The kernel's entries for the TCP sockets among process `pid`'s descriptors.
+    fn sockets_of(pid: u32) -> Vec<TcpNetEntry> {
+        let Ok(fds) = Process::new(pid as i32).and_then(|p| p.fd()) else {
+            return Vec::new();
+        };
+        let inodes: Vec<u64> = fds
+            .flatten()
+            .filter_map(|fd| match fd.target {
+                FDTarget::Socket(inode) => Some(inode),
+                _ => None,
+            })
+            .collect();
+        if inodes.is_empty() {
+            return Vec::new();
+        }
+        tcp_table()
+            .into_iter()
+            .filter(|e| inodes.contains(&e.inode))
+            .collect()
+    }
+
+    pub fn listening_ports(pid: u32) -> Vec<u16> {
+        sockets_of(pid)
+            .into_iter()
+            .filter(|e| e.state == TcpState::Listen)
+            .map(|e| e.local_address.port())
+            .collect()
+    }
+
+    pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
+        sockets_of(pid)
+            .into_iter()
+            .filter(|e| e.state != TcpState::Listen && e.remote_address.port() == remote_port)
+            .map(|e| e.local_address.port())
+            .collect()
+    }
+
+    pub fn listening_anywhere(port: u16) -> bool {
+        tcp_table()
+            .iter()
+            .any(|e| e.state == TcpState::Listen && e.local_address.port() == port)
+    }
+
+    pub fn peak_memory(pid: u32) -> Option<u64> {
+        let kib = Process::new(pid as i32).ok()?.status().ok()?.vmhwm?;
+        Some(kib * 1024)
+    }
+
+    pub fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
+        let stat = Process::new(pid as i32).ok()?.stat().ok()?;
+        let ticks = procfs::ticks_per_second() as f64;
+        Some((stat.utime as f64 / ticks, stat.stime as f64 / ticks))
+    }
+
+    pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
+        let table = tcp_table();
+        let find = |local: u16, remote: u16| {
+            table
+                .iter()
+                .find(|e| {
+                    e.state != TcpState::Listen
+                        && e.local_address.port() == local
+                        && e.remote_address.port() == remote
+                })
+                .map(|e| Queues {
+                    send: u64::from(e.tx_queue),
+                    receive: u64::from(e.rx_queue),
+                })
+        };
+        Some(Connection {
+            client: find(client_port, server_port)?,
+            server: find(server_port, client_port)?,
+        })
+    }
+
+    pub fn blocked_in(pid: u32) -> Vec<String> {
+        let Ok(tasks) = Process::new(pid as i32).and_then(|p| p.tasks()) else {
+            return Vec::new();
+        };
+        let mut calls: Vec<String> = tasks
+            .flatten()
+            .filter_map(|task| task.syscall().ok())
+            .map(|call| match call {
+                procfs::process::Syscall::Blocked {
+                    syscall_number,
+                    argument_registers,
+                    ..
+                } => super::describe_syscall(syscall_number, &argument_registers),
+                _ => "running".to_string(),
+            })
+            .collect();
+        calls.sort();
+        calls.dedup();
+        calls
+    }
+
+    pub fn wait_exited_unreaped(pid: u32) -> io::Result<()> {
+        use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+        let pid = Pid::from_raw(pid as i32).ok_or_else(|| io::Error::other("no such pid"))?;
+        loop {
+            // NOWAIT: the process stays a zombie, so its /proc/PID/stat (CPU times) stays
+            // readable until it is reaped.
+            match waitid(
+                WaitId::Pid(pid),
+                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+            ) {
+                Ok(_) => return Ok(()),
+                // Interrupted by a signal: wait again.
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+    }
+}
+
+/// The ports of the TCP sockets process `pid` is listening on (its own descriptors
+/// matched with the kernel's table of LISTEN sockets).
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    #[cfg(target_os = "linux")]
+    return linux::listening_ports(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Vec::new()
+    }
+}
+
+/// The local ports of process `pid`'s TCP sockets connected to `remote_port`: a client's
+/// end of its connection to a server.
+pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
+    #[cfg(target_os = "linux")]
+    return linux::connected_ports(pid, remote_port);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, remote_port);
+        Vec::new()
+    }
+}
+
+/// Whether any process listens on TCP port `port` (to check that a stopped server is
+/// gone). `None` where the kernel's tables cannot be read.
+pub fn listening_anywhere(port: u16) -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    return Some(linux::listening_anywhere(port));
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
+/// A process's peak resident memory so far, in bytes (`VmHWM`).
+pub fn peak_memory(pid: u32) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    return linux::peak_memory(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        None
+    }
+}
+
+/// A process's user and system CPU seconds so far.
+pub fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
+    #[cfg(target_os = "linux")]
+    return linux::cpu_seconds(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        None
+    }
+}
+
+/// The queues of both ends of the loopback connection between `client_port` and
+/// `server_port`, from one reading of `/proc/net/tcp` and `tcp6`.
+pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
+    #[cfg(target_os = "linux")]
+    return linux::connection(client_port, server_port);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (client_port, server_port);
+        None
+    }
+}
+
+/// The system calls the threads of process `pid` are in (`sendto() of 16 bytes`,
+/// `running`), from `/proc/PID/task/*/syscall`; empty where unknown.
+pub fn blocked_in(pid: u32) -> Vec<String> {
+    #[cfg(target_os = "linux")]
+    return linux::blocked_in(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Vec::new()
+    }
+}
+
+/// Waits until process `pid` (a child of this one) has exited, without reaping it.
+pub fn wait_exited_unreaped(pid: u32) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return linux::wait_exited_unreaped(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Ok(())
+    }
+}
+
+/// Names a system call the way a reader wants it: `sendto() of 16 bytes`, `poll()`, or
+/// `system call N` for one this table does not know. The numbers are the kernel's, per
+/// architecture.
+pub fn describe_syscall(number: i64, args: &[u64; 6]) -> String {
+    #[cfg(target_arch = "x86_64")]
+    let (name, sends) = match number {
+        44 => ("sendto()", true),
+        1 => ("write()", true),
+        46 => ("sendmsg()", true),
+        45 => ("recvfrom()", false),
+        0 => ("read()", false),
+        7 => ("poll()", false),
+        43 | 288 => ("accept()", false),
+        232 | 281 => ("epoll_wait()", false),
+        202 => ("futex()", false),
+        _ => ("", false),
+    };
+    #[cfg(target_arch = "aarch64")]
+    let (name, sends) = match number {
+        206 => ("sendto()", true),
+        64 => ("write()", true),
+        211 => ("sendmsg()", true),
+        207 => ("recvfrom()", false),
+        63 => ("read()", false),
+        73 => ("ppoll()", false),
+        202 | 242 => ("accept()", false),
+        22 => ("epoll_pwait()", false),
+        98 => ("futex()", false),
+        _ => ("", false),
+    };
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let (name, sends) = ("", false);
+    match (name, sends) {
+        ("", _) if number < 0 => "not in a system call".to_string(),
+        ("", _) => format!("system call {number}"),
+        (name, true) => format!("{name} of {} bytes", args[2]),
+        (name, false) => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_system_calls() {
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            describe_syscall(44, &[3, 0x55ab, 16, 0x4000, 0, 0]),
+            "sendto() of 16 bytes"
+        );
+        assert_eq!(describe_syscall(-1, &[0; 6]), "not in a system call");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reads_this_processs_listener_memory_cpu_and_a_connections_queues() {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let me = std::process::id();
+        assert!(listening_ports(me).contains(&port));
+        assert!(connected_ports(me, port).is_empty());
+        assert_eq!(listening_anywhere(port), Some(true));
+        assert!(peak_memory(me).unwrap() > 0);
+        assert!(cpu_seconds(me).is_some());
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_accepted, _) = listener.accept().unwrap();
+        client.write_all(&[7; 1000]).unwrap();
+        let client_port = client.local_addr().unwrap().port();
+        assert!(connected_ports(me, port).contains(&client_port));
+        // Unread by the accepting side: 1000 bytes in its receive queue.
+        let mut seen = None;
+        for _ in 0..200 {
+            seen = connection(client_port, port);
+            if seen.is_some_and(|c| c.server.receive == 1000) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(seen.unwrap().server.receive, 1000, "{seen:?}");
+        assert_eq!(seen.unwrap().client.send, 0);
+    }
+}

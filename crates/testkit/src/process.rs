@@ -1,0 +1,510 @@
+//! Child processes for the tests, `cargo xtask run` and the benchmarks: started with their
+//! output collected (and, if asked, shown as it arrives), their listening port learned
+//! from the kernel, their CPU time and peak memory measured, and killed when dropped.
+
+use std::io::{self, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::kernel;
+
+/// Everything a child process has written to one of its pipes so far, and when it last
+/// wrote: a process whose output stops changing may be stalled.
+#[derive(Clone)]
+pub struct Output(Arc<(Mutex<Pipe>, Condvar)>);
+
+struct Pipe {
+    bytes: Vec<u8>,
+    last_change: Instant,
+    closed: bool,
+}
+
+impl Output {
+    /// Reads `pipe` on a thread until it closes; with `tee`, copies each piece to this
+    /// process's standard output as it arrives.
+    fn collect(pipe: Option<impl Read + Send + 'static>, tee: bool) -> Self {
+        let output = Self(Arc::new((
+            Mutex::new(Pipe {
+                bytes: Vec::new(),
+                last_change: Instant::now(),
+                closed: pipe.is_none(),
+            }),
+            Condvar::new(),
+        )));
+        if let Some(mut pipe) = pipe {
+            let sink = output.clone();
+            thread::spawn(move || {
+                let mut buf = [0; 16 * 1024];
+                loop {
+                    let n = match pipe.read(&mut buf) {
+                        Ok(n) => n,
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(_) => 0,
+                    };
+                    if tee && n > 0 {
+                        let mut stdout = io::stdout().lock();
+                        let _ = stdout.write_all(&buf[..n]);
+                        let _ = stdout.flush();
+                    }
+                    let mut state = sink.lock();
+                    if n == 0 {
+                        state.closed = true;
+                    } else {
+                        state.bytes.extend_from_slice(&buf[..n]);
+                        state.last_change = Instant::now();
+                    }
+                    sink.0.1.notify_all();
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+        output
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pipe> {
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The bytes so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.lock().bytes.clone()
+    }
+
+    /// How many bytes so far.
+    pub fn len(&self) -> usize {
+        self.lock().bytes.len()
+    }
+
+    /// Whether nothing has been written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text so far (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
+    }
+
+    /// How long since the process last wrote to this pipe (or since it started).
+    pub fn quiet_for(&self) -> Duration {
+        self.lock().last_change.elapsed()
+    }
+
+    /// Waits until `ready` holds for the text so far, or the pipe closes, or `limit`
+    /// passes; returns the text and whether `ready` held.
+    pub fn wait_until(&self, limit: Duration, ready: impl Fn(&str) -> bool) -> (String, bool) {
+        let end = Instant::now() + limit;
+        let mut state = self.lock();
+        loop {
+            let text = String::from_utf8_lossy(&state.bytes).into_owned();
+            if ready(&text) {
+                return (text, true);
+            }
+            let now = Instant::now();
+            if state.closed || now >= end {
+                return (text, false);
+            }
+            state = self
+                .0
+                .1
+                .wait_timeout(state, end - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Waits until the pipe closes (the process exited or closed it), at most `limit`.
+    pub fn wait_closed(&self, limit: Duration) -> bool {
+        self.wait_until(limit, |_| false);
+        self.lock().closed
+    }
+}
+
+/// How to start a [`Process`].
+pub struct Spawn {
+    command: Command,
+    stdin: Option<Stdio>,
+    tee: bool,
+    inherit_stderr: bool,
+    sample_memory: bool,
+}
+
+impl Spawn {
+    /// `command` with standard input from `/dev/null` and both output pipes collected.
+    pub fn new(command: Command) -> Self {
+        Self {
+            command,
+            stdin: None,
+            tee: false,
+            inherit_stderr: false,
+            sample_memory: false,
+        }
+    }
+
+    /// Standard input from `input` instead of `/dev/null`.
+    pub fn stdin(mut self, input: Stdio) -> Self {
+        self.stdin = Some(input);
+        self
+    }
+
+    /// Also copy standard output to this process's, as it arrives.
+    pub fn tee(mut self) -> Self {
+        self.tee = true;
+        self
+    }
+
+    /// Leave standard error on this process's (not collected).
+    pub fn inherit_stderr(mut self) -> Self {
+        self.inherit_stderr = true;
+        self
+    }
+
+    /// Sample the process's peak memory every few milliseconds while it runs (the
+    /// kernel's high-water mark, so a sample misses only growth in its last few ms).
+    pub fn sample_memory(mut self) -> Self {
+        self.sample_memory = true;
+        self
+    }
+
+    pub fn start(mut self) -> io::Result<Process> {
+        let name = self.command.get_program().to_string_lossy().into_owned();
+        let started = Instant::now();
+        let mut child = self
+            .command
+            .stdin(self.stdin.take().unwrap_or_else(Stdio::null))
+            .stdout(Stdio::piped())
+            .stderr(if self.inherit_stderr {
+                Stdio::inherit()
+            } else {
+                Stdio::piped()
+            })
+            .spawn()
+            .map_err(|error| {
+                io::Error::new(error.kind(), format!("cannot start {name}: {error}"))
+            })?;
+        let stdout = Output::collect(child.stdout.take(), self.tee);
+        let stderr = Output::collect(child.stderr.take(), false);
+        let sampler = self.sample_memory.then(|| PeakSampler::start(child.id()));
+        Ok(Process {
+            child,
+            name,
+            stdout,
+            stderr,
+            exit: None,
+            started,
+            sampler,
+        })
+    }
+}
+
+/// A child process, killed and reaped when dropped.
+pub struct Process {
+    child: Child,
+    name: String,
+    pub stdout: Output,
+    pub stderr: Output,
+    exit: Option<ExitStatus>,
+    started: Instant,
+    sampler: Option<PeakSampler>,
+}
+
+/// What a process used: wall time since it started, CPU seconds, peak resident memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Usage {
+    pub wall: f64,
+    pub user: f64,
+    pub sys: f64,
+    pub peak_bytes: u64,
+}
+
+impl Process {
+    /// Starts `command` with both output pipes collected.
+    pub fn spawn(command: Command) -> io::Result<Self> {
+        Spawn::new(command).start()
+    }
+
+    /// Starts a server and waits until it listens: returns the process and its port, read
+    /// from the kernel's table of listening sockets (not from what it prints).
+    pub fn server(command: Command, limit: Duration) -> Result<(Self, u16), String> {
+        Self::server_with(Spawn::new(command), limit)
+    }
+
+    /// [`Process::server`] started as `spawn` says.
+    pub fn server_with(spawn: Spawn, limit: Duration) -> Result<(Self, u16), String> {
+        let mut server = spawn.start().map_err(|e| e.to_string())?;
+        let port = server.listening_port(limit)?;
+        Ok((server, port))
+    }
+
+    /// The process ID.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The program's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Waits until the process has a listening TCP socket, at most `limit`; returns its
+    /// port. Fails, with what the process said, if it exits first or never listens.
+    ///
+    /// On Linux the port comes from the process's own LISTEN socket (`/proc/PID/fd` and
+    /// `/proc/net/tcp{,6}`), so a server started with `-p 0` that prints the address as
+    /// given (or nothing) is found all the same. Elsewhere it is read from a `Listening at
+    /// (..., PORT)` line.
+    pub fn listening_port(&mut self, limit: Duration) -> Result<u16, String> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(port) = kernel::listening_ports(self.id()).first() {
+                return Ok(*port);
+            }
+            if !kernel::SUPPORTED
+                && let Some(port) = listening_port_in(&self.stdout.text())
+            {
+                return Ok(port);
+            }
+            if let Some(status) = self.try_wait() {
+                self.stderr.wait_closed(Duration::from_secs(5));
+                return Err(format!(
+                    "{} exited ({status}) before listening: {}",
+                    self.name,
+                    self.said()
+                ));
+            }
+            if Instant::now() >= end {
+                return Err(format!(
+                    "{} did not listen within {limit:?}: {}",
+                    self.name,
+                    self.said()
+                ));
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// What the process has printed, both pipes, for an error message.
+    fn said(&self) -> String {
+        let said = format!(
+            "{} {}",
+            self.stdout.text().trim(),
+            self.stderr.text().trim()
+        );
+        match said.trim() {
+            "" => "(it printed nothing)".into(),
+            said => format!("{said:?}"),
+        }
+    }
+
+    /// The exit status, once the process has ended.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            self.exit = Some(status);
+        }
+        self.exit
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.try_wait().is_none()
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Waits for the process to exit, at most `limit`, and for both pipes to drain;
+    /// returns the exit status, stdout and stderr. A process still running at the deadline
+    /// is killed and the error says what it had printed.
+    pub fn finish(mut self, limit: Duration) -> Result<(ExitStatus, String, String), String> {
+        match self.wait_exit(limit) {
+            Some(status) => {
+                self.stdout.wait_closed(limit);
+                self.stderr.wait_closed(limit);
+                Ok((status, self.stdout.text(), self.stderr.text()))
+            }
+            None => {
+                self.kill();
+                Err(format!(
+                    "{} did not exit within {limit:?}; it printed {}",
+                    self.name,
+                    self.said()
+                ))
+            }
+        }
+    }
+
+    /// Stops the process now (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        if self.exit.is_none() {
+            let _ = self.child.kill();
+            self.exit = self.child.wait().ok();
+        }
+        if let Some(sampler) = &self.sampler {
+            sampler.stop();
+        }
+    }
+
+    /// Waits for the process to exit by itself and measures it: CPU seconds are read from
+    /// the kernel after it has exited but before it is reaped (so they are final).
+    pub fn wait_measured(&mut self) -> Result<(ExitStatus, Usage), String> {
+        kernel::wait_exited_unreaped(self.id()).map_err(|e| format!("{}: {e}", self.name))?;
+        let usage = self.usage_now();
+        if let Some(sampler) = &self.sampler {
+            sampler.stop();
+        }
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        self.exit = Some(status);
+        Ok((status, usage))
+    }
+
+    /// Measures a process that is still running (a server), then stops it.
+    pub fn stop_measured(&mut self) -> Usage {
+        let usage = self.usage_now();
+        self.kill();
+        usage
+    }
+
+    fn usage_now(&self) -> Usage {
+        let (user, sys) = kernel::cpu_seconds(self.id()).unwrap_or_default();
+        let sampled = self.sampler.as_ref().map_or(0, PeakSampler::peak);
+        let peak_bytes = kernel::peak_memory(self.id()).unwrap_or(0).max(sampled);
+        Usage {
+            wall: self.started.elapsed().as_secs_f64(),
+            user,
+            sys,
+            peak_bytes,
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Samples a process's peak memory (`VmHWM`) every 5 ms until stopped.
+struct PeakSampler {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl PeakSampler {
+    fn start(pid: u32) -> Self {
+        let (peak, stop) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (max, done) = (Arc::clone(&peak), Arc::clone(&stop));
+        thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                match kernel::peak_memory(pid) {
+                    Some(now) => max.fetch_max(now, Ordering::Relaxed),
+                    None => break,
+                };
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Self { peak, stop }
+    }
+
+    fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The port in a `Listening at ('127.0.0.1', 1060)` line, if the text has one: how the
+/// port is learned where the kernel's socket tables cannot be read.
+pub fn listening_port_in(text: &str) -> Option<u16> {
+    let line = text.lines().find(|l| l.starts_with("Listening at ("))?;
+    let after_host = line.split("', ").nth(1)?;
+    let digits: String = after_host
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_port_of_the_listening_line() {
+        assert_eq!(
+            listening_port_in("Listening at ('0.0.0.0', 1060)\n"),
+            Some(1060)
+        );
+        assert_eq!(
+            listening_port_in("Listening at ('::1', 40000, 0, 0)\n"),
+            Some(40000)
+        );
+        assert_eq!(listening_port_in("Listening at ("), None);
+        assert_eq!(listening_port_in("Waiting\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn learns_a_silent_servers_port_from_the_kernel() {
+        // A server that prints nothing and listens where the system chooses.
+        let mut command = Command::new("python3");
+        command.args([
+            "-c",
+            "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(1)\ntime.sleep(60)",
+        ]);
+        let Ok(mut server) = Process::spawn(command) else {
+            eprintln!("skipped: python3 is not installed");
+            return;
+        };
+        let port = server.listening_port(Duration::from_secs(30)).unwrap();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(server.stdout.is_empty());
+        server.kill();
+        assert!(!server.running());
+    }
+
+    #[test]
+    fn a_process_that_exits_before_listening_says_why() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo cannot listen >&2; exit 3"]);
+        let mut process = Process::spawn(command).unwrap();
+        let error = process.listening_port(Duration::from_secs(30)).unwrap_err();
+        assert!(error.contains("exited"), "{error}");
+        assert!(error.contains("cannot listen"), "{error}");
+    }
+
+    #[test]
+    fn finish_kills_a_hang_and_reports_it() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo started; sleep 60"]);
+        let process = Process::spawn(command).unwrap();
+        process
+            .stdout
+            .wait_until(Duration::from_secs(30), |t| t.contains("started"));
+        let error = process.finish(Duration::from_millis(100)).unwrap_err();
+        assert!(error.contains("did not exit"), "{error}");
+        assert!(error.contains("started"), "{error}");
+    }
+}

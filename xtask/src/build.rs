@@ -1,0 +1,61 @@
+//! Building the workspace's binaries with cargo, as a reader would, and finding them.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// Which cargo profile to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// `cargo build`: what `cargo xtask run` and the tests use.
+    Debug,
+    /// `cargo build --release`: what the benchmarks measure.
+    Release,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Release => "release",
+        }
+    }
+}
+
+/// `cargo build` of these packages' binaries; returns the directory that holds them.
+/// Cargo's own progress goes to stderr, as it would for a reader.
+pub fn build(packages: &[&str], profile: Profile) -> Result<PathBuf, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.arg("build").arg("--quiet").arg("--bins");
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    for package in packages {
+        command.args(["--package", package]);
+    }
+    let status = command
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of {} failed", packages.join(", ")));
+    }
+    Ok(target_dir().join(profile.name()))
+}
+
+/// The workspace's root directory.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Where cargo puts what it builds.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
