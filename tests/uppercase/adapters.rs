@@ -70,6 +70,15 @@ pub const CLIENTS: &[Client] = &[
         },
         skips: &[],
     },
+    Client {
+        name: "tcp_async client",
+        run: |sock, bytecount, out, on_data| {
+            tcp_async::client_on(|| Ok(sock), bytecount, out, on_data)
+        },
+        reads_while_sending: true,
+        check_transcript: |out, bytecount| check_variant_client(out, bytecount, tcp_async::CHUNK),
+        skips: &[],
+    },
 ];
 
 pub const SERVERS: &[Server] = &[
@@ -95,6 +104,13 @@ pub const SERVERS: &[Server] = &[
         name: "tcp_nonblocking server",
         serve: |listener, mut log| {
             let _ = tcp_nonblocking::serve(&listener, &mut log);
+        },
+        skips: &[],
+    },
+    Server {
+        name: "tcp_async server",
+        serve: |listener, log| {
+            let _ = tcp_async::serve(listener, fopnp::Log::new(log));
         },
         skips: &[],
     },

@@ -438,4 +438,5 @@ server_tests! {
     deadlock_server => 0,
     threaded_server => 1,
     nonblocking_server => 2,
+    async_server => 3,
 }

@@ -10,6 +10,8 @@ pub mod stream;
 pub mod transcripts;
 pub mod uppercase;
 pub mod variants;
+pub mod zen;
+pub mod zen_binaries;
 
 /// A case an implementation cannot run, and why: adapters list these explicitly.
 pub type Skip = (&'static str, &'static str);

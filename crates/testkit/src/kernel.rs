@@ -79,6 +79,10 @@ mod linux {
             .any(|e| e.state == TcpState::Listen && e.local_address.port() == port)
     }
 
+    pub fn open_descriptors(pid: u32) -> Option<usize> {
+        Process::new(pid as i32).ok()?.fd_count().ok()
+    }
+
     pub fn peak_memory(pid: u32) -> Option<u64> {
         let kib = Process::new(pid as i32).ok()?.status().ok()?.vmhwm?;
         Some(kib * 1024)
@@ -183,6 +187,17 @@ pub fn listening_anywhere(port: u16) -> Option<bool> {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = port;
+        None
+    }
+}
+
+/// How many file descriptors process `pid` has open.
+pub fn open_descriptors(pid: u32) -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    return linux::open_descriptors(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
         None
     }
 }

@@ -241,6 +241,25 @@ impl Process {
         Ok((server, port))
     }
 
+    /// Starts a server that must be told its port (a super-server, a foreign program):
+    /// picks a port that is free now, starts `command(port)` and waits until it listens;
+    /// if another program took the port meanwhile, tries again with another.
+    pub fn server_on_free_port(
+        command: impl Fn(u16) -> Command,
+        limit: Duration,
+    ) -> Result<(Self, u16), String> {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port().map_err(|e| format!("cannot find a free port: {e}"))?;
+            match Self::server(command(port), limit) {
+                Ok(started) => return Ok(started),
+                Err(error) if error.contains("in use") => last = error,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last)
+    }
+
     /// The process ID.
     pub fn id(&self) -> u32 {
         self.child.id()
@@ -433,6 +452,14 @@ impl PeakSampler {
     fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// A TCP port on 127.0.0.1 that is free now (the system chose it for a socket that is
+/// closed again at once), for a program that cannot be told to choose its own.
+pub fn free_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// The port in a `Listening at ('127.0.0.1', 1060)` line, if the text has one: how the

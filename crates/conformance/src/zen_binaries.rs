@@ -1,0 +1,138 @@
+//! Checks every Chapter 7 server binary passes, run as a reader runs it: the book's
+//! session and log lines, the command line and its errors, the `--delay` knob. Each
+//! server crate's tests call them through [`zen_server_binary_tests!`].
+//!
+//! [`zen_server_binary_tests!`]: crate::zen_server_binary_tests
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use testkit::{Process, STEP};
+
+use crate::zen::{APHORISMS, CUT_QUESTION, Connection, Event, LogStyle, check_log, log_complete};
+
+/// The binary tests of a Zen server whose binary is `$bin`, which logs in `$style` and
+/// prints `Listening at` if `$listening`.
+#[macro_export]
+macro_rules! zen_server_binary_tests {
+    ($bin:literal, $style:expr, $listening:expr) => {
+        const BIN: &str = env!(concat!("CARGO_BIN_EXE_", $bin));
+
+        #[test]
+        fn a_session_logs_the_books_lines() {
+            $crate::zen_binaries::session(BIN, $style, $listening);
+        }
+
+        #[test]
+        fn command_line_errors_and_a_busy_port() {
+            $crate::zen_binaries::errors(BIN);
+        }
+
+        #[test]
+        fn delay_slows_each_answer() {
+            $crate::zen_binaries::delay(BIN);
+        }
+    };
+}
+
+/// Starts `bin localhost -p 0 EXTRA...`; returns it and the port it listens on.
+pub fn server(bin: &str, extra: &[&str]) -> (Process, u16) {
+    let mut command = Command::new(bin);
+    command.args(["localhost", "-p", "0"]).args(extra);
+    Process::server(command, STEP).unwrap()
+}
+
+fn ask_all(port: u16) -> Connection {
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(STEP)).unwrap();
+    for (question, answer) in APHORISMS {
+        sock.write_all(question).unwrap();
+        let mut got = vec![0; answer.len()];
+        sock.read_exact(&mut got).unwrap();
+        assert_eq!(got, answer);
+    }
+    Connection {
+        client_port: sock.local_addr().unwrap().port(),
+        events: vec![Event::Accepted, Event::ClosedNormally],
+    }
+}
+
+/// The session of the book's `test.sh`: a client asks its three questions, then `client
+/// -e` sends half a question and closes. The log is the book's: `Listening at` with the
+/// address as given (`('localhost', 0)` for `-p 0`), then each connection's lines.
+pub fn session(bin: &str, style: LogStyle, listening: bool) {
+    let (server, port) = server(bin, &[]);
+    let normal = ask_all(port);
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    (&sock).write_all(CUT_QUESTION).unwrap();
+    let cut = Connection {
+        client_port: sock.local_addr().unwrap().port(),
+        events: vec![
+            Event::Accepted,
+            Event::ClosedMidQuestion(CUT_QUESTION.to_vec()),
+        ],
+    };
+    drop(sock);
+    let connections = [normal, cut];
+    let (log, done) = server
+        .stdout
+        .wait_until(STEP, |log| log_complete(log, style, &connections));
+    assert!(done, "{log}");
+    check_log(&log, style, &connections).unwrap();
+    let expected_lines: usize = connections
+        .iter()
+        .map(|c| style.lines("", &c.events).len())
+        .sum::<usize>()
+        + usize::from(listening);
+    assert_eq!(log.lines().count(), expected_lines, "{log}");
+    if listening {
+        assert_eq!(log.lines().next(), Some("Listening at ('localhost', 0)"));
+    }
+}
+
+/// Usage errors exit with status 2; a busy port is one line and status 1.
+pub fn errors(bin: &str) {
+    for args in [
+        &[][..],
+        &["localhost", "-p", "http"],
+        &["localhost", "--delay", "-1"],
+        &["localhost", "--delay", "soon"],
+    ] {
+        let mut command = Command::new(bin);
+        command.args(args);
+        let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stdout, "");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+    let (_first, port) = server(bin, &[]);
+    let mut command = Command::new(bin);
+    command.args(["localhost", "-p", &port.to_string()]);
+    let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
+    assert_eq!(status.code(), Some(1));
+    let name = std::path::Path::new(bin)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    assert_eq!(
+        stderr,
+        format!(
+            "{name}: cannot listen at localhost port {port}: Address already in use (os error 98)\n"
+        )
+    );
+}
+
+/// `--delay 0.2` makes each answer take at least 0.2 s (the sleep in `get_answer`).
+pub fn delay(bin: &str) {
+    let (_server, port) = server(bin, &["--delay", "0.2"]);
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(STEP)).unwrap();
+    let started = Instant::now();
+    sock.write_all(b"Simple is better than?").unwrap();
+    let mut answer = [0; 8];
+    sock.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"Complex.");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}

@@ -1,0 +1,392 @@
+//! Foundations of Python Network Programming, Third Edition
+//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_asyncio1.py
+//! Asynchronous I/O inside "asyncio" callback methods.
+//!
+//! The server is a *protocol*: an object whose methods the event loop calls when a
+//! connection is made, when data arrives, and when the connection is lost. It never reads
+//! or waits; it is told. asyncio's pieces map onto this crate like this:
+//!
+//! | asyncio | here |
+//! | --- | --- |
+//! | `asyncio.Protocol` and its three callbacks | the [`Protocol`] trait |
+//! | the transport handed to `connection_made` | [`Transport`], handed to every callback (Rust will not let the protocol keep a reference to something the loop owns) |
+//! | `loop.create_server(ZenServer, host, port)` (backlog 100) | [`EventLoop::create_server`] |
+//! | `loop.run_forever()` | [`EventLoop::run_forever`]: one thread, one `poll()` over every socket |
+//!
+//! In Rust one would reach for tokio (or mio, the layer beneath it) instead of writing
+//! the loop: mio gives the readiness events this loop gets from `poll()`; tokio adds the
+//! loop itself, and its `AsyncRead`/`AsyncWrite` traits replace callbacks with `async fn`s,
+//! as `srv_asyncio2` shows. The loop here is small enough to read in one sitting.
+//!
+//! ```text
+//! $ srv_asyncio1 localhost
+//! $ zen_client localhost
+//! ```
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Instant;
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+use fopnp::net::{AcceptFailures, AfterFailure};
+use fopnp::{Error, Log, PyAddr, PyBytes, logln};
+use zen_utils::{Address, ConversationError};
+
+/// `asyncio.Protocol`: what the event loop calls for one connection.
+pub trait Protocol {
+    /// A connection was accepted.
+    fn connection_made(&mut self, transport: &mut Transport);
+    /// Some bytes arrived.
+    fn data_received(&mut self, data: &[u8], transport: &mut Transport);
+    /// The connection is gone: `exc` is `None` at a clean end of file, the error otherwise.
+    fn connection_lost(&mut self, exc: Option<&dyn std::fmt::Display>);
+}
+
+/// How much the loop reads at a time (asyncio's selector transports read 256 KiB).
+const MAX_SIZE: usize = 256 * 1024;
+
+/// asyncio's transport for one connection: where a protocol writes, and asks who its
+/// peer is.
+pub struct Transport {
+    sock: TcpStream,
+    peername: SocketAddr,
+    /// Bytes written but not yet taken by the socket.
+    buffer: Vec<u8>,
+    /// Set by [`Transport::abort`]: the loop closes the connection with this error.
+    aborted: Option<String>,
+    /// The peer has closed its side: close once the buffer is sent.
+    eof: bool,
+}
+
+impl Transport {
+    /// `transport.write(data)`: sends at once what the socket takes and buffers the rest,
+    /// which the loop sends when the socket can take more.
+    pub fn write(&mut self, data: &[u8]) {
+        let mut sent = 0;
+        if self.buffer.is_empty() {
+            while sent < data.len() {
+                match self.sock.write(&data[sent..]) {
+                    Ok(n) => sent += n,
+                    // A signal: try again (Python retries such calls, PEP 475).
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    // No room: buffer the rest. A real failure shows at the next write.
+                    Err(_) => break,
+                }
+            }
+        }
+        self.buffer.extend_from_slice(&data[sent..]);
+    }
+
+    /// `transport.get_extra_info('peername')`.
+    pub fn peername(&self) -> SocketAddr {
+        self.peername
+    }
+
+    /// `transport.abort()`, with the error the protocol's `connection_lost` will see.
+    pub fn abort(&mut self, error: impl std::fmt::Display) {
+        self.aborted = Some(error.to_string());
+    }
+
+    /// What to wait for. Departure from asyncio, which keeps reading while a transport's
+    /// buffer grows (it only tells the protocol, which may ignore it, as this one does):
+    /// a connection with unsent bytes is not read from until they are sent, so a client
+    /// that never reads costs the server one answer's worth of memory, not unbounded.
+    fn interest(&self) -> PollFlags {
+        if !self.buffer.is_empty() {
+            PollFlags::OUT
+        } else if !self.eof {
+            PollFlags::IN
+        } else {
+            PollFlags::empty()
+        }
+    }
+
+    /// Sends what it can of the buffer.
+    fn flush(&mut self) -> io::Result<()> {
+        match self.sock.write(&self.buffer) {
+            Ok(n) => {
+                self.buffer.drain(..n);
+                Ok(())
+            }
+            // No room after all, or a signal: the loop polls again.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// One connection: its transport and its protocol.
+struct Connection<P> {
+    transport: Transport,
+    protocol: P,
+}
+
+/// What `loop.create_server()` returned: the listening socket and the protocol factory.
+struct Server<P> {
+    listener: TcpListener,
+    factory: Box<dyn Fn() -> P>,
+}
+
+/// asyncio's event loop, cut down to what a TCP server needs.
+pub struct EventLoop<P> {
+    server: Option<Server<P>>,
+    connections: Vec<Connection<P>>,
+    log: Log,
+}
+
+impl<P: Protocol> EventLoop<P> {
+    /// `asyncio.get_event_loop()`. `log` receives the loop's own lines (a failed accept).
+    pub fn new(log: &Log) -> Self {
+        Self {
+            server: None,
+            connections: Vec::new(),
+            log: log.clone(),
+        }
+    }
+
+    /// `loop.create_server(protocol_factory, host, port)`: listens (with `SO_REUSEADDR`
+    /// and asyncio's backlog of 100) and makes a protocol for each connection.
+    pub fn create_server(
+        &mut self,
+        factory: impl Fn() -> P + 'static,
+        host: &str,
+        port: u16,
+    ) -> Result<(), Error> {
+        let listener = fopnp::net::listen(host, port, 100)?;
+        self.serve_on(factory, listener)
+    }
+
+    /// [`EventLoop::create_server`] over a socket that already listens.
+    pub fn serve_on(
+        &mut self,
+        factory: impl Fn() -> P + 'static,
+        listener: TcpListener,
+    ) -> Result<(), Error> {
+        listener.set_nonblocking(true)?;
+        self.server = Some(Server {
+            listener,
+            factory: Box::new(factory),
+        });
+        Ok(())
+    }
+
+    /// `loop.run_forever()`: one `poll()` over the listener and every connection, and
+    /// the protocols' callbacks as things happen. Returns only when the listener fails or
+    /// the log cannot be written.
+    pub fn run_forever(&mut self) -> Result<(), Error> {
+        let server = self
+            .server
+            .take()
+            .ok_or_else(|| Error::msg("run_forever() before create_server()"))?;
+        let mut failures = AcceptFailures::default();
+        let mut paused_until: Option<Instant> = None;
+        let mut scratch = vec![0; MAX_SIZE];
+        loop {
+            let listening = paused_until.is_none_or(|until| Instant::now() >= until);
+            let timeout = paused_until
+                .map(|until| until.saturating_duration_since(Instant::now()))
+                .and_then(|t| Timespec::try_from(t).ok());
+            let ready: Vec<PollFlags> = {
+                let mut fds = Vec::with_capacity(self.connections.len() + 1);
+                let wanted = if listening {
+                    PollFlags::IN
+                } else {
+                    PollFlags::empty()
+                };
+                fds.push(PollFd::new(&server.listener, wanted));
+                fds.extend(
+                    self.connections
+                        .iter()
+                        .map(|c| PollFd::new(&c.transport.sock, c.transport.interest())),
+                );
+                loop {
+                    match rustix::event::poll(&mut fds, timeout.as_ref()) {
+                        Ok(_) => break,
+                        // Interrupted by a signal: poll again (PEP 475).
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(errno) => return Err(io::Error::from(errno).into()),
+                    }
+                }
+                fds.iter().map(PollFd::revents).collect()
+            };
+
+            // Connections first: data received, buffers sent, connections lost.
+            let mut index = 0;
+            self.connections.retain_mut(|c| {
+                index += 1;
+                step(c, ready[index], &mut scratch)
+            });
+
+            // Then new connections.
+            let paused_over = paused_until.is_some_and(|until| Instant::now() >= until);
+            if !ready[0].is_empty() || paused_over {
+                paused_until = None;
+                loop {
+                    let (sock, peername) = match server.listener.accept() {
+                        Ok(accepted) => accepted,
+                        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                            failures.working(&mut **self.log.lock())?;
+                            break;
+                        }
+                        // asyncio logs a failed accept() and goes on; so does this loop
+                        // (pausing while out of file descriptors).
+                        Err(error) => {
+                            let after = failures.failed(error, &mut **self.log.lock())?;
+                            if let AfterFailure::Pause(pause) = after {
+                                paused_until = Some(Instant::now() + pause);
+                            }
+                            break;
+                        }
+                    };
+                    failures.working(&mut **self.log.lock())?;
+                    if sock.set_nonblocking(true).is_err() {
+                        continue;
+                    }
+                    let mut transport = Transport {
+                        sock,
+                        peername,
+                        buffer: Vec::new(),
+                        aborted: None,
+                        eof: false,
+                    };
+                    let mut protocol = (server.factory)();
+                    protocol.connection_made(&mut transport);
+                    self.connections.push(Connection {
+                        transport,
+                        protocol,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// One connection's turn: calls its protocol as its socket says; returns whether the
+/// connection goes on.
+fn step<P: Protocol>(c: &mut Connection<P>, ready: PollFlags, scratch: &mut [u8]) -> bool {
+    if ready.is_empty() {
+        return true;
+    }
+    let t = &mut c.transport;
+    if !t.buffer.is_empty() {
+        if let Err(error) = t.flush() {
+            c.protocol.connection_lost(Some(&error));
+            return false;
+        }
+    } else if !t.eof {
+        match t.sock.read(scratch) {
+            // End of file: asyncio's protocol gets eof_received(), whose default answer
+            // closes the transport once its buffer is sent.
+            Ok(0) => t.eof = true,
+            Ok(n) => c.protocol.data_received(&scratch[..n], t),
+            // Not there after all, or a signal: poll again.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            Err(error) => {
+                c.protocol.connection_lost(Some(&error));
+                return false;
+            }
+        }
+    }
+    let t = &mut c.transport;
+    if let Some(error) = t.aborted.take() {
+        c.protocol.connection_lost(Some(&error));
+        return false;
+    }
+    if t.eof && t.buffer.is_empty() {
+        c.protocol.connection_lost(None);
+        return false;
+    }
+    true
+}
+
+/// `class ZenServer(asyncio.Protocol)`.
+pub struct ZenServer {
+    address: Option<SocketAddr>,
+    data: Vec<u8>,
+    log: Log,
+}
+
+impl ZenServer {
+    /// The protocol factory's product, logging to `log`.
+    pub fn new(log: &Log) -> Self {
+        Self {
+            address: None,
+            data: Vec::new(),
+            log: log.clone(),
+        }
+    }
+
+    fn address(&self) -> String {
+        self.address
+            .map_or_else(|| "(unknown)".into(), |a| PyAddr(a).to_string())
+    }
+}
+
+impl Protocol for ZenServer {
+    fn connection_made(&mut self, transport: &mut Transport) {
+        self.address = Some(transport.peername());
+        self.data.clear();
+        let _ = logln!(self.log, "Accepted connection from {}", self.address());
+    }
+
+    fn data_received(&mut self, data: &[u8], transport: &mut Transport) {
+        self.data.extend_from_slice(data);
+        if zen_utils::too_long(&self.data) {
+            // Not in the book, whose self.data grows for ever: a question may take up to
+            // MAX_MESSAGE bytes.
+            transport.abort(ConversationError::TooLong(self.data.len()));
+            self.data.clear();
+        } else if self.data.ends_with(b"?") {
+            let answer = zen_utils::get_answer(&self.data);
+            transport.write(answer);
+            self.data.clear();
+        }
+    }
+
+    fn connection_lost(&mut self, exc: Option<&dyn std::fmt::Display>) {
+        let _ = match exc {
+            Some(exc) => logln!(self.log, "Client {} error: {exc}", self.address()),
+            None if !self.data.is_empty() => logln!(
+                self.log,
+                "Client {} sent {} but then closed",
+                self.address(),
+                PyBytes(&self.data)
+            ),
+            None => logln!(self.log, "Client {} closed socket", self.address()),
+        };
+    }
+}
+
+/// Serves on a socket that already listens, logging to `log`.
+pub fn serve(listener: TcpListener, log: &Log) -> Result<(), Error> {
+    let mut event_loop = EventLoop::new(log);
+    let factory_log = log.clone();
+    event_loop.serve_on(move || ZenServer::new(&factory_log), listener)?;
+    event_loop.run_forever()
+}
+
+/// The listing's `if __name__ == '__main__':` block, after `parse_command_line`.
+pub fn main(address: &Address, log: &Log) -> Result<(), Error> {
+    let mut event_loop = EventLoop::new(log); // loop = asyncio.get_event_loop()
+    let factory_log = log.clone();
+    // coro = loop.create_server(ZenServer, *address); loop.run_until_complete(coro)
+    event_loop.create_server(
+        move || ZenServer::new(&factory_log),
+        &address.host,
+        address.port,
+    )?;
+    logln!(log, "Listening at {address}")?;
+    event_loop.run_forever() // loop.run_forever()
+}

@@ -1,0 +1,4 @@
+//! The `srv_legacy2` binary as a reader runs it: the book's session and log lines, its command
+//! line and errors, and `--delay` (shared with the other Chapter 7 servers).
+
+conformance::zen_server_binary_tests!("srv_legacy2", conformance::zen::LogStyle::Asyncore, true);

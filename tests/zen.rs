@@ -1,0 +1,181 @@
+//! Conformance of every Chapter 7 server to the Zen protocol and to its own log lines.
+//!
+//! The cases are data (`conformance::zen`), written once and shared with `cargo xtask
+//! conform`; each server here has a small adapter: how to run it in-process over a
+//! listener, how it words its log, how many clients it serves at once, and which cases it
+//! cannot run, with the reason. The inetd pair runs under a real super-server in its own
+//! crates' tests (`crates/in-zen1`, `crates/in-zen2`), and the client in `crates/zen-client`.
+
+use std::net::TcpListener;
+
+use conformance::Skip;
+use conformance::zen::{Concurrency, LogStyle, Target, assert_all_pass, run_server_cases};
+use fopnp::Log;
+use testkit::{ServerThread, Transcript};
+
+/// One Zen server implementation.
+struct Server {
+    name: &'static str,
+    serve: fn(TcpListener, Log),
+    style: LogStyle,
+    concurrency: Concurrency,
+    splits_questions: bool,
+    skips: &'static [Skip],
+}
+
+const SERVERS: &[Server] = &[
+    Server {
+        name: "srv_single",
+        serve: |listener, log| {
+            let _ = zen_utils::accept_connections_forever(&listener, &log);
+        },
+        style: LogStyle::ZenUtils,
+        concurrency: Concurrency::One,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_threaded",
+        serve: |listener, log| {
+            let _ = srv_threaded::server(listener, srv_threaded::WORKERS, &log);
+        },
+        style: LogStyle::ZenUtils,
+        concurrency: Concurrency::Pool(srv_threaded::WORKERS),
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_legacy1",
+        serve: |listener, log| {
+            let server = srv_legacy1::TcpServer::from_listener(listener, &log);
+            let _ = server.serve_forever::<srv_legacy1::ZenHandler>();
+        },
+        style: LogStyle::Socketserver,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_async",
+        serve: |listener, log| {
+            let _ = srv_async::serve(listener, &log);
+        },
+        style: LogStyle::Loop,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_asyncio1",
+        serve: |listener, log| {
+            let _ = srv_asyncio1::serve(listener, &log);
+        },
+        style: LogStyle::Callbacks,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_asyncio2",
+        serve: |listener, log| {
+            let _ = srv_asyncio2::serve_blocking(listener, Default::default(), &log);
+        },
+        style: LogStyle::Loop,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_asyncio2 --await-delay",
+        serve: |listener, log| {
+            let options = srv_asyncio2::Options { await_delay: true };
+            let _ = srv_asyncio2::serve_blocking(listener, options, &log);
+        },
+        style: LogStyle::Loop,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+        skips: &[],
+    },
+    Server {
+        name: "srv_legacy2",
+        serve: |listener, log| {
+            let _ = srv_legacy2::serve(listener, &log);
+        },
+        style: LogStyle::Asyncore,
+        concurrency: Concurrency::Many,
+        splits_questions: true,
+        skips: &[],
+    },
+];
+
+fn run(index: usize) {
+    let server = &SERVERS[index];
+    let serve = server.serve;
+    let running =
+        ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
+    let target = Target {
+        port: running.port,
+        concurrency: server.concurrency,
+        splits_questions: server.splits_questions,
+    };
+    let log = running.log.clone();
+    let text = move || log.text();
+    let results = run_server_cases(&target, Some((server.style, &text)), server.skips, None);
+    assert_all_pass(server.name, &results);
+}
+
+#[test]
+fn skips_name_real_cases_and_give_reasons() {
+    let ids = conformance::zen::server_case_ids();
+    for server in SERVERS {
+        for (case, why) in server.skips {
+            assert!(
+                ids.contains(case),
+                "{}: a skip names no case: {case}",
+                server.name
+            );
+            assert!(!why.is_empty());
+        }
+    }
+}
+
+// One test per server, so that they run in parallel.
+#[test]
+fn srv_single() {
+    run(0);
+}
+
+#[test]
+fn srv_threaded() {
+    run(1);
+}
+
+#[test]
+fn srv_legacy1() {
+    run(2);
+}
+
+#[test]
+fn srv_async() {
+    run(3);
+}
+
+#[test]
+fn srv_asyncio1() {
+    run(4);
+}
+
+#[test]
+fn srv_asyncio2() {
+    run(5);
+}
+
+#[test]
+fn srv_asyncio2_await_delay() {
+    run(6);
+}
+
+#[test]
+fn srv_legacy2() {
+    run(7);
+}
