@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use conformance::zen::LogStyle;
 use testkit::table::{Align, Table};
 
 /// One runnable listing.
@@ -35,6 +36,19 @@ pub enum Kind {
     },
     /// One program, `BIN SUBCOMMAND`, that prints its own observations and verdict.
     Demo(&'static str),
+    /// Chapter 7: a Zen server, `BIN localhost`, then `zen_client localhost` and
+    /// `zen_client localhost -e`, as the book's `test.sh` runs each server.
+    Zen {
+        /// How the server words its log.
+        style: LogStyle,
+        /// Whether it prints `Listening at` first.
+        listening: bool,
+    },
+    /// Chapter 7's inetd pair, under `systemd-socket-activate --inetd` (`-a` for
+    /// `nowait`, one process per connection), with the same two clients.
+    Inetd { accept: bool },
+    /// Every Chapter 7 server in turn, like the book's `test.sh`.
+    Chapter7,
 }
 
 /// A page 53 demonstration: `page53 SUBCOMMAND`.
@@ -116,6 +130,15 @@ pub static LISTINGS: &[Listing] = &[
         &["1073741824"],
         variant_settled,
     ),
+    pair(
+        "3-2-async",
+        "Chapter 3, page 53 (a), tokio",
+        "tcp-async",
+        "tcp_async",
+        "Listing 3-2 without the deadlock: async tasks, both halves of the socket at once",
+        &["1073741824"],
+        variant_settled,
+    ),
     demo(
         "half-close",
         "shutdown(Write): the peer reads EOF, and the reply still comes back",
@@ -136,7 +159,117 @@ pub static LISTINGS: &[Listing] = &[
         "udp-flood",
         "UDP drops what is not read in time; TCP makes the sender wait",
     ),
+    zen(
+        "srv_single",
+        "Chapter 7, Listing 7-3",
+        "srv-single",
+        "single-threaded server that serves one client at a time; others must wait",
+        LogStyle::ZenUtils,
+        true,
+    ),
+    zen(
+        "srv_threaded",
+        "Chapter 7, Listing 7-4",
+        "srv-threaded",
+        "four threads accepting on one listener serve four clients at once",
+        LogStyle::ZenUtils,
+        true,
+    ),
+    zen(
+        "srv_legacy1",
+        "Chapter 7, Listing 7-5",
+        "srv-legacy1",
+        "the legacy socketserver module: a new thread per connection, no limit",
+        LogStyle::Socketserver,
+        false,
+    ),
+    zen(
+        "srv_async",
+        "Chapter 7, Listing 7-6",
+        "srv-async",
+        "one poll() loop serves every client, with dictionaries of per-socket state",
+        LogStyle::Loop,
+        true,
+    ),
+    zen(
+        "srv_asyncio1",
+        "Chapter 7",
+        "srv-asyncio1",
+        "asyncio-style callbacks (connection_made, data_received, connection_lost)",
+        LogStyle::Callbacks,
+        true,
+    ),
+    zen(
+        "srv_asyncio2",
+        "Chapter 7",
+        "srv-asyncio2",
+        "a coroutine per connection, on tokio's one-thread runtime",
+        LogStyle::Loop,
+        true,
+    ),
+    zen(
+        "srv_legacy2",
+        "Chapter 7",
+        "srv-legacy2",
+        "the legacy asyncore/asynchat modules: a terminator-splitting handler",
+        LogStyle::Asyncore,
+        true,
+    ),
+    Listing {
+        id: "in_zen1",
+        book: "Chapter 7, inetd nowait",
+        krate: "in-zen1",
+        bin: "in_zen1",
+        summary: "single-shot server for inetd: one process per connection, under systemd-socket-activate -a",
+        default_args: &[],
+        kind: Kind::Inetd { accept: true },
+    },
+    Listing {
+        id: "in_zen2",
+        book: "Chapter 7, inetd wait",
+        krate: "in-zen2",
+        bin: "in_zen2",
+        summary: "multi-shot server for inetd: accepts until idle for 8 s, under systemd-socket-activate",
+        default_args: &[],
+        kind: Kind::Inetd { accept: false },
+    },
+    Listing {
+        id: "7",
+        book: "Chapter 7, test.sh",
+        krate: "(all of Chapter 7)",
+        bin: "",
+        summary: "every Chapter 7 server in turn with both clients, and a verdict for each",
+        default_args: &[],
+        kind: Kind::Chapter7,
+    },
 ];
+
+/// A Chapter 7 server, run as the book's `test.sh` runs it.
+const fn zen(
+    id: &'static str,
+    book: &'static str,
+    krate: &'static str,
+    summary: &'static str,
+    style: LogStyle,
+    listening: bool,
+) -> Listing {
+    Listing {
+        id,
+        book,
+        krate,
+        bin: id,
+        summary,
+        default_args: &[],
+        kind: Kind::Zen { style, listening },
+    }
+}
+
+/// The Chapter 7 servers, in the order `cargo xtask run 7` runs them.
+pub fn chapter7() -> impl Iterator<Item = &'static Listing> {
+    LISTINGS
+        .iter()
+        .filter(|l| matches!(l.kind, Kind::Zen { .. } | Kind::Inetd { .. }))
+}
 
 /// The variants log one line when a connection closes or fails.
 fn variant_settled(log: &str) -> bool {
@@ -146,9 +279,9 @@ fn variant_settled(log: &str) -> bool {
 /// Finds a listing by ID, crate name or binary name.
 pub fn find(name: &str) -> Option<&'static Listing> {
     LISTINGS.iter().find(|l| l.id == name).or_else(|| {
-        LISTINGS
-            .iter()
-            .find(|l| !matches!(l.kind, Kind::Demo(_)) && (l.krate == name || l.bin == name))
+        LISTINGS.iter().find(|l| {
+            !matches!(l.kind, Kind::Demo(_) | Kind::Chapter7) && (l.krate == name || l.bin == name)
+        })
     })
 }
 
@@ -186,12 +319,13 @@ mod tests {
     fn ids_crates_and_binaries_are_unique_and_found() {
         for l in LISTINGS {
             assert!(std::ptr::eq(find(l.id).unwrap(), l), "{}", l.id);
-            if !matches!(l.kind, Kind::Demo(_)) {
+            if !matches!(l.kind, Kind::Demo(_) | Kind::Chapter7) {
                 for name in [l.krate, l.bin] {
                     assert!(std::ptr::eq(find(name).unwrap(), l), "{name}");
                 }
             }
         }
         assert!(find("9-9").is_none());
+        assert_eq!(chapter7().count(), 9);
     }
 }

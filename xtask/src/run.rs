@@ -8,10 +8,11 @@ use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::Duration;
 
+use conformance::zen::{LogStyle, check_client_output, check_session_log, session_lines};
 use testkit::{Process, Spawn, kernel};
 
 use crate::build::{Profile, build};
-use crate::listings::{Kind, Listing};
+use crate::listings::{self, Kind, Listing};
 
 pub const LONG_ABOUT: &str = "\
 Build a listing, run its server and client, and show both transcripts
@@ -19,6 +20,13 @@ Build a listing, run its server and client, and show both transcripts
 (The page 53 demonstrations, IDs half-close, shut-rd, close-vs-shutdown,
 eof-vs-wouldblock and udp-flood, are one program each: it runs and prints its steps
 and its verdict, and its exit status is passed on.)
+
+Chapter 7's servers (srv_single ... srv_legacy2) run as the book's test.sh runs them:
+the server on localhost, then `zen_client localhost` and `zen_client localhost -e`,
+then the server's log. The inetd pair (in_zen1, in_zen2) runs under a real
+super-server, systemd-socket-activate --inetd, and logs to zen.log in a scratch
+directory. `cargo xtask run 7` runs every Chapter 7 server in turn and ends with one
+line per server saying whether its session was the book's.
 
 The server is started on 127.0.0.1 at the book's port 1060, or at --port (0 lets the
 system choose); when that port is busy, at a port the system chooses, and a note says
@@ -29,8 +37,9 @@ A watchdog stops a transfer that has stalled: while both processes live and neit
 printed anything for 3 seconds, both are stopped and the report says what each was
 waiting for (for Listing 3-2, the deadlock of page 53, explained with the numbers seen).
 
-Exit status: 0 the session completed; 1 the build failed, a process could not start or
-the client failed (its status is passed on); 2 a usage error or an unknown listing;
+Exit status: 0 the session completed (for 7: every session was the book's); 1 the
+build failed, a process could not start, the client failed (its status is passed on)
+or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing;
 3 the transfer stalled and both processes were stopped.";
 
 /// How long neither process may print before the transfer counts as stalled.
@@ -64,19 +73,256 @@ fn session(
     client_args: &[String],
     options: &Options,
 ) -> Result<ExitCode, String> {
-    let dir = build(&[listing.krate], Profile::Debug)?;
-    let bin = dir.join(listing.bin);
     let args: Vec<String> = if client_args.is_empty() {
         listing.default_args.iter().map(|a| a.to_string()).collect()
     } else {
         client_args.to_vec()
     };
     match listing.kind {
-        Kind::Demo(subcommand) => demo(listing, &bin, subcommand, &args),
-        Kind::Pair { settled, deadlocks } => {
-            pair(listing, &bin, &args, options, settled, deadlocks)
+        Kind::Demo(subcommand) => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            demo(listing, &dir.join(listing.bin), subcommand, &args)
         }
+        Kind::Pair { settled, deadlocks } => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            pair(
+                listing,
+                &dir.join(listing.bin),
+                &args,
+                options,
+                settled,
+                deadlocks,
+            )
+        }
+        Kind::Zen { .. } | Kind::Inetd { .. } => {
+            let dir = build(&[listing.krate, "zen-client"], Profile::Debug)?;
+            let outcome = zen_session(listing, &dir, options)?;
+            if let Err(why) = &outcome.verdict {
+                println!("# not the book's session: {why}");
+            }
+            Ok(outcome.exit)
+        }
+        Kind::Chapter7 => chapter7(options),
     }
+}
+
+/// How a Chapter 7 session went: the exit status to pass on, and whether it was the
+/// book's session (the client's lines, and the server's log lines).
+struct ZenOutcome {
+    exit: ExitCode,
+    verdict: Result<(), String>,
+}
+
+/// `cargo xtask run 7`: every Chapter 7 server in turn, as the book's `test.sh` runs
+/// them, and a verdict for each.
+fn chapter7(options: &Options) -> Result<ExitCode, String> {
+    let mut packages: Vec<&str> = listings::chapter7().map(|l| l.krate).collect();
+    packages.push("zen-client");
+    let dir = build(&packages, Profile::Debug)?;
+    let mut verdicts = Vec::new();
+    for listing in listings::chapter7() {
+        println!("=========== {} ===========", listing.id);
+        flush();
+        let verdict = match zen_session(listing, &dir, options) {
+            Ok(outcome) => match outcome.verdict {
+                Ok(()) => "right: the book's answers and log lines".to_string(),
+                Err(why) => format!("WRONG: {why}"),
+            },
+            Err(why) if why.contains("not installed") => format!("skipped: {why}"),
+            Err(why) => format!("WRONG: {why}"),
+        };
+        verdicts.push((listing.id, verdict));
+    }
+    println!("===========");
+    let width = verdicts.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    for (id, verdict) in &verdicts {
+        println!("{id:<width$}  {verdict}");
+    }
+    let wrong = verdicts.iter().any(|(_, v)| v.starts_with("WRONG"));
+    Ok(if wrong {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A Chapter 7 server's session: the server (under a super-server, for the inetd pair),
+/// `zen_client localhost`, `zen_client localhost -e`, then the server's log.
+fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOutcome, String> {
+    let bin = dir.join(listing.bin);
+    let inetd = match listing.kind {
+        Kind::Inetd { accept } => Some(accept),
+        _ => None,
+    };
+    // The inetd servers log to a file, zen.log, in a scratch directory of their own.
+    let scratch = std::env::temp_dir().join(format!("xtask-{}-{}", listing.id, std::process::id()));
+    if inetd.is_some() {
+        if Command::new("systemd-socket-activate")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            return Err(
+                "systemd-socket-activate is not installed (it comes with systemd); the inetd \
+                 servers need a super-server"
+                    .into(),
+            );
+        }
+        std::fs::create_dir_all(&scratch)
+            .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    }
+    let command = |port: u16| match inetd {
+        Some(accept) => {
+            let mut command = Command::new("systemd-socket-activate");
+            command.arg("--inetd");
+            if accept {
+                command.arg("-a");
+            }
+            command
+                .args(["-l", &format!("127.0.0.1:{port}")])
+                .arg(&bin)
+                .args(["--log", "zen.log"])
+                .current_dir(&scratch);
+            command
+        }
+        None => {
+            let mut command = Command::new(&bin);
+            command.args(["localhost", "-p", &port.to_string()]);
+            command
+        }
+    };
+    let asked = match (inetd, options.port) {
+        // A super-server cannot be told to choose a port: choose one for it.
+        (Some(_), 0) => testkit::process::free_port().map_err(|e| e.to_string())?,
+        (_, port) => port,
+    };
+    let Started {
+        mut server,
+        port,
+        asked,
+    } = start_server(asked, inetd.is_none(), command)?;
+    match inetd {
+        Some(accept) => println!(
+            "$ systemd-socket-activate --inetd{} -l 127.0.0.1:{asked} {} --log zen.log &",
+            if accept { " -a" } else { "" },
+            listing.bin
+        ),
+        None => println!(
+            "$ {} localhost{} > server.log &",
+            listing.bin,
+            port_arg(asked)
+        ),
+    }
+    let zen_client = dir.join("zen_client");
+    let mut outputs = Vec::new();
+    for extra in [&[][..], &["-e"][..]] {
+        let shown: String = extra.iter().map(|a| format!(" {a}")).collect();
+        println!("$ zen_client localhost{shown}{}", port_arg(port));
+        flush();
+        let mut command = Command::new(&zen_client);
+        command
+            .arg("localhost")
+            .args(extra)
+            .args(["-p", &port.to_string()]);
+        let mut client = Spawn::new(command)
+            .tee()
+            .inherit_stderr()
+            .start()
+            .map_err(|e| format!("cannot start zen_client: {e}"))?;
+        let status = match watch(&mut client, &mut server) {
+            Watched::Exited(status) => status,
+            Watched::Stalled => {
+                let report = format!(
+                    "zen_client (pid {}) stalled: for {} seconds it printed nothing; it was \
+                     blocked in {}, the server in {}",
+                    client.id(),
+                    STALL.as_secs(),
+                    blocked_in(client.id()),
+                    blocked_in(server.id())
+                );
+                server.kill();
+                client.kill();
+                println!("{report}");
+                return Ok(ZenOutcome {
+                    exit: ExitCode::from(STALLED),
+                    verdict: Err("zen_client stalled".into()),
+                });
+            }
+        };
+        client.stdout.wait_closed(SERVER_STEP);
+        outputs.push((status, client.stdout.text()));
+    }
+
+    let (style, first, last, file) = match (listing.kind, inetd) {
+        (Kind::Zen { style, listening }, _) => (
+            style,
+            listening.then_some("Listening at ('localhost', PORT)"),
+            None,
+            "server.log",
+        ),
+        (_, Some(false)) => (
+            LogStyle::ZenUtils,
+            None,
+            Some(format!(
+                "Waited {} seconds with no further connections; shutting down",
+                8
+            )),
+            "zen.log",
+        ),
+        _ => (LogStyle::ZenUtils, None, None, "zen.log"),
+    };
+    let server_stdout = server.stdout.clone();
+    let read_log = || match inetd {
+        Some(_) => std::fs::read_to_string(scratch.join("zen.log")).unwrap_or_default(),
+        None => server_stdout.text(),
+    };
+    let lines = session_lines(style) + usize::from(first.is_some());
+    // Let the server finish logging the two clients (in_zen2: until it exits, idle).
+    let settled = match inetd {
+        Some(false) => {
+            println!("$ wait");
+            flush();
+            server
+                .wait_exit(Duration::from_secs(8) + SERVER_STEP)
+                .is_some()
+        }
+        _ => {
+            let started = std::time::Instant::now();
+            while read_log().lines().count() < lines && started.elapsed() < SERVER_STEP {
+                thread::sleep(Duration::from_millis(10));
+            }
+            read_log().lines().count() >= lines
+        }
+    };
+    let log = read_log();
+    server.kill();
+    show_log(file, &log);
+    if inetd.is_some() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    flush();
+
+    let (first_status, first_out) = &outputs[0];
+    let (second_status, second_out) = &outputs[1];
+    let verdict = if *first_status != Some(0) {
+        Err(format!("zen_client exited with {first_status:?}"))
+    } else if *second_status != Some(0) {
+        Err(format!("zen_client -e exited with {second_status:?}"))
+    } else if !second_out.is_empty() {
+        Err(format!("zen_client -e printed {second_out:?}"))
+    } else if !settled {
+        Err(format!(
+            "the server did not finish its log within {SERVER_STEP:?}"
+        ))
+    } else {
+        check_client_output(first_out)
+            .and_then(|()| check_session_log(&log, style, first, last.as_deref()))
+    };
+    Ok(ZenOutcome {
+        exit: exit_code(*first_status),
+        verdict,
+    })
 }
 
 /// Chapter 3's session: the server in the background, the client, then the server's log.
@@ -88,7 +334,7 @@ fn pair(
     settled: fn(&str) -> bool,
     deadlocks: bool,
 ) -> Result<ExitCode, String> {
-    let started = start_server(options.port, |port| {
+    let started = start_server(options.port, true, |port| {
         let mut command = Command::new(bin);
         command.args(["server", "127.0.0.1", "-p", &port.to_string()]);
         command
@@ -186,9 +432,14 @@ pub struct Started {
 }
 
 /// Starts a server with `command(port)` and waits until it listens. When `port` is busy
-/// (the server exits saying so), starts it again on a port the system chooses, and says
-/// so in a `#` line.
-pub fn start_server(port: u16, command: impl Fn(u16) -> Command) -> Result<Started, String> {
+/// (the server exits saying so), starts it again on another port and says so in a `#`
+/// line: one the system chooses (`-p 0`) if the server can be told `0`, else one that is
+/// free now.
+pub fn start_server(
+    port: u16,
+    zero_ok: bool,
+    command: impl Fn(u16) -> Command,
+) -> Result<Started, String> {
     let attempt = |asked: u16| Process::server(command(asked), SERVER_STEP);
     match attempt(port) {
         Ok((server, listening)) => Ok(Started {
@@ -197,12 +448,19 @@ pub fn start_server(port: u16, command: impl Fn(u16) -> Command) -> Result<Start
             asked: port,
         }),
         Err(error) if port != 0 && error.contains("already in use") => {
-            let (server, listening) = attempt(0).map_err(|e| format!("server failed: {e}"))?;
+            let (server, listening, asked) = if zero_ok {
+                let (server, listening) = attempt(0).map_err(|e| format!("server failed: {e}"))?;
+                (server, listening, 0)
+            } else {
+                let (server, listening) = Process::server_on_free_port(&command, SERVER_STEP)
+                    .map_err(|e| format!("server failed: {e}"))?;
+                (server, listening, listening)
+            };
             println!("# port {port} is busy here; the server listens on port {listening} instead");
             Ok(Started {
                 server,
                 port: listening,
-                asked: 0,
+                asked,
             })
         }
         Err(error) => Err(format!("the server did not start: {error}")),

@@ -362,3 +362,43 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         "{goals:?}"
     );
 }
+
+/// `cargo xtask run 7`, the book's `test.sh`: every Chapter 7 server in turn with both
+/// clients, ending with one line per server saying its session was the book's.
+#[test]
+fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
+    let (code, stdout, stderr) = run(&["7"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let summary: Vec<&str> = stdout
+        .rsplit("===========\n")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let servers = [
+        "srv_single",
+        "srv_threaded",
+        "srv_legacy1",
+        "srv_async",
+        "srv_asyncio1",
+        "srv_asyncio2",
+        "srv_legacy2",
+        "in_zen1",
+        "in_zen2",
+    ];
+    assert_eq!(summary.len(), servers.len(), "{stdout}");
+    for (line, server) in summary.iter().zip(servers) {
+        let verdict = line
+            .strip_prefix(server)
+            .unwrap_or_else(|| panic!("{line}"))
+            .trim();
+        let skipped_inetd = server.starts_with("in_zen") && verdict.starts_with("skipped: ");
+        assert!(verdict.starts_with("right") || skipped_inetd, "{line}");
+        assert!(
+            stdout.contains(&format!("=========== {server} ===========\n")),
+            "{stdout}"
+        );
+    }
+    // The two clients of each session, as test.sh runs them.
+    assert_eq!(stdout.matches("$ zen_client localhost -e -p ").count(), 9);
+}

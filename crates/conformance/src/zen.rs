@@ -605,6 +605,71 @@ pub fn check_log(log: &str, style: LogStyle, connections: &[Connection]) -> Resu
     Ok(())
 }
 
+/// The events of the book's `test.sh` session: a client that asks its three questions,
+/// then `client -e`, which sends half a question and closes.
+pub fn session_events() -> [Vec<Event>; 2] {
+    [
+        vec![Event::Accepted, Event::ClosedNormally],
+        vec![
+            Event::Accepted,
+            Event::ClosedMidQuestion(CUT_QUESTION.to_vec()),
+        ],
+    ]
+}
+
+/// How many lines a server logs for the session of [`session_events`], besides its
+/// `Listening at` line.
+pub fn session_lines(style: LogStyle) -> usize {
+    session_events()
+        .iter()
+        .map(|events| style.lines("", events).len())
+        .sum()
+}
+
+/// Checks a server's whole log of the `test.sh` session: its first line is `first` (the
+/// `Listening at` line, if the server prints one), its last is `last` (if given), and in
+/// between, with every port masked as `PORT`, exactly the lines of the two connections
+/// (in either interleaving: a concurrent server may log the second client's arrival
+/// before the first one's departure).
+pub fn check_session_log(
+    log: &str,
+    style: LogStyle,
+    first: Option<&str>,
+    last: Option<&str>,
+) -> Result<(), String> {
+    let masked = testkit::mask_ports(log);
+    let mut lines: Vec<&str> = masked.lines().collect();
+    if let Some(first) = first {
+        if lines.first() != Some(&first) {
+            return Err(format!("the log does not begin with {first:?}: {log:?}"));
+        }
+        lines.remove(0);
+    }
+    if let Some(last) = last {
+        if lines.last() != Some(&last) {
+            return Err(format!("the log does not end with {last:?}: {log:?}"));
+        }
+        lines.pop();
+    }
+    let client = "('127.0.0.1', PORT)";
+    let mut expected: Vec<Line> = session_events()
+        .iter()
+        .flat_map(|events| style.lines(client, events))
+        .collect();
+    for line in &lines {
+        match expected.iter().position(|e| e.matches(line)) {
+            Some(at) => {
+                expected.remove(at);
+            }
+            None => return Err(format!("unexpected log line {line:?} in {log:?}")),
+        }
+    }
+    if let Some(missing) = expected.first() {
+        return Err(format!("no log line {missing} in {log:?}"));
+    }
+    Ok(())
+}
+
 /// Whether the log already holds every line the connections should produce (for waiting
 /// until a server has finished logging a case).
 pub fn log_complete(log: &str, style: LogStyle, connections: &[Connection]) -> bool {
@@ -957,6 +1022,22 @@ mod tests {
         let missing = log.replace("Client socket to ('127.0.0.1', 5) has closed\n", "");
         assert!(check_log(&missing, LogStyle::ZenUtils, &connections).is_err());
         assert!(!log_complete(&missing, LogStyle::ZenUtils, &connections));
+    }
+
+    #[test]
+    fn a_session_log_may_interleave_but_not_lose_a_line() {
+        let log = "Listening at ('localhost', 1060)\n\
+                   Accepted connection from ('127.0.0.1', 41794)\n\
+                   Accepted connection from ('127.0.0.1', 41808)\n\
+                   Client socket to ('127.0.0.1', 41794) has closed\n\
+                   Client ('127.0.0.1', 41808) error: received b'Beautiful is better than' then socket closed\n";
+        let first = Some("Listening at ('localhost', PORT)");
+        check_session_log(log, LogStyle::ZenUtils, first, None).unwrap();
+        assert!(check_session_log(log, LogStyle::Loop, first, None).is_err());
+        let short: String = log.lines().take(4).map(|l| format!("{l}\n")).collect();
+        assert!(check_session_log(&short, LogStyle::ZenUtils, first, None).is_err());
+        assert_eq!(session_lines(LogStyle::ZenUtils), 4);
+        assert_eq!(session_lines(LogStyle::Asyncore), 0);
     }
 
     #[test]
