@@ -8,8 +8,10 @@
 
 mod bench;
 mod build;
+mod deadlock;
 mod listings;
 mod run;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,11 @@ enum Task {
         /// choose); when it is busy, the system chooses one and a note says so
         #[arg(long, value_name = "PORT", default_value_t = run::BOOK_PORT)]
         port: u16,
+        /// for a Chapter 3 listing: sample the connection's four socket queues every
+        /// millisecond and draw them against time in FILE.svg (the samples go to FILE.json),
+        /// with a compact chart on the terminal at the end
+        #[arg(long, value_name = "FILE.svg")]
+        trace: Option<PathBuf>,
         /// listing ID (3-1, 3-2, ...), crate name or binary name; see `cargo xtask list`
         listing: String,
         /// arguments passed to the client after its host (for 3-2: the bytecount)
@@ -75,6 +82,24 @@ enum Task {
         #[arg(long, hide = true)]
         debug: bool,
     },
+    /// Find the bytecount at which Listing 3-2 deadlocks, for several socket buffer
+    /// sizes, and compare it with what the four buffers hold
+    #[command(long_about = deadlock::LONG_ABOUT)]
+    Deadlock {
+        /// three small sizes only (4, 16 and 64 KiB), in under a minute
+        #[arg(long)]
+        quick: bool,
+        /// the buffer sizes to try, comma-separated, in bytes (default 4096, 16384,
+        /// 65536, 262144, 1048576 and the unpinned, autotuned default)
+        #[arg(long, value_name = "BYTES,...", value_delimiter = ',')]
+        sizes: Option<Vec<usize>>,
+        /// also write the table as JSON to FILE
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// build and run the dev profile instead of release (for testing this command)
+        #[arg(long, hide = true)]
+        debug: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,16 +131,35 @@ fn main() -> ExitCode {
             }
             bench::bench(&plan, json.as_deref())
         }
+        Task::Deadlock {
+            quick,
+            sizes,
+            json,
+            debug,
+        } => {
+            let sizes = match (sizes, quick) {
+                (Some(sizes), _) => sizes.into_iter().map(Some).collect(),
+                (None, true) => deadlock::quick_sizes(),
+                (None, false) => deadlock::full_sizes(),
+            };
+            let profile = if debug {
+                build::Profile::Debug
+            } else {
+                build::Profile::Release
+            };
+            deadlock::deadlock(&sizes, profile, json.as_deref())
+        }
         Task::List => {
             listings::print_list();
             ExitCode::SUCCESS
         }
         Task::Run {
             port,
+            trace,
             listing,
             client_args,
         } => match listings::find(&listing) {
-            Some(listing) => run::run(listing, &client_args, &run::Options { port }),
+            Some(listing) => run::run(listing, &client_args, &run::Options { port, trace }),
             None => {
                 eprintln!("cargo xtask run: unknown listing {listing:?}; valid IDs:");
                 listings::print_list_to_stderr();

@@ -56,6 +56,8 @@ pub const BOOK_PORT: u16 = 1060;
 pub struct Options {
     /// The port to ask the server for (the book's 1060 unless `--port` says otherwise).
     pub port: u16,
+    /// Where to draw the four socket queues of a Chapter 3 session (`--trace FILE.svg`).
+    pub trace: Option<std::path::PathBuf>,
 }
 
 pub fn run(listing: &Listing, client_args: &[String], options: &Options) -> ExitCode {
@@ -334,9 +336,13 @@ fn pair(
     settled: fn(&str) -> bool,
     deadlocks: bool,
 ) -> Result<ExitCode, String> {
+    // Buffer sizes pinned for the client are pinned for the server too.
+    let buffers = buffer_args(args);
     let started = start_server(options.port, true, |port| {
         let mut command = Command::new(bin);
-        command.args(["server", "127.0.0.1", "-p", &port.to_string()]);
+        command
+            .args(["server", "127.0.0.1", "-p", &port.to_string()])
+            .args(&buffers);
         command
     })?;
     let Started {
@@ -345,8 +351,9 @@ fn pair(
         asked,
     } = started;
     let server_port = port_arg(asked);
+    let shown_buffers: String = buffers.iter().map(|a| format!(" {a}")).collect();
     println!(
-        "$ {} server 127.0.0.1{server_port} > server.log &",
+        "$ {} server 127.0.0.1{server_port}{shown_buffers} > server.log &",
         listing.bin
     );
     let shown_args: String = args.iter().map(|a| format!(" {a}")).collect();
@@ -367,13 +374,19 @@ fn pair(
         .inherit_stderr()
         .start()
         .map_err(|e| format!("cannot start the client: {e}"))?;
+    let tracer = options
+        .trace
+        .as_ref()
+        .map(|_| crate::trace::Tracer::start(client.id(), port));
 
     let client_status = match watch(&mut client, &mut server) {
         Watched::Exited(status) => status,
         Watched::Stalled => {
             // Take the evidence before stopping anything: stopping one process makes the
             // other's send() fail, and the server would log that failure.
-            let report = stall_report(listing, args, &client, &server, port, deadlocks);
+            let pinned = !buffers.is_empty();
+            let report = stall_report(listing, args, &client, &server, port, deadlocks, pinned);
+            let trace = tracer.map(crate::trace::Tracer::stop);
             let log = server.stdout.text();
             server.kill();
             client.kill();
@@ -382,9 +395,13 @@ fn pair(
             show_log("server.log", &log);
             print!("{report}");
             flush();
+            if let (Some(samples), Some(path)) = (trace, &options.trace) {
+                crate::trace::draw(&samples, path, listing.bin)?;
+            }
             return Ok(ExitCode::from(STALLED));
         }
     };
+    let trace = tracer.map(crate::trace::Tracer::stop);
     client.stdout.wait_closed(SERVER_STEP);
 
     // Let the server finish what it prints about this client, then stop it. A client that
@@ -402,7 +419,25 @@ fn pair(
         println!("# the server did not finish its log within {SERVER_STEP:?}");
     }
     flush();
+    if let (Some(samples), Some(path)) = (trace, &options.trace) {
+        crate::trace::draw(&samples, path, listing.bin)?;
+    }
     Ok(exit_code(client_status))
+}
+
+/// The `--sndbuf`/`--rcvbuf` options (with their values) among a client's arguments.
+fn buffer_args(args: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--sndbuf" || arg == "--rcvbuf" {
+            found.push(arg.clone());
+            found.extend(it.next().cloned());
+        } else if arg.starts_with("--sndbuf=") || arg.starts_with("--rcvbuf=") {
+            found.push(arg.clone());
+        }
+    }
+    found
 }
 
 /// A page 53 demonstration: one program, its output passed through.
@@ -574,6 +609,7 @@ fn stall_report(
     server: &Process,
     port: u16,
     deadlocks: bool,
+    pinned: bool,
 ) -> String {
     let client_log = client.stdout.text();
     let server_log = server.stdout.text();
@@ -597,16 +633,42 @@ fn stall_report(
         client_call = blocked_in(client.id()),
         server_call = blocked_in(server.id()),
     );
-    let connection = kernel::connected_ports(client.id(), port)
-        .first()
-        .and_then(|&client_port| kernel::connection(client_port, port));
+    let client_port = kernel::connected_ports(client.id(), port).first().copied();
+    let connection = client_port.and_then(|client_port| kernel::connection(client_port, port));
+    // With pinned buffers, each queue beside the size the kernel granted its buffer.
+    let granted = client_port.filter(|_| pinned).and_then(|cport| {
+        kernel::socket_buffers(client.id(), cport, port).zip(kernel::socket_buffers(
+            server.id(),
+            port,
+            cport,
+        ))
+    });
+    let share = |queued: u64, granted: Option<usize>| match granted {
+        Some(size) => format!(
+            "{queued} ({:.0}% of its {size})",
+            100.0 * queued as f64 / size as f64
+        ),
+        None => queued.to_string(),
+    };
     if let Some(c) = connection {
+        let (cs, cr, ss, sr) = match granted {
+            Some(((cs, cr), (ss, sr))) => (Some(cs), Some(cr), Some(ss), Some(sr)),
+            None => (None, None, None, None),
+        };
         report.push_str(&format!(
             "\n  \
-             bytes waiting in the socket buffers (/proc/net/tcp):\n    \
+             bytes waiting in the socket buffers (/proc/net/tcp){}:\n    \
              client to server: {} in the client's send buffer, {} in the server's receive buffer\n    \
              server to client: {} in the server's send buffer, {} in the client's receive buffer\n",
-            c.client.send, c.server.receive, c.server.send, c.client.receive
+            if granted.is_some() {
+                ", and each buffer's granted size"
+            } else {
+                ""
+            },
+            share(c.client.send, cs),
+            share(c.server.receive, sr),
+            share(c.server.send, ss),
+            share(c.client.receive, cr)
         ));
     }
     report.push_str(&explanation(listing.bin, deadlocks));
@@ -631,6 +693,15 @@ mod tests {
         let variant = explanation("tcp_threaded", false);
         assert!(!variant.contains("deadlock of page 53"), "{variant}");
         assert!(variant.contains("tcp_threaded is not expected to stall"));
+    }
+
+    #[test]
+    fn buffer_options_are_found_among_the_client_arguments() {
+        let args: Vec<String> = ["1048576", "--sndbuf", "4096", "--rcvbuf=8192", "-x"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(buffer_args(&args), ["--sndbuf", "4096", "--rcvbuf=8192"]);
+        assert!(buffer_args(&args[..1]).is_empty());
     }
 
     #[test]

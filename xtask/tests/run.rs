@@ -402,3 +402,119 @@ fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
     // The two clients of each session, as test.sh runs them.
     assert_eq!(stdout.matches("$ zen_client localhost -e -p ").count(), 9);
 }
+
+/// `cargo xtask deadlock` on two small sizes: the threshold grows with the buffers, and
+/// each is within the bounds its model states.
+#[test]
+fn the_deadlock_threshold_grows_with_the_buffers_as_the_model_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("deadlock.json");
+    let (code, stdout, stderr) = xtask(&[
+        "deadlock",
+        "--debug",
+        "--sizes",
+        "4096,16384",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("measured ÷"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (low, high) = (
+        report["model_bounds"][0].as_f64().unwrap(),
+        report["model_bounds"][1].as_f64().unwrap(),
+    );
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let mut previous = 0;
+    for row in rows {
+        let measured = row["measured_bytes"].as_u64().unwrap();
+        let completes = row["completes_at_bytes"].as_u64().unwrap();
+        assert!(completes < measured, "{row}");
+        assert!(measured > previous, "thresholds do not grow: {rows:?}");
+        previous = measured;
+        let granted = &row["granted"];
+        let requested = row["requested_bytes"].as_u64().unwrap();
+        for side in [
+            "client_send",
+            "client_receive",
+            "server_send",
+            "server_receive",
+        ] {
+            // Linux grants twice what was asked.
+            assert_eq!(granted[side].as_u64(), Some(2 * requested), "{row}");
+        }
+        let ratio = row["ratio"].as_f64().unwrap();
+        assert!((low..=high).contains(&ratio), "{row}");
+    }
+    // It is not large data that deadlocks: with 8 KiB buffers, tens of kilobytes do.
+    assert!(rows[0]["measured_bytes"].as_u64().unwrap() < 64 * 1024);
+}
+
+/// A minimal well-formedness check of XML: every element closed, in order.
+fn well_formed(xml: &str) -> Result<(), String> {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find('<') {
+        let end = rest[at..].find('>').ok_or("an unclosed tag")? + at;
+        let tag = &rest[at + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match open.pop() {
+                Some(opened) if opened == name.trim() => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        } else {
+            let name = tag.split_whitespace().next().ok_or("an empty tag")?;
+            open.push(name.to_string());
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {open:?}"))
+    }
+}
+
+/// `--trace` samples all four queues and draws them as a well-formed SVG.
+#[test]
+fn a_trace_samples_the_four_queues_and_draws_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("trace.svg");
+    let (code, stdout, stderr) = xtask(&[
+        "run",
+        "--port",
+        "0",
+        "--trace",
+        svg.to_str().unwrap(),
+        "3-2-threaded",
+        "67108864",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("client's send buffer"), "{stdout}");
+    let samples: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(svg.with_extension("json")).unwrap())
+            .unwrap();
+    let samples = samples["samples"].as_array().unwrap();
+    assert!(samples.len() >= 3, "{} samples", samples.len());
+    for queue in [
+        "client_send",
+        "server_receive",
+        "server_send",
+        "client_receive",
+    ] {
+        assert!(samples.iter().all(|s| s[queue].is_u64()), "{queue}");
+    }
+    // Data flowed through the client's send buffer at some point.
+    assert!(samples.iter().any(|s| s["client_send"].as_u64() > Some(0)));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.starts_with("<svg"), "{}", &drawn[..100]);
+    well_formed(&drawn).unwrap();
+    for label in ["send buffer", "receive buffer", "seconds into the session"] {
+        assert!(drawn.contains(label), "{label}");
+    }
+}

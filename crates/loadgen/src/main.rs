@@ -1,11 +1,15 @@
-//! `loadgen`: the benchmarks' own peers and charts, built in release mode by `cargo xtask
-//! bench` when asked; not a listing.
+//! `loadgen`: the benchmarks' own peers and charts, built by `cargo xtask` when asked;
+//! not a listing.
 //!
 //! - `loadgen ceiling BYTES`: Chapter 3's loopback ceiling.
 //! - `loadgen stream-load CLIENTS BYTES PORT`: many clients of Listing 3-2's protocol.
+//! - `loadgen chart-trace TRACE.json OUT.svg`: the four socket queues of a session
+//!   (`cargo xtask run --trace`), drawn, with a compact chart on standard output.
 
+mod chart;
 mod stream;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -28,16 +32,19 @@ enum Task {
         bytes: u64,
         port: u16,
     },
+    /// Draw the socket queues of a session (JSON from cargo xtask run --trace) as SVG
+    ChartTrace { input: PathBuf, svg: PathBuf },
 }
 
 fn main() -> ExitCode {
-    let result = match Args::parse().task {
-        Task::Ceiling { bytes } => stream::ceiling(bytes),
+    let result: Result<(), String> = match Args::parse().task {
+        Task::Ceiling { bytes } => stream::ceiling(bytes).map_err(|e| e.to_string()),
         Task::StreamLoad {
             clients,
             bytes,
             port,
-        } => stream::load(clients, bytes, port),
+        } => stream::load(clients, bytes, port).map_err(|e| e.to_string()),
+        Task::ChartTrace { input, svg } => chart::trace(&input, &svg).map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

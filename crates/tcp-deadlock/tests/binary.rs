@@ -177,3 +177,55 @@ fn help_describes_the_bytecount() {
             "number of bytes for client to send (default 16",
         ));
 }
+
+/// Page 53's deadlock is not about large data but about full buffers: with both sides'
+/// buffers pinned small (`--sndbuf 4096 --rcvbuf 4096`, granted 8 KiB each), the book's
+/// pair stalls after a few tens of kilobytes, at a bytecount the default buffers carry
+/// through.
+#[test]
+fn with_small_pinned_buffers_it_deadlocks_far_sooner() {
+    let small = ["--sndbuf", "4096", "--rcvbuf", "4096"];
+    let mut command = Command::new(BIN);
+    command.args(["server", "127.0.0.1", "-p", "0"]).args(small);
+    let (pinned_server, port) = Process::server(command, STEP).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["client", "127.0.0.1", "4194304", "-p", &port.to_string()])
+        .args(small);
+    let mut pinned = Process::spawn(command).unwrap();
+    // Stalled: no progress for a second, and both asleep in send().
+    let started = std::time::Instant::now();
+    loop {
+        assert!(pinned.running(), "the pinned pair completed 4 MiB");
+        let asleep = |pid| {
+            let calls = testkit::kernel::blocked_in(pid);
+            !calls.is_empty() && calls.iter().all(|c| c.starts_with("sendto()"))
+        };
+        if pinned.stdout.quiet_for() >= Duration::from_secs(1)
+            && asleep(pinned.id())
+            && asleep(pinned_server.id())
+        {
+            break;
+        }
+        assert!(started.elapsed() < STEP, "no stall within {STEP:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = pinned.stdout.text();
+    assert!(
+        out.starts_with("Socket buffers: send 8192 bytes, receive 8192 bytes\n"),
+        "{out:.200}"
+    );
+    let sent = out
+        .rsplit(" bytes sent")
+        .nth(1)
+        .and_then(|before| before.rsplit("\r  ").next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap();
+    assert!(sent < 256 * 1024, "stalled only after {sent} bytes");
+    drop(pinned);
+    drop(pinned_server);
+    // The same bytecount with the default buffers completes.
+    let (_server, port) = server();
+    let out = client(port, "4194304");
+    check_deadlock_client(&out, 4194304).unwrap();
+}

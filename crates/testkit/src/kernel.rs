@@ -95,7 +95,27 @@ mod linux {
     }
 
     pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
-        let table = tcp_table();
+        // IPv4 first, and IPv6 only if the connection is not there: a sampler that reads
+        // this every millisecond should read as little as it can.
+        connection_in(
+            &procfs::net::tcp().unwrap_or_default(),
+            client_port,
+            server_port,
+        )
+        .or_else(|| {
+            connection_in(
+                &procfs::net::tcp6().unwrap_or_default(),
+                client_port,
+                server_port,
+            )
+        })
+    }
+
+    fn connection_in(
+        table: &[TcpNetEntry],
+        client_port: u16,
+        server_port: u16,
+    ) -> Option<Connection> {
         let find = |local: u16, remote: u16| {
             table
                 .iter()
@@ -134,6 +154,33 @@ mod linux {
         calls.sort();
         calls.dedup();
         calls
+    }
+
+    pub fn socket_buffers(pid: u32, local: u16, remote: u16) -> Option<(usize, usize)> {
+        use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
+        let process = Process::new(pid as i32).ok()?;
+        let inode = tcp_table()
+            .into_iter()
+            .find(|e| {
+                e.state != TcpState::Listen
+                    && e.local_address.port() == local
+                    && e.remote_address.port() == remote
+            })?
+            .inode;
+        let fd = process
+            .fd()
+            .ok()?
+            .flatten()
+            .find_map(|fd| match fd.target {
+                FDTarget::Socket(i) if i == inode => Some(fd.fd),
+                _ => None,
+            })?;
+        let pidfd = pidfd_open(Pid::from_raw(pid as i32)?, PidfdFlags::empty()).ok()?;
+        // A duplicate of the process's socket: the same socket, so its options are the
+        // ones the kernel applies to the process's connection.
+        let sock = pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()).ok()?;
+        let sock = socket2::SockRef::from(&sock);
+        Some((sock.send_buffer_size().ok()?, sock.recv_buffer_size().ok()?))
     }
 
     pub fn wait_exited_unreaped(pid: u32) -> io::Result<()> {
@@ -232,6 +279,20 @@ pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = (client_port, server_port);
+        None
+    }
+}
+
+/// The buffer sizes the kernel grants, now, to the socket of process `pid` whose local port
+/// is `local` and remote port `remote`: `(send, receive)`, as `getsockopt` in that process
+/// would say (autotuned sizes included). Read through a duplicate of its descriptor
+/// (`pidfd_getfd`, Linux 5.6 and later, with the right to trace the process).
+pub fn socket_buffers(pid: u32, local: u16, remote: u16) -> Option<(usize, usize)> {
+    #[cfg(target_os = "linux")]
+    return linux::socket_buffers(pid, local, remote);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, local, remote);
         None
     }
 }
@@ -341,5 +402,12 @@ mod tests {
         }
         assert_eq!(seen.unwrap().server.receive, 1000, "{seen:?}");
         assert_eq!(seen.unwrap().client.send, 0);
+        socket2::SockRef::from(&client)
+            .set_send_buffer_size(16384)
+            .unwrap();
+        assert_eq!(
+            socket_buffers(me, client_port, port).map(|(send, _)| send),
+            Some(32768)
+        );
     }
 }

@@ -1,0 +1,131 @@
+//! The charts: SVG through plotters' SVG backend, and a compact one for the terminal.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use serde::Deserialize;
+
+/// `cargo xtask run --trace`'s samples: the four queues of one connection, in bytes.
+#[derive(Debug, Deserialize)]
+pub struct Trace {
+    pub title: String,
+    pub samples: Vec<TraceSample>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct TraceSample {
+    /// Seconds into the session.
+    pub t: f64,
+    pub client_send: u64,
+    pub server_receive: u64,
+    pub server_send: u64,
+    pub client_receive: u64,
+}
+
+/// The four queues, in the order the data flows: out of the client, into the server, and
+/// back.
+const QUEUES: [(&str, RGBColor); 4] = [
+    ("client's send buffer", RGBColor(0x1f, 0x77, 0xb4)),
+    ("server's receive buffer", RGBColor(0xff, 0x7f, 0x0e)),
+    ("server's send buffer", RGBColor(0x2c, 0xa0, 0x2c)),
+    ("client's receive buffer", RGBColor(0xd6, 0x27, 0x28)),
+];
+
+fn values(s: &TraceSample) -> [u64; 4] {
+    [
+        s.client_send,
+        s.server_receive,
+        s.server_send,
+        s.client_receive,
+    ]
+}
+
+/// Draws the trace into `svg`; returns the terminal chart.
+pub fn trace(input: &Path, svg: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let trace: Trace = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    if trace.samples.is_empty() {
+        return Err("no samples to draw".into());
+    }
+    let t_max = trace.samples.last().map_or(1.0, |s| s.t).max(1e-3);
+    let y_max = trace
+        .samples
+        .iter()
+        .flat_map(values)
+        .max()
+        .unwrap_or(0)
+        .max(1024) as f64
+        / 1024.0
+        * 1.1;
+    {
+        let root = SVGBackend::new(svg, (960, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&trace.title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..t_max, 0f64..y_max)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds into the session")
+            .y_desc("bytes queued (KiB)")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, (name, color)) in QUEUES.iter().enumerate() {
+            let points = trace
+                .samples
+                .iter()
+                .map(|s| (s.t, values(s)[i] as f64 / 1024.0));
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(terminal_trace(&trace))
+}
+
+/// One line per queue: a sparkline of its size over the session, 60 columns wide.
+fn terminal_trace(trace: &Trace) -> String {
+    const WIDTH: usize = 60;
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let t_max = trace.samples.last().map_or(1.0, |s| s.t).max(1e-3);
+    let mut out = format!(
+        "{}, over {:.2} s (each column the peak of its slice)\n",
+        trace.title, t_max
+    );
+    for (i, (name, _)) in QUEUES.iter().enumerate() {
+        let mut columns = [None::<u64>; WIDTH];
+        for s in &trace.samples {
+            let column = ((s.t / t_max) * (WIDTH - 1) as f64) as usize;
+            let v = values(s)[i];
+            columns[column] = Some(columns[column].map_or(v, |c| c.max(v)));
+        }
+        let peak = columns.iter().flatten().copied().max().unwrap_or(0).max(1);
+        let line: String = columns
+            .iter()
+            .map(|c| match c {
+                None => ' ',
+                Some(0) => ' ',
+                Some(v) => BARS[((*v as f64 / peak as f64) * 7.0).round() as usize],
+            })
+            .collect();
+        out += &format!("  {name:<24} {line} peak {:>9} bytes\n", peak);
+    }
+    out
+}
