@@ -72,14 +72,26 @@ impl Plan {
 }
 
 /// The variants' binaries, and the loadgen package's peers.
-const PACKAGES: [&str; 4] = ["tcp-deadlock", "tcp-threaded", "tcp-nonblocking", "loadgen"];
-const PAIRS: [(&str, &str); 4] = [
+const PACKAGES: [&str; 5] = [
+    "tcp-deadlock",
+    "tcp-threaded",
+    "tcp-nonblocking",
+    "tcp-async",
+    "loadgen",
+];
+/// Every variant client with every variant server.
+const PAIRS: [(&str, &str); 9] = [
     ("tcp_threaded", "tcp_threaded"),
     ("tcp_threaded", "tcp_nonblocking"),
+    ("tcp_threaded", "tcp_async"),
     ("tcp_nonblocking", "tcp_threaded"),
     ("tcp_nonblocking", "tcp_nonblocking"),
+    ("tcp_nonblocking", "tcp_async"),
+    ("tcp_async", "tcp_threaded"),
+    ("tcp_async", "tcp_nonblocking"),
+    ("tcp_async", "tcp_async"),
 ];
-const CONCURRENT_SERVERS: [&str; 2] = ["tcp_threaded", "tcp_nonblocking"];
+const CONCURRENT_SERVERS: [&str; 3] = ["tcp_threaded", "tcp_nonblocking", "tcp_async"];
 
 /// A throughput run: the client's and the server's figures (the ceiling is one process).
 #[derive(Clone, Copy, Debug)]
@@ -469,18 +481,20 @@ fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
         ),
         verdict: verdict(peak <= 8 * MIB, plan.quick),
     });
-    if let Some(c) = r
-        .concurrency
-        .iter()
-        .find(|c| c.server == "tcp_nonblocking" && c.clients == 1000)
-    {
-        goals.push(Goal {
-            goal: format!(
-                "the nonblocking server holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
-                mib(c.server_peak_bytes)
-            ),
-            verdict: verdict(c.server_peak_bytes <= 64 * MIB, plan.quick),
-        });
+    for server in ["tcp_nonblocking", "tcp_async"] {
+        if let Some(c) = r
+            .concurrency
+            .iter()
+            .find(|c| c.server == server && c.clients == 1000)
+        {
+            goals.push(Goal {
+                goal: format!(
+                    "{server} holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
+                    mib(c.server_peak_bytes)
+                ),
+                verdict: verdict(c.server_peak_bytes <= 64 * MIB, plan.quick),
+            });
+        }
     }
     for d in &r.out_of_descriptors {
         if let Some(slowdown) = d.slowdown {

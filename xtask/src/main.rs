@@ -7,6 +7,7 @@
 //!   every variant pair against the loopback ceiling.
 
 mod bench;
+mod bench_zen;
 mod build;
 mod deadlock;
 mod listings;
@@ -51,8 +52,11 @@ enum Task {
         client_args: Vec<String>,
     },
     /// Measure throughput, memory and concurrency of the variants against the loopback
-    /// ceiling (release build; takes a few minutes, or under one with --quick)
+    /// ceiling (release build; takes a few minutes, or under one with --quick); `bench
+    /// zen` measures Chapter 7's servers under load instead
     Bench {
+        #[command(subcommand)]
+        zen: Option<BenchKind>,
         /// a reduced run: smaller sizes, one round; its goal lines are indicative
         #[arg(long)]
         quick: bool,
@@ -102,9 +106,71 @@ enum Task {
     },
 }
 
+#[derive(Subcommand)]
+enum BenchKind {
+    /// Chapter 7's servers under a closed-loop load, with and without the delay in
+    /// get_answer: answers per second, latency, errors, CPU and memory, as a table, JSON
+    /// and an SVG chart (release build; about 15 minutes, or under 30 s with --quick)
+    Zen {
+        /// a reduced run, 0.2 s a step: 10 and 100 clients without delay, 20 with; its
+        /// goals are indicative
+        #[arg(long)]
+        quick: bool,
+        /// also write every record as JSON to FILE
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// also draw answers per second against clients, one panel per delay, in FILE
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// the delays in get_answer, in seconds, comma-separated (default 0,0.001)
+        #[arg(long, value_name = "S,...", value_delimiter = ',')]
+        delays: Option<Vec<f64>>,
+        /// the numbers of concurrent clients, comma-separated (default 1, 2, 3, 5, 7,
+        /// 10, 13, 16, 20, 100, 1000, 10000)
+        #[arg(long, value_name = "N,...", value_delimiter = ',')]
+        clients: Option<Vec<usize>>,
+        /// seconds of load per step (default 1.5; 0.2 with --quick)
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+        /// build and run the dev profile instead of release (for testing this command)
+        #[arg(long, hide = true)]
+        debug: bool,
+    },
+}
+
 fn main() -> ExitCode {
     match Args::parse().task {
         Task::Bench {
+            zen:
+                Some(BenchKind::Zen {
+                    quick,
+                    json,
+                    svg,
+                    delays,
+                    clients,
+                    seconds,
+                    debug,
+                }),
+            ..
+        } => {
+            let mut plan = if quick {
+                bench_zen::Plan::quick()
+            } else {
+                bench_zen::Plan::full()
+            };
+            plan.delays = delays.unwrap_or(plan.delays);
+            if let Some(clients) = clients {
+                plan.clients = clients;
+                plan.delayed_clients = None;
+            }
+            plan.seconds = seconds.unwrap_or(plan.seconds);
+            if debug {
+                plan.profile = build::Profile::Debug;
+            }
+            bench_zen::bench(&plan, json.as_deref(), svg.as_deref())
+        }
+        Task::Bench {
+            zen: None,
             quick,
             json,
             bytes,

@@ -302,8 +302,13 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         "ceiling: raw echo, threads, 256 KiB",
         "tcp_threaded → tcp_threaded",
         "tcp_threaded → tcp_nonblocking",
+        "tcp_threaded → tcp_async",
         "tcp_nonblocking → tcp_threaded",
         "tcp_nonblocking → tcp_nonblocking",
+        "tcp_nonblocking → tcp_async",
+        "tcp_async → tcp_threaded",
+        "tcp_async → tcp_nonblocking",
+        "tcp_async → tcp_async",
         "tcp_deadlock → tcp_deadlock",
     ];
     for row in rows {
@@ -319,7 +324,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
             .unwrap();
         assert!(mbps > 0.0, "{line}");
     }
-    for server in ["tcp_threaded", "tcp_nonblocking"] {
+    for server in ["tcp_threaded", "tcp_nonblocking", "tcp_async"] {
         for clients in ["1 clients", "3 clients"] {
             assert!(
                 stdout.contains(&format!("{clients} against {server}")),
@@ -337,7 +342,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
     let ceiling = report["ceiling"]["mb_per_s"].as_f64().unwrap();
     assert!(ceiling > 0.0);
     let pairs = report["pairs"].as_array().unwrap();
-    assert_eq!(pairs.len(), 4);
+    assert_eq!(pairs.len(), 9);
     for pair in pairs {
         let ratio = pair["ratio_to_ceiling"].as_f64().unwrap();
         let mbps = pair["mb_per_s"].as_f64().unwrap();
@@ -346,14 +351,14 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
     }
     assert_eq!(report["listing_3_2"]["name"], "tcp_deadlock → tcp_deadlock");
     let concurrency = report["concurrency"].as_array().unwrap();
-    assert_eq!(concurrency.len(), 4);
+    assert_eq!(concurrency.len(), 6);
     assert!(
         concurrency
             .iter()
             .all(|c| c["seconds"].as_f64().unwrap() > 0.0)
     );
     let descriptors = report["out_of_descriptors"].as_array().unwrap();
-    assert_eq!(descriptors.len(), 2);
+    assert_eq!(descriptors.len(), 3);
     assert!(descriptors.iter().all(|d| d["slowdown"].as_f64().is_some()));
     let goals = report["goals"].as_array().unwrap();
     assert!(!goals.is_empty());
@@ -517,4 +522,69 @@ fn a_trace_samples_the_four_queues_and_draws_them() {
     for label in ["send buffer", "receive buffer", "seconds into the session"] {
         assert!(drawn.contains(label), "{label}");
     }
+}
+
+/// `cargo xtask bench zen --quick`'s code path on tiny settings (dev build): a record for
+/// every server × clients × delay, with figures; indicative goals; strict JSON; an SVG.
+#[test]
+fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("zen.json");
+    let svg = dir.path().join("zen.svg");
+    let (code, stdout, stderr) = xtask(&[
+        "bench",
+        "zen",
+        "--quick",
+        "--debug",
+        "--clients",
+        "2",
+        "--seconds",
+        "0.1",
+        "--json",
+        json.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("get_answer sleeps 1 ms"), "{stdout}");
+    assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let records = report["records"].as_array().unwrap();
+    let servers = [
+        "minimal server (ceiling)",
+        "srv_single",
+        "srv_threaded",
+        "srv_legacy1",
+        "srv_async",
+        "srv_asyncio1",
+        "srv_asyncio2",
+        "srv_asyncio2 --await-delay",
+        "srv_legacy2",
+        "in_zen1 (inetd, -a)",
+        "in_zen2 (inetd, wait)",
+    ];
+    for server in servers {
+        for delay in [0.0, 0.001] {
+            let record = records
+                .iter()
+                .find(|r| r["server"] == server && r["delay_s"].as_f64() == Some(delay))
+                .unwrap_or_else(|| panic!("no record for {server} at {delay}"));
+            assert_eq!(record["clients"], 2);
+            if record["skipped"].is_null() {
+                assert!(record["answers"].as_u64().unwrap() > 0, "{record}");
+                assert_eq!(record["errors_wrong_answer"], 0, "{record}");
+                let p50 = record["latency_p50_ms"].as_f64().unwrap();
+                let max = record["latency_max_ms"].as_f64().unwrap();
+                assert!(p50 > 0.0 && p50 <= max, "{record}");
+            } else {
+                assert!(server.starts_with("in_zen"), "{record}");
+            }
+        }
+    }
+    let goals = report["goals"].as_array().unwrap();
+    assert!(goals.iter().all(|g| g["verdict"] == "indicative"));
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    well_formed(&drawn).unwrap();
+    assert!(drawn.contains("answers per second") && drawn.contains("srv_async"));
 }

@@ -129,3 +129,123 @@ fn terminal_trace(trace: &Trace) -> String {
     }
     out
 }
+
+/// `cargo xtask bench zen`'s records, as much of them as the chart needs.
+#[derive(Debug, Deserialize)]
+pub struct ZenBench {
+    pub records: Vec<ZenRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ZenRecord {
+    pub server: String,
+    pub clients: usize,
+    pub delay_s: f64,
+    pub answers_per_s: Option<f64>,
+}
+
+/// Colours for up to a dozen servers, distinct enough side by side.
+const PALETTE: [RGBColor; 12] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
+    RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x99, 0x66, 0x00),
+];
+
+/// Answers per second against concurrent clients, one line per server, one panel per
+/// delay, in the spirit of the book's second edition's load graphs.
+pub fn zen(input: &Path, svg: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let bench: ZenBench = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let mut delays: Vec<f64> = Vec::new();
+    let mut servers: Vec<&str> = Vec::new();
+    for r in &bench.records {
+        if !delays.contains(&r.delay_s) {
+            delays.push(r.delay_s);
+        }
+        if !servers.contains(&r.server.as_str()) {
+            servers.push(&r.server);
+        }
+    }
+    if delays.is_empty() {
+        return Err("no records to draw".into());
+    }
+    let max_clients = bench
+        .records
+        .iter()
+        .map(|r| r.clients)
+        .max()
+        .unwrap_or(10)
+        .max(10) as f64;
+    let root = SVGBackend::new(svg, (640 * delays.len() as u32, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let panels = root.split_evenly((1, delays.len()));
+    for (panel, delay) in panels.iter().zip(&delays) {
+        let records: Vec<&ZenRecord> = bench
+            .records
+            .iter()
+            .filter(|r| r.delay_s == *delay)
+            .collect();
+        let y_max = records
+            .iter()
+            .filter_map(|r| r.answers_per_s)
+            .fold(1.0f64, f64::max)
+            * 1.1;
+        let caption = if *delay == 0.0 {
+            "no delay in get_answer".to_string()
+        } else {
+            format!("get_answer sleeps {} ms", delay * 1000.0)
+        };
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d((1f64..max_clients).log_scale(), 0f64..y_max)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("concurrent clients")
+            .y_desc("answers per second")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, server) in servers.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let mut points: Vec<(f64, f64)> = records
+                .iter()
+                .filter(|r| r.server == *server)
+                .filter_map(|r| Some((r.clients as f64, r.answers_per_s?)))
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            if points.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .map_err(|e| e.to_string())?
+                .label(*server)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}

@@ -3,11 +3,16 @@
 //!
 //! - `loadgen ceiling BYTES`: Chapter 3's loopback ceiling.
 //! - `loadgen stream-load CLIENTS BYTES PORT`: many clients of Listing 3-2's protocol.
+//! - `loadgen zen-load --port P --clients N --seconds S`: Chapter 7's closed-loop load;
+//!   prints its figures as JSON.
+//! - `loadgen zen-minimal --port P [--delay S]`: the minimal no-logging Zen server.
 //! - `loadgen chart-trace TRACE.json OUT.svg`: the four socket queues of a session
 //!   (`cargo xtask run --trace`), drawn, with a compact chart on standard output.
+//! - `loadgen chart-zen BENCH.json OUT.svg`: `cargo xtask bench zen`'s chart.
 
 mod chart;
 mod stream;
+mod zen;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,8 +37,27 @@ enum Task {
         bytes: u64,
         port: u16,
     },
+    /// CLIENTS Zen clients in a closed loop against the server at PORT for SECONDS
+    ZenLoad {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        clients: usize,
+        #[arg(long)]
+        seconds: f64,
+    },
+    /// The minimal no-logging Zen server (the load generator's ceiling), at PORT
+    ZenMinimal {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// seconds awaited before each answer
+        #[arg(long, default_value_t = 0.0)]
+        delay: f64,
+    },
     /// Draw the socket queues of a session (JSON from cargo xtask run --trace) as SVG
     ChartTrace { input: PathBuf, svg: PathBuf },
+    /// Draw cargo xtask bench zen's answers per second as SVG
+    ChartZen { input: PathBuf, svg: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -44,7 +68,18 @@ fn main() -> ExitCode {
             bytes,
             port,
         } => stream::load(clients, bytes, port).map_err(|e| e.to_string()),
+        Task::ZenLoad {
+            port,
+            clients,
+            seconds,
+        } => zen::load(port, clients, seconds).and_then(|report| {
+            serde_json::to_string(&report)
+                .map(|json| println!("{json}"))
+                .map_err(|e| e.to_string())
+        }),
+        Task::ZenMinimal { port, delay } => zen::minimal_server(port, delay),
         Task::ChartTrace { input, svg } => chart::trace(&input, &svg).map(|text| print!("{text}")),
+        Task::ChartZen { input, svg } => chart::zen(&input, &svg),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

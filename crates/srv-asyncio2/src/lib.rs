@@ -89,7 +89,10 @@ pub async fn handle_conversation(
             }
         }
         let answer = if options.await_delay {
-            tokio::time::sleep(zen_utils::delay()).await;
+            let delay = zen_utils::delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             zen_utils::lookup(&data)
         } else {
             zen_utils::get_answer(&data) // blocks the loop while it sleeps, as the book's

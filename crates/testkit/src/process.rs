@@ -129,6 +129,7 @@ impl Output {
 pub struct Spawn {
     command: Command,
     stdin: Option<Stdio>,
+    stdout: Option<Stdio>,
     tee: bool,
     inherit_stderr: bool,
     sample_memory: bool,
@@ -140,6 +141,7 @@ impl Spawn {
         Self {
             command,
             stdin: None,
+            stdout: None,
             tee: false,
             inherit_stderr: false,
             sample_memory: false,
@@ -149,6 +151,12 @@ impl Spawn {
     /// Standard input from `input` instead of `/dev/null`.
     pub fn stdin(mut self, input: Stdio) -> Self {
         self.stdin = Some(input);
+        self
+    }
+
+    /// Standard output to `output` (a log file, say) instead of a collected pipe.
+    pub fn stdout(mut self, output: Stdio) -> Self {
+        self.stdout = Some(output);
         self
     }
 
@@ -177,7 +185,7 @@ impl Spawn {
         let mut child = self
             .command
             .stdin(self.stdin.take().unwrap_or_else(Stdio::null))
-            .stdout(Stdio::piped())
+            .stdout(self.stdout.take().unwrap_or_else(Stdio::piped))
             .stderr(if self.inherit_stderr {
                 Stdio::inherit()
             } else {

@@ -1,0 +1,308 @@
+//! Chapter 7's load: many clients in a closed loop, each doing what `zen_client` does
+//! (connect, ask the three questions one at a time, each answer checked, close) and
+//! starting again, on tokio's multi-thread runtime so that 1,000 or 10,000 clients are one
+//! process with a few threads; and the minimal no-logging server that measures the load
+//! generator's own ceiling.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conformance::zen::{APHORISMS, answer};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A question not answered within this long is an error, not latency.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the run's time is up, how long a conversation under way may take to finish
+/// before it is cut off (and not counted): as long as the run, at most a second.
+fn grace(seconds: f64) -> Duration {
+    Duration::from_secs_f64(seconds.min(1.0))
+}
+
+/// What went wrong, by kind.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Errors {
+    /// An answer that was not the right one.
+    pub wrong_answer: u64,
+    /// The connection was reset or closed mid-conversation.
+    pub reset: u64,
+    /// The connection was refused.
+    pub refused: u64,
+    /// No answer (or no connection) within 10 s.
+    pub timeout: u64,
+    /// Anything else.
+    pub other: u64,
+}
+
+impl Errors {
+    fn add(&mut self, other: &Errors) {
+        self.wrong_answer += other.wrong_answer;
+        self.reset += other.reset;
+        self.refused += other.refused;
+        self.timeout += other.timeout;
+        self.other += other.other;
+    }
+
+    fn count(&mut self, error: &io::Error) {
+        match error.kind() {
+            io::ErrorKind::ConnectionRefused => self.refused += 1,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => self.reset += 1,
+            io::ErrorKind::TimedOut => self.timeout += 1,
+            _ => self.other += 1,
+        }
+    }
+}
+
+/// One load run's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadReport {
+    pub clients: usize,
+    pub seconds: f64,
+    /// Answers received (and right) before the time was up.
+    pub answers: u64,
+    /// Conversations (three answers and a close) finished before the time was up.
+    pub conversations: u64,
+    pub answers_per_s: f64,
+    pub conversations_per_s: f64,
+    /// Latency of one question, from its send to its answer, in milliseconds.
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_max_ms: f64,
+    pub errors: Errors,
+    /// Connections or questions still waiting when the run ended (not errors: a run
+    /// shorter than the 10 s time-out cannot tell).
+    pub cut_off: u64,
+}
+
+/// One client's tally.
+struct Tally {
+    answers: u64,
+    conversations: u64,
+    latency: Histogram<u64>,
+    errors: Errors,
+    cut_off: u64,
+}
+
+/// Why a step of a conversation did not finish.
+enum Failed {
+    Io(io::Error),
+    /// The run ended first.
+    CutOff,
+}
+
+/// Runs `step` with the answer time-out, or until `hard`, whichever comes first.
+async fn bounded<T>(
+    hard: Instant,
+    step: impl std::future::Future<Output = io::Result<T>>,
+) -> Result<T, Failed> {
+    let limit = (Instant::now() + ANSWER_TIMEOUT).min(hard);
+    match tokio::time::timeout_at(limit.into(), step).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(Failed::Io(error)),
+        Err(_) if limit == hard => Err(Failed::CutOff),
+        Err(_) => Err(Failed::Io(io::ErrorKind::TimedOut.into())),
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds, from 1 µs to 100 s, three significant figures.
+    Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Sends a question and reads until the bytes so far end with `.`.
+async fn ask(sock: &mut TcpStream, question: &[u8], buf: &mut Vec<u8>) -> io::Result<()> {
+    sock.write_all(question).await?;
+    buf.clear();
+    let mut piece = [0; 256];
+    while !buf.ends_with(b".") {
+        let n = sock.read(&mut piece).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&piece[..n]);
+    }
+    Ok(())
+}
+
+/// One client: conversations until `deadline`.
+async fn client(address: SocketAddr, index: usize, deadline: Instant, grace: Duration) -> Tally {
+    let mut tally = Tally {
+        answers: 0,
+        conversations: 0,
+        latency: histogram(),
+        errors: Errors::default(),
+        cut_off: 0,
+    };
+    let hard = deadline + grace;
+    let mut buf = Vec::with_capacity(64);
+    let mut round = index;
+    while Instant::now() < deadline {
+        round += 1;
+        let mut sock = match bounded(hard, TcpStream::connect(address)).await {
+            Ok(sock) => sock,
+            Err(Failed::CutOff) => {
+                tally.cut_off += 1;
+                break;
+            }
+            Err(Failed::Io(error)) => {
+                tally.errors.count(&error);
+                // A refused connection fails at once: do not spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = sock.set_nodelay(true);
+        let mut answered = 0;
+        for i in 0..3 {
+            let (question, expected) = APHORISMS[(round + i) % 3];
+            let asked = Instant::now();
+            match bounded(hard, ask(&mut sock, question, &mut buf)).await {
+                Ok(()) => {}
+                Err(Failed::CutOff) => {
+                    tally.cut_off += 1;
+                    break;
+                }
+                Err(Failed::Io(error)) => {
+                    tally.errors.count(&error);
+                    break;
+                }
+            }
+            if buf != expected {
+                tally.errors.wrong_answer += 1;
+                break;
+            }
+            let done = Instant::now();
+            if done <= deadline {
+                tally.answers += 1;
+                answered += 1;
+                let micros = (done - asked).as_micros().max(1) as u64;
+                let _ = tally.latency.record(micros);
+            }
+        }
+        drop(sock); // close, as zen_client does
+        if answered == 3 {
+            tally.conversations += 1;
+        }
+    }
+    tally
+}
+
+/// Runs `clients` concurrent clients against the server at `port` for `seconds`.
+pub fn load(port: u16, clients: usize, seconds: f64) -> Result<LoadReport, String> {
+    raise_descriptor_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let address: SocketAddr = ([127, 0, 0, 1], port).into();
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs_f64(seconds);
+        let tasks: Vec<_> = (0..clients)
+            .map(|i| tokio::spawn(client(address, i, deadline, grace(seconds))))
+            .collect();
+        let mut latency = histogram();
+        let (mut answers, mut conversations, mut errors) = (0, 0, Errors::default());
+        let mut cut_off = 0;
+        for task in tasks {
+            let tally = task.await.map_err(|e| e.to_string())?;
+            answers += tally.answers;
+            conversations += tally.conversations;
+            cut_off += tally.cut_off;
+            errors.add(&tally.errors);
+            latency.add(&tally.latency).map_err(|e| e.to_string())?;
+        }
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        let (p50, p99, max) = if latency.is_empty() {
+            (0.0, 0.0, 0.0)
+        } else {
+            (
+                ms(latency.value_at_quantile(0.5)),
+                ms(latency.value_at_quantile(0.99)),
+                ms(latency.max()),
+            )
+        };
+        Ok(LoadReport {
+            clients,
+            seconds,
+            answers,
+            conversations,
+            answers_per_s: answers as f64 / seconds,
+            conversations_per_s: conversations as f64 / seconds,
+            latency_p50_ms: p50,
+            latency_p99_ms: p99,
+            latency_max_ms: max,
+            errors,
+            cut_off,
+        })
+    })
+}
+
+/// Raises this process's soft limit on open files to its hard limit: 10,000 clients need
+/// 10,000 descriptors.
+fn raise_descriptor_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let _ = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        },
+    );
+}
+
+/// The minimal Zen server the load generator's ceiling is measured against: tokio's
+/// multi-thread runtime, a task per connection, no logging at all, the answer looked up
+/// in the oracle's table; `delay` is awaited, never slept.
+pub fn minimal_server(port: u16, delay: f64) -> Result<(), String> {
+    raise_descriptor_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let delay = Duration::from_secs_f64(delay);
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let delay = Arc::new(delay);
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                // Out of descriptors, or the like: a moment's pause.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let delay = Arc::clone(&delay);
+            tokio::spawn(async move {
+                let mut message = Vec::new();
+                let mut buf = [0; 4096];
+                loop {
+                    let n = match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    message.extend_from_slice(&buf[..n]);
+                    if message.ends_with(b"?") {
+                        if !delay.is_zero() {
+                            tokio::time::sleep(*delay).await;
+                        }
+                        if sock.write_all(answer(&message)).await.is_err() {
+                            return;
+                        }
+                        message.clear();
+                    } else if message.len() > 4096 {
+                        return;
+                    }
+                }
+            });
+        }
+    })
+}

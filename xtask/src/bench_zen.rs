@@ -1,0 +1,744 @@
+//! `cargo xtask bench zen`: Chapter 7's servers under load, each with the
+//! expensive-operation knob off and on, as a table, as JSON and as a chart.
+//!
+//! The load generator and the chart live in the `loadgen` package (tokio, hdrhistogram,
+//! plotters), built in release mode only here; this driver runs each server as a reader
+//! would (its log to a file), the load against it, and measures the server through the
+//! same process tooling the rest of the workspace uses.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use testkit::table::{Align, Table};
+use testkit::{Process, Spawn};
+
+use crate::bench::{finite, verdict, write_json};
+use crate::build::{Profile, build};
+
+const STEP: Duration = Duration::from_secs(30);
+
+/// The book's second edition's steps, then the hundreds and thousands.
+pub const FULL_CLIENTS: [usize; 13] = [1, 2, 3, 5, 7, 10, 13, 16, 20, 100, 1000, 10_000, 0];
+
+/// How a server is started.
+#[derive(Clone, Copy, Debug)]
+enum Start {
+    /// `BIN localhost -p 0 [--delay S] EXTRA...`
+    Direct(&'static [&'static str]),
+    /// Under `systemd-socket-activate --inetd` (`-a`: one process per connection).
+    Inetd { accept: bool },
+    /// `loadgen zen-minimal`: the load generator's ceiling.
+    Minimal,
+}
+
+/// One server of the bench.
+#[derive(Clone, Copy, Debug)]
+struct Server {
+    name: &'static str,
+    krate: &'static str,
+    bin: &'static str,
+    start: Start,
+    /// How many clients it serves at once: 1 (one at a time), a pool, or many (0).
+    at_once: usize,
+    /// Whether one loop serves every client (the book's sleep stalls them all).
+    event_driven: bool,
+    /// The most clients it is run with, and why no more.
+    max_clients: (usize, &'static str),
+}
+
+const MANY: (usize, &str) = (usize::MAX, "");
+
+const SERVERS: &[Server] = &[
+    Server {
+        name: "minimal server (ceiling)",
+        krate: "loadgen",
+        bin: "loadgen",
+        start: Start::Minimal,
+        at_once: 0,
+        event_driven: false,
+        max_clients: MANY,
+    },
+    Server {
+        name: "srv_single",
+        krate: "srv-single",
+        bin: "srv_single",
+        start: Start::Direct(&[]),
+        at_once: 1,
+        event_driven: false,
+        max_clients: (
+            1000,
+            "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
+        ),
+    },
+    Server {
+        name: "srv_threaded",
+        krate: "srv-threaded",
+        bin: "srv_threaded",
+        start: Start::Direct(&[]),
+        at_once: 4,
+        event_driven: false,
+        max_clients: (
+            1000,
+            "four clients at a time: 10,000 waiting clients would mostly time out in the listen queue",
+        ),
+    },
+    Server {
+        name: "srv_legacy1",
+        krate: "srv-legacy1",
+        bin: "srv_legacy1",
+        start: Start::Direct(&[]),
+        at_once: 0,
+        event_driven: false,
+        max_clients: (
+            1000,
+            "a thread per client: 10,000 threads, behind a listen queue of 5",
+        ),
+    },
+    Server {
+        name: "srv_async",
+        krate: "srv-async",
+        bin: "srv_async",
+        start: Start::Direct(&[]),
+        at_once: 0,
+        event_driven: true,
+        max_clients: MANY,
+    },
+    Server {
+        name: "srv_asyncio1",
+        krate: "srv-asyncio1",
+        bin: "srv_asyncio1",
+        start: Start::Direct(&[]),
+        at_once: 0,
+        event_driven: true,
+        max_clients: MANY,
+    },
+    Server {
+        name: "srv_asyncio2",
+        krate: "srv-asyncio2",
+        bin: "srv_asyncio2",
+        start: Start::Direct(&[]),
+        at_once: 0,
+        event_driven: true,
+        max_clients: MANY,
+    },
+    Server {
+        name: "srv_asyncio2 --await-delay",
+        krate: "srv-asyncio2",
+        bin: "srv_asyncio2",
+        start: Start::Direct(&["--await-delay"]),
+        at_once: 0,
+        event_driven: true,
+        max_clients: MANY,
+    },
+    Server {
+        name: "srv_legacy2",
+        krate: "srv-legacy2",
+        bin: "srv_legacy2",
+        start: Start::Direct(&[]),
+        at_once: 0,
+        event_driven: true,
+        max_clients: MANY,
+    },
+    Server {
+        name: "in_zen1 (inetd, -a)",
+        krate: "in-zen1",
+        bin: "in_zen1",
+        start: Start::Inetd { accept: true },
+        at_once: 0,
+        event_driven: false,
+        max_clients: (
+            20,
+            "a new process per connection: hundreds at once would be hundreds of processes",
+        ),
+    },
+    Server {
+        name: "in_zen2 (inetd, wait)",
+        krate: "in-zen2",
+        bin: "in_zen2",
+        start: Start::Inetd { accept: false },
+        at_once: 1,
+        event_driven: false,
+        max_clients: (
+            1000,
+            "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
+        ),
+    },
+];
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub clients: Vec<usize>,
+    /// The client steps for a delay other than 0, if not `clients` (`--quick` runs only
+    /// the 20 clients its delay goals need).
+    pub delayed_clients: Option<Vec<usize>>,
+    pub delays: Vec<f64>,
+    pub seconds: f64,
+    pub quick: bool,
+    pub profile: Profile,
+}
+
+impl Plan {
+    /// The client steps run with `delay`.
+    pub fn clients_for(&self, delay: f64) -> &[usize] {
+        match &self.delayed_clients {
+            Some(clients) if delay != 0.0 => clients,
+            _ => &self.clients,
+        }
+    }
+
+    pub fn full() -> Self {
+        Self {
+            clients: FULL_CLIENTS.iter().copied().filter(|&n| n > 0).collect(),
+            delayed_clients: None,
+            delays: vec![0.0, 0.001],
+            seconds: 1.5,
+            quick: false,
+            profile: Profile::Release,
+        }
+    }
+
+    pub fn quick() -> Self {
+        Self {
+            clients: vec![10, 100],
+            delayed_clients: Some(vec![20]),
+            delays: vec![0.0, 0.001],
+            seconds: 0.2,
+            quick: true,
+            profile: Profile::Release,
+        }
+    }
+}
+
+/// One server × clients × delay.
+#[derive(Clone, Debug, Default, Serialize)]
+struct Record {
+    server: &'static str,
+    clients: usize,
+    delay_s: f64,
+    seconds: f64,
+    /// Why this step was not run, if it was not.
+    skipped: Option<&'static str>,
+    answers: u64,
+    conversations: u64,
+    answers_per_s: Option<f64>,
+    conversations_per_s: Option<f64>,
+    latency_p50_ms: Option<f64>,
+    latency_p99_ms: Option<f64>,
+    latency_max_ms: Option<f64>,
+    errors_wrong_answer: u64,
+    errors_reset: u64,
+    errors_refused: u64,
+    errors_timeout: u64,
+    errors_other: u64,
+    /// Questions still waiting when the run ended.
+    cut_off: u64,
+    /// The server's user + system CPU seconds during the run (not for in_zen1, whose
+    /// work is done by a process per connection).
+    server_cpu_s: Option<f64>,
+    server_peak_bytes: Option<u64>,
+}
+
+impl Record {
+    fn errors(&self) -> u64 {
+        self.errors_wrong_answer
+            + self.errors_reset
+            + self.errors_refused
+            + self.errors_timeout
+            + self.errors_other
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Goal {
+    goal: String,
+    verdict: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    build: &'static str,
+    quick: bool,
+    seconds_per_step: f64,
+    records: Vec<Record>,
+    goals: Vec<Goal>,
+}
+
+/// The load generator's figures, as `loadgen zen-load` prints them.
+#[derive(Debug, serde::Deserialize)]
+struct Load {
+    answers: u64,
+    conversations: u64,
+    answers_per_s: f64,
+    conversations_per_s: f64,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+    latency_max_ms: f64,
+    errors: LoadErrors,
+    cut_off: u64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LoadErrors {
+    wrong_answer: u64,
+    reset: u64,
+    refused: u64,
+    timeout: u64,
+    other: u64,
+}
+
+/// Lets a server hold thousands of connections: its soft limit on open files raised to
+/// its hard limit.
+fn raise_descriptor_limit(pid: u32) {
+    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
+    let hard = getrlimit(Resource::Nofile).maximum;
+    if let Some(pid) = Pid::from_raw(pid as i32) {
+        let _ = prlimit(
+            Some(pid),
+            Resource::Nofile,
+            Rlimit {
+                current: hard,
+                maximum: hard,
+            },
+        );
+    }
+}
+
+fn start(
+    server: &Server,
+    dir: &Path,
+    scratch: &Path,
+    delay: f64,
+) -> Result<(Process, u16), String> {
+    let bin = dir.join(server.bin);
+    let delay = delay.to_string();
+    let log = File::create(scratch.join("server.log")).map_err(|e| e.to_string())?;
+    let (process, port) = match server.start {
+        Start::Minimal => {
+            let mut command = Command::new(&bin);
+            command.args(["zen-minimal", "--port", "0", "--delay", &delay]);
+            Process::server_with(Spawn::new(command).sample_memory(), STEP)?
+        }
+        Start::Direct(extra) => {
+            let mut command = Command::new(&bin);
+            command
+                .args(["localhost", "-p", "0", "--delay", &delay])
+                .args(extra);
+            let spawn = Spawn::new(command).stdout(Stdio::from(log)).sample_memory();
+            Process::server_with(spawn, STEP)?
+        }
+        Start::Inetd { accept } => Process::server_on_free_port(
+            |port| {
+                let mut command = Command::new("systemd-socket-activate");
+                command.arg("--inetd");
+                if accept {
+                    command.arg("-a");
+                }
+                command
+                    .args(["-l", &format!("127.0.0.1:{port}")])
+                    .arg(&bin)
+                    .args(["--log", "zen.log", "--delay", &delay]);
+                if !accept {
+                    command.args(["--idle", "600"]);
+                }
+                command.current_dir(scratch);
+                command
+            },
+            STEP,
+        )?,
+    };
+    raise_descriptor_limit(process.id());
+    Ok((process, port))
+}
+
+fn run_one(
+    server: &Server,
+    dir: &Path,
+    scratch: &Path,
+    clients: usize,
+    delay: f64,
+    seconds: f64,
+) -> Result<Record, String> {
+    let (mut process, port) = start(server, dir, scratch, delay)?;
+    let mut command = Command::new(dir.join("loadgen"));
+    command.args([
+        "zen-load",
+        "--port",
+        &port.to_string(),
+        "--clients",
+        &clients.to_string(),
+        "--seconds",
+        &seconds.to_string(),
+    ]);
+    let load = Process::spawn(command).map_err(|e| e.to_string())?;
+    let (status, stdout, stderr) = load.finish(Duration::from_secs(120))?;
+    let usage = process.stop_measured();
+    if !status.success() {
+        return Err(format!("the load generator failed: {}", stderr.trim()));
+    }
+    let load: Load = serde_json::from_str(stdout.trim()).map_err(|e| e.to_string())?;
+    let measurable = !matches!(server.start, Start::Inetd { accept: true });
+    Ok(Record {
+        server: server.name,
+        clients,
+        delay_s: delay,
+        seconds,
+        skipped: None,
+        answers: load.answers,
+        conversations: load.conversations,
+        answers_per_s: finite(load.answers_per_s),
+        conversations_per_s: finite(load.conversations_per_s),
+        latency_p50_ms: (load.answers > 0).then_some(load.latency_p50_ms),
+        latency_p99_ms: (load.answers > 0).then_some(load.latency_p99_ms),
+        latency_max_ms: (load.answers > 0).then_some(load.latency_max_ms),
+        errors_wrong_answer: load.errors.wrong_answer,
+        errors_reset: load.errors.reset,
+        errors_refused: load.errors.refused,
+        errors_timeout: load.errors.timeout,
+        errors_other: load.errors.other,
+        cut_off: load.cut_off,
+        server_cpu_s: measurable.then_some(usage.user + usage.sys),
+        server_peak_bytes: measurable.then_some(usage.peak_bytes),
+    })
+}
+
+fn find<'a>(records: &'a [Record], server: &str, clients: usize, delay: f64) -> Option<&'a Record> {
+    records.iter().find(|r| {
+        r.server == server && r.clients == clients && r.delay_s == delay && r.skipped.is_none()
+    })
+}
+
+fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let v = |met| verdict(met, plan.quick);
+    let near = |x: f64, target: f64| (x - target).abs() <= 0.2 * target;
+    let delay = 0.001;
+    let per = 1.0 / delay;
+    for (server, target, at_least, why) in [
+        (
+            "srv_single",
+            1.0,
+            false,
+            "one client at a time: one answer per delay",
+        ),
+        (
+            "srv_threaded",
+            4.0,
+            false,
+            "four threads: four answers per delay",
+        ),
+        ("srv_legacy1", 10.0, true, "a thread per client"),
+        ("srv_async", 1.0, false, "its one loop sleeps in get_answer"),
+        (
+            "srv_asyncio1",
+            1.0,
+            false,
+            "its one loop sleeps in get_answer",
+        ),
+        (
+            "srv_asyncio2",
+            1.0,
+            false,
+            "its one loop sleeps in get_answer",
+        ),
+        (
+            "srv_legacy2",
+            1.0,
+            false,
+            "its one loop sleeps in get_answer",
+        ),
+        (
+            "srv_asyncio2 --await-delay",
+            8.0,
+            true,
+            "the delay awaited: the fix",
+        ),
+    ] {
+        let Some(r) = find(records, server, 20, delay) else {
+            continue;
+        };
+        let rate = r.answers_per_s.unwrap_or(0.0);
+        let (met, relation) = if at_least {
+            (rate >= target * per, "≥")
+        } else {
+            (near(rate, target * per), "≈")
+        };
+        goals.push(Goal {
+            goal: format!(
+                "1 ms delay, 20 clients: {server} {relation} {:.0} answers/s ({why}): {rate:.0}",
+                target * per
+            ),
+            verdict: v(met),
+        });
+    }
+    for clients in [10, 100] {
+        let Some(ceiling) =
+            find(records, "minimal server (ceiling)", clients, 0.0).and_then(|r| r.answers_per_s)
+        else {
+            continue;
+        };
+        for server in SERVERS
+            .iter()
+            .filter(|s| s.at_once != 1 && !matches!(s.start, Start::Minimal))
+        {
+            let Some(rate) = find(records, server.name, clients, 0.0).and_then(|r| r.answers_per_s)
+            else {
+                continue;
+            };
+            goals.push(Goal {
+                goal: format!(
+                    "no delay, {clients} clients: {} ≥ 0.8× the load generator's ceiling ({:.2}×)",
+                    server.name,
+                    rate / ceiling
+                ),
+                verdict: v(rate >= 0.8 * ceiling),
+            });
+        }
+    }
+    for server in SERVERS.iter().filter(|s| s.at_once != 1) {
+        let errors: u64 = records
+            .iter()
+            .filter(|r| r.server == server.name && r.delay_s == 0.0 && r.clients <= 1000)
+            .map(Record::errors)
+            .sum();
+        if records
+            .iter()
+            .any(|r| r.server == server.name && r.delay_s == 0.0)
+        {
+            goals.push(Goal {
+                goal: format!(
+                    "no delay, up to 1,000 clients: {} makes 0 errors ({errors})",
+                    server.name
+                ),
+                verdict: v(errors == 0),
+            });
+        }
+    }
+    for server in SERVERS.iter().filter(|s| s.event_driven) {
+        let Some(r) = find(records, server.name, 1000, 0.0) else {
+            continue;
+        };
+        let peak = r.server_peak_bytes.unwrap_or(u64::MAX);
+        goals.push(Goal {
+            goal: format!(
+                "1,000 clients: {} answers every question right ({} wrong) in ≤ 32 MiB ({:.1} MiB)",
+                server.name,
+                r.errors_wrong_answer,
+                peak as f64 / (1 << 20) as f64
+            ),
+            verdict: v(r.errors_wrong_answer == 0 && peak <= 32 << 20),
+        });
+    }
+    goals
+}
+
+fn table(report: &Report, plan: &Plan) -> String {
+    let mut out = format!(
+        "cargo xtask bench zen: answers per second, closed loop, {} s per step ({} build)\n",
+        report.seconds_per_step, report.build
+    );
+    for &delay in &plan.delays {
+        out += &format!(
+            "\n{}\n",
+            if delay == 0.0 {
+                "get_answer without delay".to_string()
+            } else {
+                format!(
+                    "get_answer sleeps {} ms (the book's \"expensive operation\")",
+                    delay * 1000.0
+                )
+            }
+        );
+        let mut columns: Vec<(String, Align)> = vec![("server \\ clients".into(), Align::Left)];
+        columns.extend(
+            plan.clients_for(delay)
+                .iter()
+                .map(|c| (c.to_string(), Align::Right)),
+        );
+        let headers: Vec<(&str, Align)> = columns.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+        let mut t = Table::new(&headers);
+        for server in SERVERS {
+            let mut row = vec![server.name.to_string()];
+            for &clients in plan.clients_for(delay) {
+                let cell = report
+                    .records
+                    .iter()
+                    .find(|r| r.server == server.name && r.clients == clients && r.delay_s == delay)
+                    .map_or("".to_string(), |r| match (r.skipped, r.answers_per_s) {
+                        (Some(_), _) => "-".into(),
+                        (None, Some(rate)) if r.errors() > 0 => format!("{rate:.0}!"),
+                        (None, Some(rate)) => format!("{rate:.0}"),
+                        (None, None) => "?".into(),
+                    });
+                row.push(cell);
+            }
+            t.row(row);
+        }
+        out += &t.render();
+    }
+    out += "\n(- not run: see the notes; ! some errors: see the JSON)\n";
+    let mut d = Table::new(&[
+        ("at 20 and 1,000 clients", Align::Left),
+        ("delay", Align::Right),
+        ("clients", Align::Right),
+        ("conv/s", Align::Right),
+        ("p50 ms", Align::Right),
+        ("p99 ms", Align::Right),
+        ("max ms", Align::Right),
+        ("errors", Align::Right),
+        ("cut off", Align::Right),
+        ("CPU s", Align::Right),
+        ("peak MiB", Align::Right),
+    ]);
+    let f = |x: Option<f64>, d: usize| x.map_or("-".into(), |x| format!("{x:.d$}"));
+    for r in report
+        .records
+        .iter()
+        .filter(|r| r.skipped.is_none() && (r.clients == 20 || r.clients == 1000))
+    {
+        d.row(vec![
+            r.server.to_string(),
+            format!("{} ms", r.delay_s * 1000.0),
+            r.clients.to_string(),
+            f(r.conversations_per_s, 0),
+            f(r.latency_p50_ms, 2),
+            f(r.latency_p99_ms, 1),
+            f(r.latency_max_ms, 0),
+            r.errors().to_string(),
+            r.cut_off.to_string(),
+            f(r.server_cpu_s, 2),
+            f(r.server_peak_bytes.map(|b| b as f64 / (1 << 20) as f64), 1),
+        ]);
+    }
+    out += "\n";
+    out += &d.render();
+    let mut notes: Vec<String> = SERVERS
+        .iter()
+        .filter(|s| s.max_clients.0 < plan.clients.iter().copied().max().unwrap_or(0))
+        .map(|s| {
+            format!(
+                "  {} runs with at most {} clients: {}",
+                s.name, s.max_clients.0, s.max_clients.1
+            )
+        })
+        .collect();
+    notes.push(
+        "  the event-driven servers (srv_async, srv_asyncio1, srv_asyncio2, srv_legacy2) answer\n  \
+         about one question per delay: their one loop sleeps in get_answer, as the book's\n  \
+         time.sleep does; srv_asyncio2 --await-delay awaits the delay instead, which is the fix"
+            .into(),
+    );
+    out += &format!("\nnotes\n{}\n", notes.join("\n"));
+    out += &format!(
+        "\ngoals{}\n",
+        if plan.quick {
+            " (indicative: one short run per step decides nothing)"
+        } else {
+            ""
+        }
+    );
+    for goal in &report.goals {
+        out += &format!("  {}: {}\n", goal.verdict, goal.goal);
+    }
+    out
+}
+
+pub fn bench(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> ExitCode {
+    match measure(plan, json, svg) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cargo xtask bench zen: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {
+    let started = Instant::now();
+    let mut packages: Vec<&str> = SERVERS.iter().map(|s| s.krate).collect();
+    packages.dedup();
+    let dir = build(&packages, plan.profile)?;
+    let inetd = Command::new("systemd-socket-activate")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    let scratch: PathBuf =
+        std::env::temp_dir().join(format!("xtask-bench-zen-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let mut records = Vec::new();
+    for &delay in &plan.delays {
+        for server in SERVERS {
+            for &clients in plan.clients_for(delay) {
+                let skip = if clients > server.max_clients.0 {
+                    Some(server.max_clients.1)
+                } else if matches!(server.start, Start::Inetd { .. }) && !inetd {
+                    Some("systemd-socket-activate is not installed")
+                } else {
+                    None
+                };
+                if let Some(why) = skip {
+                    records.push(Record {
+                        server: server.name,
+                        clients,
+                        delay_s: delay,
+                        skipped: Some(why),
+                        ..Record::default()
+                    });
+                    continue;
+                }
+                eprint!(
+                    "\r{:>5.0} s  {} ms  {:<28} {:>6} clients ",
+                    started.elapsed().as_secs_f64(),
+                    delay * 1000.0,
+                    server.name,
+                    clients
+                );
+                records.push(run_one(
+                    server,
+                    &dir,
+                    &scratch,
+                    clients,
+                    delay,
+                    plan.seconds,
+                )?);
+            }
+        }
+    }
+    eprintln!();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut report = Report {
+        build: plan.profile.name(),
+        quick: plan.quick,
+        seconds_per_step: plan.seconds,
+        records,
+        goals: Vec::new(),
+    };
+    report.goals = goals(&report.records, plan);
+    let text = table(&report, plan);
+    if let Some(path) = json {
+        write_json(path, &report)?;
+    }
+    if let Some(svg) = svg {
+        let data =
+            std::env::temp_dir().join(format!("xtask-bench-zen-{}.json", std::process::id()));
+        write_json(&data, &report)?;
+        let status = Command::new(dir.join("loadgen"))
+            .arg("chart-zen")
+            .arg(&data)
+            .arg(svg)
+            .status()
+            .map_err(|e| format!("cannot run the chart tool: {e}"))?;
+        let _ = std::fs::remove_file(&data);
+        if !status.success() {
+            return Err("the chart tool failed".into());
+        }
+    }
+    Ok(text + &format!("\n(measured in {:.0} s)\n", started.elapsed().as_secs_f64()))
+}
