@@ -18,12 +18,11 @@ use adapters::{CLIENTS, Client, SERVERS, Server};
 use conformance::skip_reason;
 use conformance::stream::{MESSAGE, REPLY, is_stream, round_up};
 use conformance::uppercase::{
-    BIG_STREAM, CONCURRENT, Delivery, SERVER_CASES, STREAM_SIZES, ServerCase, all_case_ids,
+    BIG_STREAM, CASE_LIMIT, CONCURRENT, SERVER_CASES, STREAM_SIZES, ServerCase, all_case_ids,
+    run_server_case,
 };
 use testkit::{STEP, ServerThread, Transcript, within};
 
-/// The longest any one case may run before it counts as a hang.
-const CASE_LIMIT: Duration = Duration::from_secs(180);
 /// A running client whose transcript has not grown for this long has stalled.
 const QUIET: Duration = Duration::from_secs(3);
 
@@ -206,71 +205,11 @@ fn client_wire_case(client: &'static Client, bytecount: u64) -> Result<(), Strin
     Ok(())
 }
 
-/// A scripted client: sends `case`'s payload as its delivery says, half-closes, and
-/// checks the reply is exactly the uppercase, followed by EOF.
+/// A scripted client (the table's own driver): the reply must be exactly the uppercase.
 fn server_case(port: u16, case: &ServerCase) -> Result<(), String> {
-    let payload = (case.payload)();
-    let mut expected = payload.clone();
-    expected.make_ascii_uppercase();
-    let delivery = case.delivery;
-    within(CASE_LIMIT, move || {
-        let mut sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(STEP)).unwrap();
-        let mut reply = Vec::new();
-        match delivery {
-            Delivery::Whole | Delivery::OneBytePerSegment => {
-                let mut writer = sock.try_clone().unwrap();
-                let sender = thread::spawn(move || -> std::io::Result<()> {
-                    if let Delivery::OneBytePerSegment = delivery {
-                        writer.set_nodelay(true)?;
-                        for byte in &payload {
-                            writer.write_all(std::slice::from_ref(byte))?;
-                        }
-                    } else {
-                        writer.write_all(&payload)?;
-                    }
-                    writer.shutdown(Shutdown::Write)
-                });
-                sock.read_to_end(&mut reply)
-                    .map_err(|e| format!("reading the reply: {e}"))?;
-                sender
-                    .join()
-                    .unwrap()
-                    .map_err(|e| format!("sending: {e}"))?;
-            }
-            Delivery::PingPong(size) => {
-                for piece in payload.chunks(size) {
-                    sock.write_all(piece).map_err(|e| format!("sending: {e}"))?;
-                    let answer = tcp_sixteen::recvall(&mut sock, piece.len())
-                        .map_err(|e| format!("the answer to a piece, before EOF: {e}"))?;
-                    reply.extend_from_slice(&answer);
-                }
-                sock.shutdown(Shutdown::Write).map_err(|e| e.to_string())?;
-                let mut rest = Vec::new();
-                sock.read_to_end(&mut rest)
-                    .map_err(|e| format!("awaiting EOF: {e}"))?;
-                if !rest.is_empty() {
-                    return Err(format!(
-                        "{} unexpected bytes after the last answer",
-                        rest.len()
-                    ));
-                }
-            }
-        }
-        if reply != expected {
-            let at = reply
-                .iter()
-                .zip(&expected)
-                .take_while(|(a, b)| a == b)
-                .count();
-            return Err(format!(
-                "reply of {} bytes differs from the expected {} at byte {at}",
-                reply.len(),
-                expected.len()
-            ));
-        }
-        Ok(())
-    })
+    let case_id = case.id;
+    let case = SERVER_CASES.iter().find(|c| c.id == case_id).unwrap();
+    within(CASE_LIMIT, move || run_server_case(port, case).map(drop))
 }
 
 /// Every client puts exactly the book's stream on the wire, half-closes, and still

@@ -9,6 +9,7 @@
 mod bench;
 mod bench_zen;
 mod build;
+mod conform;
 mod deadlock;
 mod listings;
 mod run;
@@ -85,6 +86,28 @@ enum Task {
         /// build and run the dev profile instead of release (for testing this command)
         #[arg(long, hide = true)]
         debug: bool,
+    },
+    /// Run a family's conformance cases against any implementation (a server or client
+    /// command), or against every implementation in the workspace
+    #[command(long_about = conform::LONG_ABOUT)]
+    Conform {
+        /// which table: 3-1, 3-2 or zen
+        family: conform::Family,
+        /// the server to check, as a command line with {host} and {port}
+        #[arg(long, value_name = "CMD", conflicts_with = "client")]
+        server: Option<String>,
+        /// the client to check, as a command line with {host}, {port}, {bytecount}, {args}
+        #[arg(long, value_name = "CMD")]
+        client: Option<String>,
+        /// run only this case (its kebab-case ID, as the report shows it)
+        #[arg(long, value_name = "NAME")]
+        case: Option<String>,
+        /// also write the report as JSON to FILE
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// how long a case waits for an answer, an end of file or the server to listen
+        #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+        timeout: f64,
     },
     /// Find the bytecount at which Listing 3-2 deadlocks, for several socket buffer
     /// sizes, and compare it with what the four buffers hold
@@ -214,6 +237,25 @@ fn main() -> ExitCode {
                 build::Profile::Release
             };
             deadlock::deadlock(&sizes, profile, json.as_deref())
+        }
+        Task::Conform {
+            family,
+            server,
+            client,
+            case,
+            json,
+            timeout,
+        } => {
+            conformance::set_patience(std::time::Duration::from_secs_f64(
+                timeout.clamp(0.1, 3600.0),
+            ));
+            conform::conform(
+                family,
+                server.as_deref(),
+                client.as_deref(),
+                case.as_deref(),
+                json.as_deref(),
+            )
         }
         Task::List => {
             listings::print_list();

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use fopnp::PyBytes;
 
+pub use crate::{ClientRun, RunClient, Verdict, assert_all_pass};
+
 /// The three questions and answers, as the book gives them.
 pub const APHORISMS: [(&[u8], &[u8]); 3] = [
     (b"Beautiful is better than?", b"Ugly."),
@@ -26,12 +28,9 @@ pub const UNKNOWN: &[u8] = b"Error: unknown aphorism.";
 /// What `client.py -e` sends: the first question without its `?`.
 pub const CUT_QUESTION: &[u8] = b"Beautiful is better than";
 
-/// The longest question a workspace server takes (not in the book, whose servers take
-/// any length): a megabyte with no `?` must not grow a server without end.
+/// What a client with no `?` sends: a workspace server must close it long before the end
+/// (the book's servers take any length, and grow without end).
 const FLOOD: usize = 1 << 20;
-
-/// How long any one exchange may take before it counts as a hang.
-pub const STEP: Duration = Duration::from_secs(20);
 
 /// The right answer to a whole message, for a server that answers the message once it
 /// ends with `?`.
@@ -183,9 +182,9 @@ pub fn server_case_ids() -> Vec<&'static str> {
 
 fn connect(port: u16) -> Result<TcpStream, String> {
     let sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    sock.set_read_timeout(Some(STEP))
+    sock.set_read_timeout(Some(crate::patience()))
         .map_err(|e| e.to_string())?;
-    sock.set_write_timeout(Some(STEP))
+    sock.set_write_timeout(Some(crate::patience()))
         .map_err(|e| e.to_string())?;
     Ok(sock)
 }
@@ -210,7 +209,8 @@ fn read_answer(sock: &mut TcpStream) -> Result<Vec<u8>, String> {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                 return Err(format!(
-                    "no answer within {STEP:?} (got {})",
+                    "no answer within {:?} (got {})",
+                    crate::patience(),
                     PyBytes(&answer)
                 ));
             }
@@ -236,7 +236,7 @@ fn ask(sock: &mut TcpStream, question: &[u8], expected: &[u8]) -> Result<(), Str
     Ok(())
 }
 
-/// Waits for the server to close the connection (read returns 0), at most [`STEP`].
+/// Waits for the server to close the connection (read returns 0), at most [`crate::patience()`].
 fn expect_eof(sock: &mut TcpStream) -> Result<(), String> {
     let mut buf = [0; 64];
     match sock.read(&mut buf) {
@@ -448,7 +448,15 @@ fn silent_client(target: &Target) -> Result<Vec<Connection>, String> {
             other,
         ])
     } else {
-        let other = other.join().map_err(|_| "client thread panicked")??;
+        let other = other
+            .join()
+            .map_err(|_| "client thread panicked")?
+            .map_err(|e| {
+                format!(
+                    "another client got no answer while a silent one was connected, as with a \
+                 server that serves one client at a time: {e}"
+                )
+            })?;
         drop(silent);
         Ok(vec![
             Connection {
@@ -566,6 +574,11 @@ impl LogStyle {
                     let mut words = vec![*word];
                     if *word == "reset" {
                         words.extend(["then socket closed", "but then closed"]);
+                        // The book's poll() loop reports a reset that came before it read
+                        // the half question as a normal close: it only sees the hang-up.
+                        if matches!(self, Self::Loop | Self::Callbacks) {
+                            words.push("closed socket");
+                        }
                     }
                     let prefix = match (self, *word == "reset") {
                         (Self::Loop | Self::Callbacks, true) => format!("Client {client} "),
@@ -684,14 +697,6 @@ pub fn log_complete(log: &str, style: LogStyle, connections: &[Connection]) -> b
     })
 }
 
-/// How one case went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Fail(String),
-    Skipped(String),
-}
-
 /// Runs every server case (or only `only`) against `target`, in order. Where `log` is
 /// given (the workspace's own servers), each case's connections are also held to the
 /// server's log lines in `style`; `log` returns the log so far. `skips` names the cases
@@ -725,7 +730,9 @@ pub fn run_server_cases(
                 Some((style, log)) => {
                     // Wait (with a deadline) until the server has logged the case.
                     let started = Instant::now();
-                    while !log_complete(&log(), style, &connections) && started.elapsed() < STEP {
+                    while !log_complete(&log(), style, &connections)
+                        && started.elapsed() < crate::patience()
+                    {
                         thread::sleep(Duration::from_millis(10));
                     }
                     match check_log(&log(), style, &connections) {
@@ -755,34 +762,6 @@ pub fn run_client_cases(run: RunClient<'_>, only: Option<&str>) -> Vec<(&'static
         })
         .collect()
 }
-
-/// Panics with every failed case, for a test; prints passes and skips.
-pub fn assert_all_pass(who: &str, results: &[(&'static str, Verdict)]) {
-    let mut failures = Vec::new();
-    for (id, verdict) in results {
-        match verdict {
-            Verdict::Pass => eprintln!("ok: {who} / {id}"),
-            Verdict::Skipped(why) => eprintln!("skipped: {who} / {id}: {why}"),
-            Verdict::Fail(error) => failures.push(format!("{who} / {id}: {error}")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "failed cases:\n{}",
-        failures.join("\n")
-    );
-}
-
-/// How a client run ended.
-#[derive(Clone, Debug)]
-pub struct ClientRun {
-    pub success: bool,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs the client under test against a port, with extra arguments (`-e`).
-pub type RunClient<'a> = &'a dyn Fn(u16, &[&str]) -> ClientRun;
 
 /// A case that runs a client against a scripted server.
 pub struct ClientCase {
@@ -814,7 +793,7 @@ pub const CLIENT_CASES: &[ClientCase] = &[
     },
     ClientCase {
         id: "client-server-closes-early",
-        title: "a server that closes after the first question: the client fails in one line",
+        title: "a server that closes after the first question: the client fails (exit status not 0)",
         args: &[],
         run: client_server_closes_early,
     },
@@ -833,7 +812,7 @@ fn scripted_server(dribble: bool, close_after: Option<usize>) -> (u16, Script) {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let server = thread::spawn(move || {
         let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(STEP))
+        sock.set_read_timeout(Some(crate::patience()))
             .map_err(|e| e.to_string())?;
         sock.set_nodelay(true).map_err(|e| e.to_string())?;
         let mut questions = Vec::new();
@@ -906,7 +885,7 @@ fn client_answers_in_pieces(run: RunClient<'_>) -> Result<(), String> {
 
 fn client_against_script(run: RunClient<'_>, dribble: bool) -> Result<(), String> {
     let (port, server) = scripted_server(dribble, None);
-    let result = run(port, &[]);
+    let result = run(port, 0, &[]);
     let (questions, closed) = server.join().map_err(|_| "server thread panicked")??;
     if !result.success {
         return Err(format!("the client failed: {}", result.stderr.trim()));
@@ -929,7 +908,7 @@ fn client_against_script(run: RunClient<'_>, dribble: bool) -> Result<(), String
 
 fn client_cause_an_error(run: RunClient<'_>) -> Result<(), String> {
     let (port, server) = scripted_server(false, None);
-    let result = run(port, &["-e"]);
+    let result = run(port, 0, &["-e"]);
     let (questions, closed) = server.join().map_err(|_| "server thread panicked")??;
     if !result.success {
         return Err(format!("client -e failed: {}", result.stderr.trim()));
@@ -948,16 +927,10 @@ fn client_cause_an_error(run: RunClient<'_>) -> Result<(), String> {
 
 fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
     let (port, server) = scripted_server(false, Some(1));
-    let result = run(port, &[]);
+    let result = run(port, 0, &[]);
     server.join().map_err(|_| "server thread panicked")??;
     if result.success {
         return Err("the client succeeded although the server closed early".into());
-    }
-    if result.stderr.lines().count() != 1 || result.stderr.contains("panicked") {
-        return Err(format!(
-            "expected one line of error, got {:?}",
-            result.stderr
-        ));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zen_client");
 
-fn run(port: u16, args: &[&str]) -> ClientRun {
+fn run(port: u16, _bytecount: u64, args: &[&str]) -> ClientRun {
     let mut command = Command::new(BIN);
     command
         .arg("127.0.0.1")
@@ -30,7 +30,7 @@ fn passes_every_client_case() {
 #[test]
 fn refused_connection_is_one_line_and_status_1() {
     let port = testkit::process::free_port().unwrap();
-    let result = run(port, &[]);
+    let result = run(port, 0, &[]);
     assert!(!result.success);
     assert_eq!(
         result.stderr,

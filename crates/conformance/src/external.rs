@@ -1,0 +1,251 @@
+//! The driver of external processes: a server or client given as one command string, as
+//! a reader types it (`python3 tcp_deadlock.py server {host} -p {port}`), started, watched
+//! and stopped, so that the tables can be pointed at any implementation.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use testkit::{Process, kernel};
+
+use crate::ClientRun;
+
+/// The host every command is given: loopback.
+pub const HOST: &str = "127.0.0.1";
+
+/// A command line split as a shell splits words (quotes respected; no shell is run), in
+/// which `{host}`, `{port}`, `{bytecount}` and `{args}` are replaced wherever they appear,
+/// inside a word too. `{args}` standing alone as a word becomes the case's extra arguments,
+/// as separate words (none, or `-e`).
+#[derive(Clone, Debug)]
+pub struct Template {
+    text: String,
+    words: Vec<String>,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let words = shlex::split(text)
+            .ok_or_else(|| format!("cannot split the command {text:?}: unbalanced quotes"))?;
+        if words.is_empty() {
+            return Err("the command is empty".into());
+        }
+        Ok(Self {
+            text: text.to_string(),
+            words,
+        })
+    }
+
+    /// The command as given, for messages.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The command, its placeholders filled in, with `PYTHONUNBUFFERED=1` so that a Python
+    /// implementation's output arrives as it prints it.
+    pub fn command(&self, port: u16, bytecount: u64, args: &[&str]) -> Command {
+        let fill = |word: &str| {
+            word.replace("{host}", HOST)
+                .replace("{port}", &port.to_string())
+                .replace("{bytecount}", &bytecount.to_string())
+                .replace("{args}", &args.join(" "))
+        };
+        let mut words: Vec<String> = Vec::new();
+        for word in &self.words {
+            if word == "{args}" {
+                words.extend(args.iter().map(|a| a.to_string()));
+            } else {
+                words.push(fill(word));
+            }
+        }
+        let mut command = Command::new(&words[0]);
+        command.args(&words[1..]).env("PYTHONUNBUFFERED", "1");
+        command
+    }
+}
+
+/// A server started from a [`Template`] on a free port, restarted if a case kills it.
+pub struct ExternalServer {
+    template: Template,
+    process: Process,
+    port: u16,
+    /// What the server printed before each restart.
+    earlier_logs: String,
+    pub restarts: usize,
+}
+
+impl ExternalServer {
+    /// Picks a free port, starts the command and waits until something listens on that
+    /// port, watching the kernel's table of listening sockets: it never connects to probe
+    /// (a probe would be a client of its own, which some servers would log, or die of).
+    pub fn start(template: &Template) -> Result<Self, String> {
+        if !kernel::SUPPORTED {
+            return Err(
+                "conform watches /proc/net/tcp for the server's listening socket: Linux only"
+                    .into(),
+            );
+        }
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = testkit::process::free_port().map_err(|e| e.to_string())?;
+            let mut process = Process::spawn(template.command(port, 0, &[]))
+                .map_err(|e| format!("cannot start `{}`: {e}", template.text()))?;
+            let started = Instant::now();
+            let limit = crate::patience();
+            loop {
+                if kernel::listening_anywhere(port) == Some(true) {
+                    return Ok(Self {
+                        template: template.clone(),
+                        process,
+                        port,
+                        earlier_logs: String::new(),
+                        restarts: 0,
+                    });
+                }
+                if let Some(status) = process.try_wait() {
+                    process.stderr.wait_closed(Duration::from_secs(5));
+                    let said = process.stderr.text();
+                    if said.contains("in use") {
+                        last = said;
+                        break;
+                    }
+                    return Err(format!(
+                        "the server command `{}` exited ({status}) before it listened on {HOST}:{port}{}",
+                        template.text(),
+                        said_suffix(&said)
+                    ));
+                }
+                if started.elapsed() >= limit {
+                    return Err(format!(
+                        "the server command `{}` did not listen on {HOST}:{port} within {limit:?}{}",
+                        template.text(),
+                        said_suffix(&process.stderr.text())
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        Err(format!("no free port to listen on: {last}"))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Everything the server has printed (before restarts too).
+    pub fn log(&self) -> String {
+        format!("{}{}", self.earlier_logs, self.process.stdout.text())
+    }
+
+    /// Whether it still runs.
+    pub fn running(&mut self) -> bool {
+        self.process.running()
+    }
+
+    /// If a case killed the server, starts it again (on a new port) and says what
+    /// happened to it. After a failed case, a dying server gets a moment to finish dying
+    /// (a Python server prints its traceback first).
+    pub fn restart_if_dead(&mut self, case_failed: bool) -> Result<Option<String>, String> {
+        let grace = if case_failed {
+            Duration::from_secs(1)
+        } else {
+            Duration::ZERO
+        };
+        let Some(status) = self.process.wait_exit(grace) else {
+            return Ok(None);
+        };
+        self.process.stderr.wait_closed(Duration::from_secs(5));
+        let said = self.process.stderr.text();
+        let mut fresh = Self::start(&self.template)?;
+        fresh.earlier_logs = self.log();
+        fresh.restarts = self.restarts + 1;
+        *self = fresh;
+        Ok(Some(format!(
+            "the server died during the case ({status}){}; restarted",
+            said_suffix(&said)
+        )))
+    }
+}
+
+fn said_suffix(said: &str) -> String {
+    match said.trim().lines().last() {
+        Some(line) if !line.is_empty() => format!(", saying {line:?}"),
+        _ => String::new(),
+    }
+}
+
+/// Runs a client command to its end, at most `limit`: a client that hangs is killed and
+/// its run reported as failed.
+pub fn run_client(
+    template: &Template,
+    port: u16,
+    bytecount: u64,
+    args: &[&str],
+    limit: Duration,
+) -> ClientRun {
+    let command = template.command(port, bytecount, args);
+    match Process::spawn(command) {
+        Err(error) => ClientRun {
+            success: false,
+            stdout: String::new(),
+            stderr: format!("cannot start `{}`: {error}", template.text()),
+        },
+        Ok(process) => match process.finish(limit) {
+            Ok((status, stdout, stderr)) => ClientRun {
+                success: status.success(),
+                stdout,
+                stderr,
+            },
+            Err(hang) => ClientRun {
+                success: false,
+                stdout: String::new(),
+                stderr: hang,
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_inside_words_and_quotes_are_kept() {
+        let t =
+            Template::parse("socat TCP-LISTEN:{port},bind={host},reuseaddr,fork EXEC:'tr a-z A-Z'")
+                .unwrap();
+        let command = t.command(4321, 0, &[]);
+        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(command.get_program(), "socat");
+        assert_eq!(
+            args,
+            [
+                "TCP-LISTEN:4321,bind=127.0.0.1,reuseaddr,fork",
+                "EXEC:tr a-z A-Z"
+            ]
+        );
+        let t = Template::parse("zen_client {host} {args} -p {port}").unwrap();
+        let args: Vec<_> = t
+            .command(9, 0, &["-e"])
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args, ["127.0.0.1", "-e", "-p", "9"]);
+        assert!(Template::parse("python3 'unbalanced").is_err());
+        assert!(Template::parse("   ").is_err());
+    }
+
+    #[test]
+    fn a_command_that_exits_or_never_listens_is_named() {
+        let error = ExternalServer::start(&Template::parse("true").unwrap())
+            .err()
+            .unwrap();
+        assert!(error.contains("`true` exited"), "{error}");
+        let error = ExternalServer::start(&Template::parse("no-such-program-here").unwrap())
+            .err()
+            .unwrap();
+        assert!(
+            error.contains("cannot start `no-such-program-here`"),
+            "{error}"
+        );
+    }
+}
