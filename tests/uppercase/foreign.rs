@@ -39,11 +39,12 @@ fn available(tool: &str, needs: &str, test: &str) -> bool {
     }
 }
 
-/// A gibibyte, far past every socket buffer, through socat's uppercase server.
-const THROUGH_SOCAT: u64 = 1 << 30;
+/// 256 MiB, thirty times what the default socket buffers hold, through socat's uppercase
+/// server (`cargo xtask run` moves a gibibyte; a test need not).
+const THROUGH_SOCAT: u64 = 256 << 20;
 
 #[test]
-fn variant_clients_move_a_gibibyte_through_socat_tr() {
+fn variant_clients_stream_through_socat_tr() {
     if !available("socat", "-d", "variant clients through socat") {
         return;
     }
@@ -57,7 +58,7 @@ fn variant_clients_move_a_gibibyte_through_socat_tr() {
         // socat prints nothing: its port comes from its listening socket.
         let (_socat, port) = Process::server(command, STEP).unwrap();
         let result = completed(run_client(client, port, THROUGH_SOCAT));
-        report.check(client.name, "1 GiB through socat tr a-z A-Z", result);
+        report.check(client.name, "256 MiB through socat tr a-z A-Z", result);
     }
     report.finish();
 }

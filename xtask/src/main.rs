@@ -41,6 +41,10 @@ enum Task {
         /// choose); when it is busy, the system chooses one and a note says so
         #[arg(long, value_name = "PORT", default_value_t = run::BOOK_PORT)]
         port: u16,
+        /// for in_zen2: how long it waits for another connection before it exits (the
+        /// book's 8 seconds)
+        #[arg(long, value_name = "SECONDS", default_value_t = 8.0)]
+        idle: f64,
         /// for a Chapter 3 listing: sample the connection's four socket queues every
         /// millisecond and draw them against time in FILE.svg (the samples go to FILE.json),
         /// with a compact chart on the terminal at the end
@@ -263,11 +267,16 @@ fn main() -> ExitCode {
         }
         Task::Run {
             port,
+            idle,
             trace,
             listing,
             client_args,
         } => match listings::find(&listing) {
-            Some(listing) => run::run(listing, &client_args, &run::Options { port, trace }),
+            Some(listing) => run::run(
+                listing,
+                &client_args,
+                &run::Options { port, trace, idle },
+            ),
             None => {
                 eprintln!("cargo xtask run: unknown listing {listing:?}; valid IDs:");
                 listings::print_list_to_stderr();

@@ -58,6 +58,8 @@ pub struct Options {
     pub port: u16,
     /// Where to draw the four socket queues of a Chapter 3 session (`--trace FILE.svg`).
     pub trace: Option<std::path::PathBuf>,
+    /// How long in_zen2 waits for another connection (the book's 8 seconds).
+    pub idle: f64,
 }
 
 pub fn run(listing: &Listing, client_args: &[String], options: &Options) -> ExitCode {
@@ -184,8 +186,11 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
             command
                 .args(["-l", &format!("127.0.0.1:{port}")])
                 .arg(&bin)
-                .args(["--log", "zen.log"])
-                .current_dir(&scratch);
+                .args(["--log", "zen.log"]);
+            if !accept && options.idle != in_zen2_idle_default() {
+                command.args(["--idle", &options.idle.to_string()]);
+            }
+            command.current_dir(&scratch);
             command
         }
         None => {
@@ -206,9 +211,14 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
     } = start_server(asked, inetd.is_none(), command)?;
     match inetd {
         Some(accept) => println!(
-            "$ systemd-socket-activate --inetd{} -l 127.0.0.1:{asked} {} --log zen.log &",
+            "$ systemd-socket-activate --inetd{} -l 127.0.0.1:{asked} {} --log zen.log{} &",
             if accept { " -a" } else { "" },
-            listing.bin
+            listing.bin,
+            if !accept && options.idle != in_zen2_idle_default() {
+                format!(" --idle {}", options.idle)
+            } else {
+                String::new()
+            }
         ),
         None => println!(
             "$ {} localhost{} > server.log &",
@@ -268,7 +278,7 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
             None,
             Some(format!(
                 "Waited {} seconds with no further connections; shutting down",
-                8
+                options.idle
             )),
             "zen.log",
         ),
@@ -286,7 +296,7 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
             println!("$ wait");
             flush();
             server
-                .wait_exit(Duration::from_secs(8) + SERVER_STEP)
+                .wait_exit(Duration::from_secs_f64(options.idle) + SERVER_STEP)
                 .is_some()
         }
         _ => {
@@ -500,6 +510,11 @@ pub fn start_server(
         }
         Err(error) => Err(format!("the server did not start: {error}")),
     }
+}
+
+/// The book's wait before in_zen2 gives up: `listener.settimeout(8.0)`.
+fn in_zen2_idle_default() -> f64 {
+    8.0
 }
 
 /// ` -p PORT`, or nothing for the book's port.

@@ -54,8 +54,7 @@ impl Tracer {
                             server_send: c.server.send,
                             client_receive: c.client.receive,
                         }),
-                        // The connection is gone: the session is over.
-                        None if !samples.is_empty() => break,
+                        // Not (or no longer) in the table: the session is starting or over.
                         None => {}
                     }
                 }

@@ -29,16 +29,34 @@ fn verdict<'a>(report: &'a str, case: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no case {case} in {report}"))
 }
 
+/// Runs each job on its own thread, at once: the conform runs mostly wait (on sockets, on
+/// time-outs), so they need not wait for each other.
+fn all_at_once<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
+    let threads: Vec<_> = jobs.into_iter().map(std::thread::spawn).collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
 #[test]
 fn every_workspace_implementation_passes_its_family() {
-    for family in ["3-1", "3-2", "zen"] {
-        let dir = tempfile::tempdir().unwrap();
-        let json = dir.path().join("report.json");
-        let (code, stdout, stderr) = conform(&[family, "--json", json.to_str().unwrap()]);
+    let families = ["3-1", "3-2", "zen"];
+    let dir = tempfile::tempdir().unwrap();
+    let jobs: Vec<Box<dyn FnOnce() -> (String, (Option<i32>, String, String)) + Send>> = families
+        .iter()
+        .map(|family| {
+            let json = dir.path().join(format!("{family}.json"));
+            let family = family.to_string();
+            Box::new(move || {
+                let result = conform(&[&family, "--json", json.to_str().unwrap()]);
+                (family, result)
+            }) as Box<dyn FnOnce() -> _ + Send>
+        })
+        .collect();
+    for (family, (code, stdout, stderr)) in all_at_once(jobs) {
+        let json = dir.path().join(format!("{family}.json"));
         assert_eq!(code, Some(0), "{family}: {stdout}\n{stderr}");
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        assert_eq!(report["family"], family);
+        assert_eq!(report["family"], family.as_str());
         assert_eq!(report["failed"], 0);
         let passed = report["passed"].as_u64().unwrap();
         assert!(passed >= 8, "{family}: {passed} passed");
@@ -52,82 +70,102 @@ fn every_workspace_implementation_passes_its_family() {
     }
 }
 
+/// The deliberately wrong implementations, each run at once on its own thread.
 #[test]
-fn an_uppercase_server_that_forgets_z_fails_where_z_is() {
-    let server = format!("{MUTANTS} a-to-y {{port}}");
-    let (code, stdout, _) = conform(&["3-2", "--server", &server]);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert_eq!(verdict(&stdout, "half-close-at-once"), "pass");
+fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
+    let a_to_y = format!("{MUTANTS} a-to-y {{port}}");
+    let no_close = format!("{MUTANTS} no-close {{port}}");
+    let ugly = format!("{MUTANTS} ugly {{port}}");
+    let str_client = format!("{MUTANTS} str-client {{host}} {{bytecount}} {{port}}");
+    let runs: Vec<Vec<String>> = vec![
+        vec!["3-2".into(), "--server".into(), a_to_y],
+        vec![
+            "3-2".into(),
+            "--server".into(),
+            no_close,
+            "--case".into(),
+            "half-close-at-once".into(),
+        ],
+        vec![
+            "zen".into(),
+            "--server".into(),
+            ugly.clone(),
+            "--case".into(),
+            "unknown-question".into(),
+        ],
+        vec![
+            "zen".into(),
+            "--server".into(),
+            ugly,
+            "--case".into(),
+            "three-questions-every-order".into(),
+        ],
+        vec![
+            "3-2".into(),
+            "--client".into(),
+            str_client,
+            "--case".into(),
+            "sixteen-bytes".into(),
+        ],
+        vec!["3-1".into(), "--server".into(), "false".into()],
+        vec!["3-1".into(), "--server".into(), "sleep 60".into()],
+        vec!["3-1".into(), "--server".into(), "'unbalanced".into()],
+        vec!["3-2".into(), "--case".into(), "no-such-case".into()],
+    ];
+    let jobs: Vec<Box<dyn FnOnce() -> (Option<i32>, String, String) + Send>> = runs
+        .into_iter()
+        .map(|args| {
+            Box::new(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                conform(&args)
+            }) as Box<dyn FnOnce() -> _ + Send>
+        })
+        .collect();
+    let results = all_at_once(jobs);
+
+    // An uppercase server that forgets z fails where z is, and the report shows the bytes,
+    // Python-style, marking the first difference: b'z'.
+    let (code, stdout, _) = &results[0];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert_eq!(verdict(stdout, "half-close-at-once"), "pass");
     for case in ["the-books-message", "all-byte-values", "one-mib-every-byte"] {
-        assert_eq!(verdict(&stdout, case), "FAIL", "{case}: {stdout}");
+        assert_eq!(verdict(stdout, case), "FAIL", "{case}: {stdout}");
     }
-    // The report shows the bytes, Python-style, and marks the first difference: b'z'.
     assert!(stdout.contains("first difference at byte 122"), "{stdout}");
-}
 
-#[test]
-fn an_uppercase_server_that_never_closes_fails() {
-    let server = format!("{MUTANTS} no-close {{port}}");
-    let (code, stdout, _) = conform(&["3-2", "--server", &server, "--case", "half-close-at-once"]);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert_eq!(verdict(&stdout, "half-close-at-once"), "FAIL");
-    assert!(
-        stdout.contains("no end of file from the server"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.ends_with("0 passed, 1 failed, 0 skipped\n"),
-        "{stdout}"
-    );
-}
+    // An uppercase server that never closes.
+    let (code, stdout, _) = &results[1];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert_eq!(verdict(stdout, "half-close-at-once"), "FAIL");
+    assert!(stdout.contains("no end of file from the server"), "{stdout}");
+    assert!(stdout.ends_with("0 passed, 1 failed, 0 skipped\n"), "{stdout}");
 
-#[test]
-fn a_zen_server_that_answers_ugly_without_its_dot_fails() {
-    let server = format!("{MUTANTS} ugly {{port}}");
-    let (code, stdout, _) = conform(&["zen", "--server", &server, "--case", "unknown-question"]);
-    assert_eq!(code, Some(0), "a case without Beautiful passes: {stdout}");
-    let (code, stdout, _) = conform(&[
-        "zen",
-        "--server",
-        &server,
-        "--case",
-        "three-questions-every-order",
-    ]);
-    assert_eq!(code, Some(1), "{stdout}");
+    // A Zen server that answers Ugly without its dot: fine where Beautiful is not asked.
+    let (code, stdout, _) = &results[2];
+    assert_eq!(*code, Some(0), "a case without Beautiful passes: {stdout}");
+    let (code, stdout, _) = &results[3];
+    assert_eq!(*code, Some(1), "{stdout}");
     assert!(stdout.contains("(got b'Ugly')"), "{stdout}");
-}
 
-#[test]
-fn a_client_that_prints_str_instead_of_bytes_fails() {
-    let client = format!("{MUTANTS} str-client {{host}} {{bytecount}} {{port}}");
-    let (code, stdout, _) = conform(&["3-2", "--client", &client, "--case", "sixteen-bytes"]);
-    assert_eq!(code, Some(1), "{stdout}");
-    assert_eq!(verdict(&stdout, "sixteen-bytes"), "FAIL");
-    // Its bytes on the wire were right: what failed is what it printed.
-    assert!(
-        !stdout.contains("did not send the book's stream"),
-        "{stdout}"
-    );
-}
+    // A client that prints str instead of bytes: right on the wire, wrong on the page.
+    let (code, stdout, _) = &results[4];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert_eq!(verdict(stdout, "sixteen-bytes"), "FAIL");
+    assert!(!stdout.contains("did not send the book's stream"), "{stdout}");
 
-#[test]
-fn a_command_that_exits_or_never_listens_is_named() {
-    let (code, stdout, stderr) = conform(&["3-1", "--server", "false"]);
-    assert_eq!(code, Some(1));
-    assert!(
-        stdout.contains("the server command `false` exited"),
-        "{stdout}{stderr}"
-    );
-    let (code, stdout, _) = conform(&["3-1", "--server", "sleep 60"]);
-    // Three seconds' patience, then the verdict.
-    assert_eq!(code, Some(1));
+    // Commands that cannot serve are named.
+    let (code, stdout, stderr) = &results[5];
+    assert_eq!(*code, Some(1));
+    assert!(stdout.contains("the server command `false` exited"), "{stdout}{stderr}");
+    let (code, stdout, _) = &results[6];
+    assert_eq!(*code, Some(1));
     assert!(
         stdout.contains("the server command `sleep 60` did not listen on 127.0.0.1:"),
         "{stdout}"
     );
-    let (code, _, stderr) = conform(&["3-1", "--server", "'unbalanced"]);
-    assert_eq!(code, Some(1));
+    let (code, _, stderr) = &results[7];
+    assert_eq!(*code, Some(1));
     assert!(stderr.contains("unbalanced quotes"), "{stderr}");
-    let (code, _, stderr) = conform(&["3-2", "--case", "no-such-case"]);
-    assert_eq!(code, Some(2), "{stderr}");
+    let (code, _, stderr) = &results[8];
+    assert_eq!(*code, Some(2), "{stderr}");
 }

@@ -372,7 +372,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
 /// clients, ending with one line per server saying its session was the book's.
 #[test]
 fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
-    let (code, stdout, stderr) = run(&["7"]);
+    let (code, stdout, stderr) = xtask(&["run", "--port", "0", "--idle", "0.5", "7"]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let summary: Vec<&str> = stdout
         .rsplit("===========\n")
@@ -497,7 +497,7 @@ fn a_trace_samples_the_four_queues_and_draws_them() {
         "--trace",
         svg.to_str().unwrap(),
         "3-2-threaded",
-        "67108864",
+        "268435456",
     ]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("client's send buffer"), "{stdout}");
