@@ -673,9 +673,11 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
         std::env::temp_dir().join(format!("xtask-bench-zen-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut records = Vec::new();
+    // Every server at one step, one after the other (the ceiling first), then the next
+    // step: the ratios compare runs seconds apart, on a machine whose speed wanders.
     for &delay in &plan.delays {
-        for server in SERVERS {
-            for &clients in plan.clients_for(delay) {
+        for &clients in plan.clients_for(delay) {
+            for server in SERVERS {
                 let skip = if clients > server.max_clients.0 {
                     Some(server.max_clients.1)
                 } else if matches!(server.start, Start::Inetd { .. }) && !inetd {
@@ -713,6 +715,14 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
     }
     eprintln!();
     let _ = std::fs::remove_dir_all(&scratch);
+    // Back in the table's order: by delay, server, clients.
+    let position = |name: &str| SERVERS.iter().position(|s| s.name == name);
+    records.sort_by(|a, b| {
+        a.delay_s
+            .total_cmp(&b.delay_s)
+            .then(position(a.server).cmp(&position(b.server)))
+            .then(a.clients.cmp(&b.clients))
+    });
     let mut report = Report {
         build: plan.profile.name(),
         quick: plan.quick,

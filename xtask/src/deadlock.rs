@@ -22,7 +22,8 @@ SIZE (the unpinned row leaves Linux's autotuning alone), and the smallest byteco
 which the pair stalls is found by bisection. A probe stalls when the client has printed
 nothing and the four socket queues of the connection (/proc/net/tcp) have not changed
 for 300 ms while both processes sleep in send() (or, failing that, nothing was printed
-for 3 s); every probe's processes are stopped before the next.
+for 3 s); every probe's processes are stopped before the next. The sizes are probed
+at once, one thread each: a threshold is a matter of bytes in buffers, not of time.
 
 The model: the transfer stalls once the four buffers in its path are full, the client's
 send buffer and the server's receive buffer (client to server), the server's send buffer
@@ -195,6 +196,7 @@ fn probe(bin: &Path, requested: Option<usize>, bytecount: u64) -> Result<Probe, 
 
 /// The smallest bytecount at which the pair stalls, for one buffer size.
 fn threshold(bin: &Path, requested: Option<usize>) -> Result<Row, String> {
+    let label = requested.map_or("autotuned".into(), |b| size(b as u64));
     let started = Instant::now();
     let mut probes = 0;
     let mut granted = None;
@@ -207,10 +209,10 @@ fn threshold(bin: &Path, requested: Option<usize>) -> Result<Row, String> {
         probes += 1;
         if p.stalled {
             granted = granted.or(p.granted);
-            eprintln!("  {hi} bytes: stalls after {} sent", p.sent);
+            eprintln!("  {label}: {hi} bytes: stalls after {} sent", p.sent);
             break;
         }
-        eprintln!("  {hi} bytes: completes");
+        eprintln!("  {label}: {hi} bytes: completes");
         lo = hi;
         hi *= 2;
         if hi > 1 << 30 {
@@ -227,10 +229,10 @@ fn threshold(bin: &Path, requested: Option<usize>) -> Result<Row, String> {
         probes += 1;
         if p.stalled {
             granted = granted.or(p.granted);
-            eprintln!("  {mid} bytes: stalls after {} sent", p.sent);
+            eprintln!("  {label}: {mid} bytes: stalls after {} sent", p.sent);
             hi = mid;
         } else {
-            eprintln!("  {mid} bytes: completes");
+            eprintln!("  {label}: {mid} bytes: completes");
             lo = mid;
         }
     }
@@ -278,14 +280,18 @@ fn table(report: &Report) -> String {
 pub fn deadlock(sizes: &[Option<usize>], profile: Profile, json: Option<&Path>) -> ExitCode {
     let result = build(&["tcp-deadlock"], profile).and_then(|dir| {
         let bin = dir.join("tcp_deadlock");
-        let mut rows = Vec::new();
-        for &requested in sizes {
-            eprintln!(
-                "buffers {}:",
-                requested.map_or("autotuned".into(), |b| size(b as u64))
-            );
-            rows.push(threshold(&bin, requested)?);
-        }
+        // The sizes are probed at once, each on its own thread: a threshold is a matter
+        // of bytes in buffers, not of time, and a probe waits mostly on the stall test.
+        let bin = bin.as_path();
+        let rows = thread::scope(|scope| {
+            let runs: Vec<_> = sizes
+                .iter()
+                .map(|&requested| scope.spawn(move || threshold(bin, requested)))
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().unwrap_or_else(|_| Err("a probe panicked".into())))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         Ok(Report {
             build: profile.name(),
             model: "predicted = client send + server receive + server send + client receive buffer, as granted",

@@ -14,6 +14,7 @@ mod deadlock;
 mod listings;
 mod run;
 mod trace;
+mod transcripts;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +113,14 @@ enum Task {
         /// how long a case waits for an answer, an end of file or the server to listen
         #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
         timeout: f64,
+    },
+    /// Re-run every listing's recorded session and rewrite its output.txt (and the
+    /// README's copies); with --check, fail with a diff instead
+    Transcripts {
+        /// only compare: fail, with a diff and the command that fixes it, if any recorded
+        /// session or README copy differs from what the code prints now
+        #[arg(long)]
+        check: bool,
     },
     /// Find the bytecount at which Listing 3-2 deadlocks, for several socket buffer
     /// sizes, and compare it with what the four buffers hold
@@ -261,6 +270,7 @@ fn main() -> ExitCode {
                 json.as_deref(),
             )
         }
+        Task::Transcripts { check } => transcripts::transcripts(check),
         Task::List => {
             listings::print_list();
             ExitCode::SUCCESS
@@ -272,11 +282,7 @@ fn main() -> ExitCode {
             listing,
             client_args,
         } => match listings::find(&listing) {
-            Some(listing) => run::run(
-                listing,
-                &client_args,
-                &run::Options { port, trace, idle },
-            ),
+            Some(listing) => run::run(listing, &client_args, &run::Options { port, trace, idle }),
             None => {
                 eprintln!("cargo xtask run: unknown listing {listing:?}; valid IDs:");
                 listings::print_list_to_stderr();

@@ -228,6 +228,34 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
     }
     let zen_client = dir.join("zen_client");
     let mut outputs = Vec::new();
+    let (style, first, last, file) = match (listing.kind, inetd) {
+        (Kind::Zen { style, listening }, _) => (
+            style,
+            listening.then_some("Listening at ('localhost', PORT)"),
+            None,
+            "server.log",
+        ),
+        (_, Some(false)) => (
+            LogStyle::ZenUtils,
+            None,
+            Some(format!(
+                "Waited {} seconds with no further connections; shutting down",
+                options.idle
+            )),
+            "zen.log",
+        ),
+        _ => (LogStyle::ZenUtils, None, None, "zen.log"),
+    };
+    let server_stdout = server.stdout.clone();
+    let read_log = || match inetd {
+        Some(_) => std::fs::read_to_string(scratch.join("zen.log")).unwrap_or_default(),
+        None => server_stdout.text(),
+    };
+    // The lines each client makes the server log, so that the next client starts only
+    // once the server has logged the last one (the log then reads the same every run).
+    let per_client =
+        conformance::zen::session_events().map(|events| style.lines("", &events).len());
+    let mut expected_lines = usize::from(first.is_some());
     for extra in [&[][..], &["-e"][..]] {
         let shown: String = extra.iter().map(|a| format!(" {a}")).collect();
         println!("$ zen_client localhost{shown}{}", port_arg(port));
@@ -264,31 +292,13 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
         };
         client.stdout.wait_closed(SERVER_STEP);
         outputs.push((status, client.stdout.text()));
+        expected_lines += per_client[outputs.len() - 1];
+        let started = std::time::Instant::now();
+        while read_log().lines().count() < expected_lines && started.elapsed() < SERVER_STEP {
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
-    let (style, first, last, file) = match (listing.kind, inetd) {
-        (Kind::Zen { style, listening }, _) => (
-            style,
-            listening.then_some("Listening at ('localhost', PORT)"),
-            None,
-            "server.log",
-        ),
-        (_, Some(false)) => (
-            LogStyle::ZenUtils,
-            None,
-            Some(format!(
-                "Waited {} seconds with no further connections; shutting down",
-                options.idle
-            )),
-            "zen.log",
-        ),
-        _ => (LogStyle::ZenUtils, None, None, "zen.log"),
-    };
-    let server_stdout = server.stdout.clone();
-    let read_log = || match inetd {
-        Some(_) => std::fs::read_to_string(scratch.join("zen.log")).unwrap_or_default(),
-        None => server_stdout.text(),
-    };
     let lines = session_lines(style) + usize::from(first.is_some());
     // Let the server finish logging the two clients (in_zen2: until it exits, idle).
     let settled = match inetd {

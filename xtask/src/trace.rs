@@ -46,16 +46,15 @@ impl Tracer {
                         .copied();
                 }
                 if let Some(port) = client_port {
-                    match kernel::connection(port, server_port) {
-                        Some(c) => samples.push(Sample {
+                    // Not (or no longer) in the table: the session is starting or over.
+                    if let Some(c) = kernel::connection(port, server_port) {
+                        samples.push(Sample {
                             t: started.elapsed().as_secs_f64(),
                             client_send: c.client.send,
                             server_receive: c.server.receive,
                             server_send: c.server.send,
                             client_receive: c.client.receive,
-                        }),
-                        // Not (or no longer) in the table: the session is starting or over.
-                        None => {}
+                        });
                     }
                 }
                 // Reading the kernel's table takes a few milliseconds itself on some

@@ -254,6 +254,11 @@ fn run_3_2_nonblocking_moves_a_gibibyte() {
 }
 
 #[test]
+fn run_3_2_async_moves_a_gibibyte() {
+    variant_session("3-2-async", "tcp_async");
+}
+
+#[test]
 fn every_page_53_demonstration_runs_and_ends_with_its_verdict() {
     for (id, verdict) in [
         ("half-close", "verdict: holds — "),

@@ -293,36 +293,39 @@ pub fn usage_errors(bin: &str) {
 /// A server whose log reader has gone (`... | head -1`) ends at its next log line, and
 /// says that it was standard output it could not write.
 pub fn closed_stdout(bin: &str) {
-    let mut child = Command::new(bin)
-        .args(["server", "127.0.0.1", "-p", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    // The server's standard output is a pipe whose read end this test holds, as `head -1`
+    // would: it reads the first line and closes it.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut command = Command::new(bin);
+    command.args(["server", "127.0.0.1", "-p", "0"]);
+    let mut server = testkit::process::Spawn::new(command)
+        .stdout(Stdio::from(writer))
+        .start()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut reader = BufReader::new(reader);
     let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(first.starts_with("Listening at"), "{first}");
-    let port = kernel::listening_ports(child.id())
-        .first()
-        .copied()
-        .or_else(|| testkit::process::listening_port_in(&first))
-        .unwrap();
-    drop(stdout); // `head -1` has read its line and gone
-    let _ = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let status = within(STEP, move || {
-        let status = child.wait().unwrap();
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (status, stderr)
-    });
-    let (status, stderr) = status;
+    within(STEP, move || {
+        reader.read_line(&mut first).unwrap();
+        assert!(first.starts_with("Listening at"), "{first}");
+    }); // `head -1` has read its line and gone: the reader is dropped
+    let port = server.listening_port(STEP).unwrap();
+    // Each connection makes the server log a line. More than one may be needed: a child
+    // that another test's thread is starting holds a copy of every descriptor of this
+    // process until it runs its program, so the first line may still find a reader.
+    let deadline = Instant::now() + STEP;
+    let status = loop {
+        if let Some(status) = server.try_wait() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs after {STEP:?}"
+        );
+        let _ = TcpStream::connect(("127.0.0.1", port));
+        server.wait_exit(Duration::from_millis(100));
+    };
+    server.stderr.wait_closed(STEP);
+    let stderr = server.stderr.text();
     assert_eq!(status.code(), Some(1), "{stderr}");
     let name = std::path::Path::new(bin)
         .file_name()

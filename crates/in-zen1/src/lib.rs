@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/in_zen1.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/in_zen1.py>
 //! Single-shot server for the use of inetd(8).
 //!
 //! A super-server (inetd, or systemd's socket activation) listens on the program's behalf
@@ -16,6 +16,13 @@
 //! $ zen_client localhost
 //! $ cat /tmp/zen.log
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/in_zen2.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/in_zen2.py>
 //! Multi-shot server for the use of inetd(8).
 //!
 //! In its `wait` mode the super-server listens, and at the first connection starts the
@@ -13,6 +13,13 @@
 //! $ zen_client localhost
 //! $ cat /tmp/zen.log
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 /// How long the book's server waits for another connection: `listener.settimeout(8.0)`.
 pub const IDLE: f64 = 8.0;

@@ -10,6 +10,13 @@
 //! $ page53 half-close
 //! $ page53 udp-flood
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 pub mod close_vs_shutdown;
 pub mod eof_vs_wouldblock;

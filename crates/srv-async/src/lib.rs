@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_async.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_async.py>
 //! Asynchronous I/O driven directly by the poll() system call.
 //!
 //! Listing 7-6: one thread serves every client from one `poll()` loop. Sockets are
@@ -16,6 +16,13 @@
 //! $ srv_async localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read, Write};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_asyncio1.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_asyncio1.py>
 //! Asynchronous I/O inside "asyncio" callback methods.
 //!
 //! The server is a *protocol*: an object whose methods the event loop calls when a
@@ -22,6 +22,13 @@
 //! $ srv_asyncio1 localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_asyncio2.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_asyncio2.py>
 //! Asynchronous I/O inside an "asyncio" coroutine.
 //!
 //! The conversation is written as straight-line code again, as in `zen_utils`, but as an
@@ -24,6 +24,13 @@
 //! $ srv_asyncio2 localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::net::SocketAddr;
 

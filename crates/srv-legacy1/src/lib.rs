@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_legacy1.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_legacy1.py>
 //! Uses the legacy "socketserver" Standard Library module to write a server.
 //!
 //! Listing 7-5. Rust has no `socketserver`, so this crate carries the smallest faithful
@@ -19,6 +19,13 @@
 //! $ srv_legacy1 localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;

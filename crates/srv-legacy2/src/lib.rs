@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_legacy2.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_legacy2.py>
 //! Uses the legacy "asyncore" Standard Library module to write a server.
 //!
 //! `asyncore` (removed from Python in 3.12) runs a loop over a map of *dispatchers*,
@@ -22,6 +22,13 @@
 //! $ srv_legacy2 localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -38,8 +45,8 @@ use zen_utils::{Address, ConversationError};
 pub enum Next {
     /// Keep it in the map.
     Keep,
-    /// Keep it, and add a new dispatcher (a connection `handle_accept` made).
-    Add(Box<dyn Dispatcher>),
+    /// Keep it, and add new dispatchers (the connections `handle_accept` made).
+    Add(Vec<Box<dyn Dispatcher>>),
     /// Close it: take it out of the map (`handle_close()`).
     Close,
 }
@@ -121,8 +128,8 @@ pub fn asyncore_loop(mut map: Vec<Box<dyn Dispatcher>>) -> Result<(), Error> {
             }
             match next {
                 Next::Keep => true,
-                Next::Add(dispatcher) => {
-                    added.push(dispatcher);
+                Next::Add(dispatchers) => {
+                    added.extend(dispatchers);
                     true
                 }
                 Next::Close => false,
@@ -265,7 +272,7 @@ impl<H: ChatHandler> Dispatcher for AsyncChat<H> {
     }
 
     fn handle_read(&mut self) -> Next {
-        let mut data = vec![0; AC_IN_BUFFER_SIZE];
+        let mut data = [0; AC_IN_BUFFER_SIZE];
         let n = match self.sock.read(&mut data) {
             // The other side is done: asyncore's handle_close(), silently.
             Ok(0) => return Next::Close,
@@ -382,32 +389,37 @@ impl ZenServer {
         })
     }
 
-    /// `handle_accept()`: accept a connection and make a handler for it.
+    /// `handle_accept()`: accept the connections waiting and make a handler for each.
+    /// (asyncore's accepts one per call; taking all that wait keeps the listen queue of a
+    /// loop with a thousand sockets from overflowing.)
     fn handle_accept(&mut self) -> io::Result<Next> {
-        let (sock, address) = match self.listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                self.failures.working(&mut **self.log.lock())?;
-                return Ok(Next::Keep);
-            }
-            // asyncore reports a failed accept() and goes on; so does this (pausing while
-            // out of file descriptors, with the listener out of the poll set).
-            Err(error) => {
-                let after = self
-                    .failures
-                    .failed(error, &mut **self.log.lock())
-                    .map_err(io::Error::other)?;
-                if let AfterFailure::Pause(pause) = after {
-                    self.paused_until = Some(Instant::now() + pause);
+        let mut handlers: Vec<Box<dyn Dispatcher>> = Vec::new();
+        loop {
+            let (sock, address) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.failures.working(&mut **self.log.lock())?;
+                    break;
                 }
-                return Ok(Next::Keep);
+                // asyncore reports a failed accept() and goes on; so does this (pausing
+                // while out of file descriptors, with the listener out of the poll set).
+                Err(error) => {
+                    let after = self
+                        .failures
+                        .failed(error, &mut **self.log.lock())
+                        .map_err(io::Error::other)?;
+                    if let AfterFailure::Pause(pause) = after {
+                        self.paused_until = Some(Instant::now() + pause);
+                    }
+                    break;
+                }
+            };
+            self.failures.working(&mut **self.log.lock())?;
+            if sock.set_nonblocking(true).is_ok() {
+                handlers.push(Box::new(ZenRequestHandler::new(sock, address, &self.log)));
             }
-        };
-        self.failures.working(&mut **self.log.lock())?;
-        sock.set_nonblocking(true)?;
-        Ok(Next::Add(Box::new(ZenRequestHandler::new(
-            sock, address, &self.log,
-        ))))
+        }
+        Ok(Next::Add(handlers))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_single.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_single.py>
 //! Single-threaded server that serves one client at a time; others must wait.
 //!
 //! Listing 7-3. All of it is `zen_utils`: listen, then accept and converse, one client
@@ -10,6 +10,13 @@
 //! $ srv_single localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use fopnp::{Error, Log};
 use zen_utils::Address;

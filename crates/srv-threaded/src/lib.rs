@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_threaded.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/srv_threaded.py>
 //! Using multiple threads to serve several clients in parallel.
 //!
 //! Listing 7-4: four threads, each running `zen_utils`' accept loop on the one shared
@@ -12,6 +12,13 @@
 //! $ srv_threaded localhost
 //! $ zen_client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::net::TcpListener;
 use std::sync::{Arc, mpsc};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! Variant of https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py
+//! Variant of <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py>
 //! TCP client and server that avoid the deadlock with async tasks, the way a Rust
 //! programmer reaches for first
 //!
@@ -15,6 +15,13 @@
 //! $ tcp_async server ""
 //! $ tcp_async client localhost 1073741824
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Write};
 

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py>
 //! TCP client and server that leave too much data waiting
 //!
 //! Run it in two terminals; a large enough bytecount deadlocks, as page 53 explains:
@@ -8,6 +8,13 @@
 //! $ tcp_deadlock server ""
 //! $ tcp_deadlock client localhost 1073741824
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! Variant of https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py
+//! Variant of <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py>
 //! TCP client and server that avoid the deadlock with nonblocking sockets and poll()
 //!
 //! Listing 3-2's protocol and command line, one thread on each side: sockets are set
@@ -10,6 +10,13 @@
 //! $ tcp_nonblocking server ""
 //! $ tcp_nonblocking client localhost 1073741824
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_sixteen.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_sixteen.py>
 //! Simple TCP client and server that send and receive 16 octets
 //!
 //! Run it in two terminals, as the book does:
@@ -8,6 +8,13 @@
 //! $ tcp_sixteen server ""
 //! $ tcp_sixteen client localhost
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::fmt;
 use std::io::{self, Read, Write};

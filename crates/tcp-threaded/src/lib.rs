@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! Variant of https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py
+//! Variant of <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter03/tcp_deadlock.py>
 //! TCP client and server that avoid the deadlock with threads, as page 53 suggests
 //!
 //! Listing 3-2's protocol and command line, but the client sends from one thread while
@@ -9,6 +9,13 @@
 //! $ tcp_threaded server ""
 //! $ tcp_threaded client localhost 1073741824
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/client.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/client.py>
 //! Simple Zen-of-Python client that asks three questions then disconnects.
 //!
 //! The binary is `zen_client` (a bare `client` would clash with other programs on a
@@ -10,6 +10,13 @@
 //! $ zen_client localhost
 //! $ zen_client localhost -e
 //! ```
+//!
+//! # The recorded session
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

@@ -1,5 +1,5 @@
 //! Foundations of Python Network Programming, Third Edition
-//! https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/zen_utils.py
+//! <https://github.com/brandon-rhodes/fopnp/blob/m/py3/chapter07/zen_utils.py>
 //! Constants and routines for supporting a certain network conversation.
 //!
 //! Listing 7-1: the Zen-of-Python service that Chapter 7 writes seven ways. A question
@@ -9,6 +9,13 @@
 //! Not in the book: `--delay SECONDS`, which every Zen server accepts beside the book's
 //! command line, sets the sleep in [`get_answer`] that the book marks "increase to
 //! simulate an expensive operation" (it is where the architectures part ways under load).
+//!
+//! # What `srv_single --help` prints: `parse_command_line`'s work
+//!
+//! As `cargo xtask run` shows it (ports and other things that vary from run to run
+//! made stable), recorded in `output.txt` beside this crate and kept true by
+//! `cargo xtask transcripts --check`:
+#![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 use std::fmt;
 use std::io::{self, Read, Write};
