@@ -194,8 +194,9 @@ fn probe(bin: &Path, requested: Option<usize>, bytecount: u64) -> Result<Probe, 
     })
 }
 
-/// The smallest bytecount at which the pair stalls, for one buffer size.
-fn threshold(bin: &Path, requested: Option<usize>) -> Result<Row, String> {
+/// The smallest bytecount at which the pair stalls, for one buffer size, bisected until
+/// the bracket is within 1/`precision` of it.
+fn threshold(bin: &Path, requested: Option<usize>, precision: u64) -> Result<Row, String> {
     let label = requested.map_or("autotuned".into(), |b| size(b as u64));
     let started = Instant::now();
     let mut probes = 0;
@@ -220,7 +221,7 @@ fn threshold(bin: &Path, requested: Option<usize>) -> Result<Row, String> {
         }
     }
     // Bisect to within a few per cent.
-    while hi - lo > (lo / 64).max(16) {
+    while hi - lo > (lo / precision).max(16) {
         let mid = round(lo + (hi - lo) / 2);
         if mid >= hi {
             break;
@@ -277,7 +278,12 @@ fn table(report: &Report) -> String {
     t.render()
 }
 
-pub fn deadlock(sizes: &[Option<usize>], profile: Profile, json: Option<&Path>) -> ExitCode {
+pub fn deadlock(
+    sizes: &[Option<usize>],
+    precision: u64,
+    profile: Profile,
+    json: Option<&Path>,
+) -> ExitCode {
     let result = build(&["tcp-deadlock"], profile).and_then(|dir| {
         let bin = dir.join("tcp_deadlock");
         // The sizes are probed at once, each on its own thread: a threshold is a matter
@@ -286,7 +292,7 @@ pub fn deadlock(sizes: &[Option<usize>], profile: Profile, json: Option<&Path>) 
         let rows = thread::scope(|scope| {
             let runs: Vec<_> = sizes
                 .iter()
-                .map(|&requested| scope.spawn(move || threshold(bin, requested)))
+                .map(|&requested| scope.spawn(move || threshold(bin, requested, precision)))
                 .collect();
             runs.into_iter()
                 .map(|run| run.join().unwrap_or_else(|_| Err("a probe panicked".into())))

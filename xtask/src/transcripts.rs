@@ -99,7 +99,7 @@ fn record(run: Run) -> Result<String, String> {
 /// terminal shows them; the ports the system chose replaced by the book's 1060 for the
 /// server and fixed example values for clients; the size of the first `recv()` and the
 /// order of the Zen questions as in the book's sessions; and udp-flood's timings and
-/// slow-reader counts marked `[varies]`.
+/// slow-reader counts, and close-vs-shutdown's wake-up time, marked `[varies]`.
 pub fn normalise(text: &str) -> String {
     let rendered = fopnp::progress::render(text).join("\n");
     let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
@@ -189,6 +189,10 @@ pub fn normalise(text: &str) -> String {
         if line.contains(" blocked ") && line.contains(" ms") {
             *line = vary_before(line, " ms");
         }
+        // close-vs-shutdown: how soon the blocked reader woke.
+        if line.contains(" ms after the shutdown") {
+            *line = vary_before(line, " ms after the shutdown");
+        }
         if line.starts_with("verdict: holds — UDP dropped ") {
             *line = vary_before(&vary_before(line, " for a slow one"), " ms)");
         }
@@ -246,7 +250,7 @@ fn vary_before(line: &str, marker: &str) -> String {
         return line.to_string();
     };
     let start = line[..at]
-        .rfind(|c: char| !c.is_ascii_digit())
+        .rfind(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or(0, |i| i + 1);
     if start == at {
         return line.to_string();
@@ -461,6 +465,10 @@ Accepted connection from ('127.0.0.1', 56474)\n";
         assert_eq!(
             vary_before("blocked 256 ms: x", " ms"),
             "blocked [varies] ms: x"
+        );
+        assert_eq!(
+            normalise("  reader thread: woke → 0 bytes (EOF), 2.5 ms after the shutdown\n"),
+            "  reader thread: woke → 0 bytes (EOF), [varies] ms after the shutdown\n"
         );
         assert_eq!(
             vary_numbers("  lost: 19397 (97.0%); counted 19397"),

@@ -74,8 +74,8 @@ pub struct ExternalServer {
 }
 
 impl ExternalServer {
-    /// Picks a free port, starts the command and waits until something listens on that
-    /// port, watching the kernel's table of listening sockets: it never connects to probe
+    /// Picks a free port, starts the command and waits until it (or a process it started)
+    /// listens on that port, watching the kernel's table of listening sockets: it never connects to probe
     /// (a probe would be a client of its own, which some servers would log, or die of).
     pub fn start(template: &Template) -> Result<Self, String> {
         if !kernel::SUPPORTED {
@@ -92,7 +92,9 @@ impl ExternalServer {
             let started = Instant::now();
             let limit = crate::patience();
             loop {
-                if kernel::listening_anywhere(port) == Some(true) {
+                // Its own listening socket (or its child's, for a wrapper): a program that
+                // took the port first would make this one fail with "in use", below.
+                if kernel::tree_listens_on(process.id(), port) == Some(true) {
                     return Ok(Self {
                         template: template.clone(),
                         process,

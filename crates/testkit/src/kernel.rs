@@ -65,6 +65,37 @@ mod linux {
             .collect()
     }
 
+    /// `pid` and every process descended from it.
+    fn tree_of(pid: u32) -> Vec<u32> {
+        let parents: Vec<(u32, u32)> = procfs::process::all_processes()
+            .map(|all| {
+                all.flatten()
+                    .filter_map(|p| p.stat().ok())
+                    .map(|stat| (stat.pid as u32, stat.ppid as u32))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut tree = vec![pid];
+        let mut at = 0;
+        while at < tree.len() {
+            let parent = tree[at];
+            tree.extend(
+                parents
+                    .iter()
+                    .filter(|&&(_, ppid)| ppid == parent)
+                    .map(|&(child, _)| child),
+            );
+            at += 1;
+        }
+        tree
+    }
+
+    pub fn tree_listens_on(pid: u32, port: u16) -> bool {
+        tree_of(pid)
+            .into_iter()
+            .any(|p| listening_ports(p).contains(&port))
+    }
+
     pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
         sockets_of(pid)
             .into_iter()
@@ -226,6 +257,19 @@ pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
     }
 }
 
+/// Whether process `pid`, or a process descended from it (a wrapper's child), listens on
+/// TCP port `port`: a server told its port is known to be up, and not another program
+/// that took the port first. `None` where the kernel's tables cannot be read.
+pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    return Some(linux::tree_listens_on(pid, port));
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, port);
+        None
+    }
+}
+
 /// Whether any process listens on TCP port `port` (to check that a stopped server is
 /// gone). `None` where the kernel's tables cannot be read.
 pub fn listening_anywhere(port: u16) -> Option<bool> {
@@ -384,6 +428,12 @@ mod tests {
         assert!(listening_ports(me).contains(&port));
         assert!(connected_ports(me, port).is_empty());
         assert_eq!(listening_anywhere(port), Some(true));
+        // This process's listener is in its own tree and in its parent's, and only on
+        // its own port.
+        let parent = std::os::unix::process::parent_id();
+        assert_eq!(tree_listens_on(me, port), Some(true));
+        assert_eq!(tree_listens_on(parent, port), Some(true));
+        assert_eq!(tree_listens_on(me, port.wrapping_add(1)), Some(false));
         assert!(peak_memory(me).unwrap() > 0);
         assert!(cpu_seconds(me).is_some());
         let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
