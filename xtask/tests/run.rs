@@ -286,16 +286,16 @@ fn run_3_2_threaded_moves_a_gibibyte() {
     variant_session("3-2-threaded", "tcp_threaded", None);
 }
 
-/// The other two with 64 MiB, seven times what the buffers hold: the gibibyte is the same
-/// default, and a test need not move it three times.
+#[test]
+fn run_3_2_async_moves_a_gibibyte() {
+    variant_session("3-2-async", "tcp_async", None);
+}
+
+/// The nonblocking variant with 64 MiB, seven times what the buffers hold: the gibibyte is
+/// the same default, and a test need not move it three times.
 #[test]
 fn run_3_2_nonblocking_streams_past_the_buffers() {
     variant_session("3-2-nonblocking", "tcp_nonblocking", Some(64 << 20));
-}
-
-#[test]
-fn run_3_2_async_streams_past_the_buffers() {
-    variant_session("3-2-async", "tcp_async", Some(64 << 20));
 }
 
 #[test]
@@ -367,7 +367,9 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(mbps > 0.0, "{line}");
+        // Rounded to whole MB/s on the terminal: the book's 16-byte sends of a tiny
+        // stream may show 0 there; the JSON below holds the exact figures.
+        assert!(mbps >= 0.0, "{line}");
     }
     for server in ["tcp_threaded", "tcp_nonblocking", "tcp_async"] {
         for clients in ["1 clients", "3 clients"] {
@@ -391,10 +393,12 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
     for pair in pairs {
         let ratio = pair["ratio_to_ceiling"].as_f64().unwrap();
         let mbps = pair["mb_per_s"].as_f64().unwrap();
+        assert!(mbps > 0.0, "{pair}");
         assert!((ratio - mbps / ceiling).abs() < 1e-9, "{pair}");
         assert!(pair["server_peak_bytes"].as_u64().unwrap() > 0, "{pair}");
     }
     assert_eq!(report["listing_3_2"]["name"], "tcp_deadlock → tcp_deadlock");
+    assert!(report["listing_3_2"]["mb_per_s"].as_f64().unwrap() > 0.0);
     let concurrency = report["concurrency"].as_array().unwrap();
     assert_eq!(concurrency.len(), 6);
     assert!(
