@@ -9,119 +9,108 @@
 use std::net::TcpListener;
 
 use conformance::Skip;
-use conformance::zen::{Concurrency, LogStyle, Target, assert_all_pass, run_server_cases};
+use conformance::zen::{Concurrency, assert_all_pass, run_server_cases};
 use fopnp::Log;
 use testkit::{ServerThread, Transcript};
 
-/// One Zen server implementation.
+/// One Zen server implementation: what the cases know of it (`conformance::zen::SERVERS`,
+/// by its script's name) and how to run it in-process.
 struct Server {
     name: &'static str,
+    script: &'static str,
     serve: fn(TcpListener, Log),
-    style: LogStyle,
-    concurrency: Concurrency,
-    splits_questions: bool,
     skips: &'static [Skip],
 }
 
 const SERVERS: &[Server] = &[
     Server {
         name: "srv_single",
+        script: "srv_single",
         serve: |listener, log| {
             let _ = zen_utils::accept_connections_forever(&listener, &log);
         },
-        style: LogStyle::ZenUtils,
-        concurrency: Concurrency::One,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_threaded",
+        script: "srv_threaded",
         serve: |listener, log| {
             let _ = srv_threaded::server(listener, srv_threaded::WORKERS, &log);
         },
-        style: LogStyle::ZenUtils,
-        concurrency: Concurrency::Pool(srv_threaded::WORKERS),
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_legacy1",
+        script: "srv_legacy1",
         serve: |listener, log| {
             let server = srv_legacy1::TcpServer::from_listener(listener, &log);
             let _ = server.serve_forever::<srv_legacy1::ZenHandler>();
         },
-        style: LogStyle::Socketserver,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_async",
+        script: "srv_async",
         serve: |listener, log| {
             let _ = srv_async::serve(listener, &log);
         },
-        style: LogStyle::Loop,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_asyncio1",
+        script: "srv_asyncio1",
         serve: |listener, log| {
             let _ = srv_asyncio1::serve(listener, &log);
         },
-        style: LogStyle::Callbacks,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_asyncio2",
+        script: "srv_asyncio2",
         serve: |listener, log| {
             let _ = srv_asyncio2::serve_blocking(listener, Default::default(), &log);
         },
-        style: LogStyle::Loop,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_asyncio2 --await-delay",
+        script: "srv_asyncio2",
         serve: |listener, log| {
             let options = srv_asyncio2::Options { await_delay: true };
             let _ = srv_asyncio2::serve_blocking(listener, options, &log);
         },
-        style: LogStyle::Loop,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
         skips: &[],
     },
     Server {
         name: "srv_legacy2",
+        script: "srv_legacy2",
         serve: |listener, log| {
             let _ = srv_legacy2::serve(listener, &log);
         },
-        style: LogStyle::Asyncore,
-        concurrency: Concurrency::Many,
-        splits_questions: true,
         skips: &[],
     },
 ];
 
 fn run(index: usize) {
     let server = &SERVERS[index];
+    let known = conformance::zen::server(server.script);
     let serve = server.serve;
     let running =
         ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
-    let target = Target {
-        port: running.port,
-        concurrency: server.concurrency,
-        splits_questions: server.splits_questions,
-    };
     let log = running.log.clone();
     let text = move || log.text();
-    let results = run_server_cases(&target, Some((server.style, &text)), server.skips, None);
+    let target = known.target(running.port);
+    let results = run_server_cases(&target, Some((known.style, &text)), server.skips, None);
     assert_all_pass(server.name, &results);
+}
+
+/// The one fact the shared table cannot take from the listing itself.
+#[test]
+fn the_shared_table_knows_srv_threadeds_pool() {
+    assert_eq!(
+        conformance::zen::server("srv_threaded").concurrency,
+        Concurrency::Pool(srv_threaded::WORKERS)
+    );
 }
 
 #[test]

@@ -125,17 +125,8 @@ fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
 /// Waits until `ready` holds for an in-process server's log, at most `STEP`; returns the
 /// log and whether it held.
 fn wait_for_log(log: &Transcript, ready: impl Fn(&str) -> bool) -> (String, bool) {
-    let started = Instant::now();
-    loop {
-        let text = log.text();
-        if ready(&text) {
-            return (text, true);
-        }
-        if started.elapsed() >= STEP {
-            return (text, false);
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
+    let held = testkit::wait_until(STEP, || ready(&log.text()));
+    (log.text(), held)
 }
 
 /// Collects failures and skips for one test, reporting them all at the end.

@@ -322,25 +322,15 @@ fn out_of_descriptors(
     server: &'static str,
     bytes: u64,
 ) -> Result<DescriptorRow, String> {
-    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
     let (server_proc, port) = start_server(&dir.join(server))?;
     let open = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     open.set_read_timeout(Some(STEP))
         .map_err(|e| e.to_string())?;
     let normal = echo(&open, bytes)?;
-    let pid = Pid::from_raw(server_proc.id() as i32).ok_or("no pid")?;
     // Room for a few more connections, whatever else the server has open.
     let open_now = testkit::kernel::open_descriptors(server_proc.id()).unwrap_or(16) as u64;
-    prlimit(
-        Some(pid),
-        Resource::Nofile,
-        Rlimit {
-            current: Some(open_now + 3),
-            // The hard limit stays as it was: the server inherited this process's.
-            maximum: getrlimit(Resource::Nofile).maximum,
-        },
-    )
-    .map_err(|e| format!("cannot lower the server's descriptor limit: {e}"))?;
+    testkit::process::set_descriptor_limit(Some(server_proc.id()), Some(open_now + 3))
+        .map_err(|e| format!("cannot lower the server's descriptor limit: {e}"))?;
     let mut held = Vec::new();
     let (_, exhausted) = loop {
         held.push(TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?);

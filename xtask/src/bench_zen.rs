@@ -41,8 +41,6 @@ struct Server {
     krate: &'static str,
     bin: &'static str,
     start: Start,
-    /// How many clients it serves at once: 1 (one at a time), a pool, or many (0).
-    at_once: usize,
     /// Whether one loop serves every client (the book's sleep stalls them all).
     event_driven: bool,
     /// The most clients it is run with, and why no more.
@@ -51,13 +49,20 @@ struct Server {
 
 const MANY: (usize, &str) = (usize::MAX, "");
 
+impl Server {
+    /// Whether it serves one client at a time, as the conformance table says of it.
+    fn one_at_a_time(&self) -> bool {
+        !matches!(self.start, Start::Minimal)
+            && conformance::zen::server(self.bin).concurrency == conformance::zen::Concurrency::One
+    }
+}
+
 const SERVERS: &[Server] = &[
     Server {
         name: "minimal server (ceiling)",
         krate: "loadgen",
         bin: "loadgen",
         start: Start::Minimal,
-        at_once: 0,
         event_driven: false,
         max_clients: MANY,
     },
@@ -66,7 +71,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-single",
         bin: "srv_single",
         start: Start::Direct(&[]),
-        at_once: 1,
         event_driven: false,
         max_clients: (
             1000,
@@ -78,7 +82,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-threaded",
         bin: "srv_threaded",
         start: Start::Direct(&[]),
-        at_once: 4,
         event_driven: false,
         max_clients: (
             1000,
@@ -90,7 +93,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-legacy1",
         bin: "srv_legacy1",
         start: Start::Direct(&[]),
-        at_once: 0,
         event_driven: false,
         max_clients: (
             1000,
@@ -102,7 +104,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-async",
         bin: "srv_async",
         start: Start::Direct(&[]),
-        at_once: 0,
         event_driven: true,
         max_clients: MANY,
     },
@@ -111,7 +112,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-asyncio1",
         bin: "srv_asyncio1",
         start: Start::Direct(&[]),
-        at_once: 0,
         event_driven: true,
         max_clients: MANY,
     },
@@ -120,7 +120,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-asyncio2",
         bin: "srv_asyncio2",
         start: Start::Direct(&[]),
-        at_once: 0,
         event_driven: true,
         max_clients: MANY,
     },
@@ -129,7 +128,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-asyncio2",
         bin: "srv_asyncio2",
         start: Start::Direct(&["--await-delay"]),
-        at_once: 0,
         event_driven: true,
         max_clients: MANY,
     },
@@ -138,7 +136,6 @@ const SERVERS: &[Server] = &[
         krate: "srv-legacy2",
         bin: "srv_legacy2",
         start: Start::Direct(&[]),
-        at_once: 0,
         event_driven: true,
         max_clients: MANY,
     },
@@ -147,7 +144,6 @@ const SERVERS: &[Server] = &[
         krate: "in-zen1",
         bin: "in_zen1",
         start: Start::Inetd { accept: true },
-        at_once: 0,
         event_driven: false,
         max_clients: (
             20,
@@ -159,7 +155,6 @@ const SERVERS: &[Server] = &[
         krate: "in-zen2",
         bin: "in_zen2",
         start: Start::Inetd { accept: false },
-        at_once: 1,
         event_driven: false,
         max_clients: (
             1000,
@@ -293,18 +288,7 @@ struct LoadErrors {
 /// Lets a server hold thousands of connections: its soft limit on open files raised to
 /// its hard limit.
 fn raise_descriptor_limit(pid: u32) {
-    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
-    let hard = getrlimit(Resource::Nofile).maximum;
-    if let Some(pid) = Pid::from_raw(pid as i32) {
-        let _ = prlimit(
-            Some(pid),
-            Resource::Nofile,
-            Rlimit {
-                current: hard,
-                maximum: hard,
-            },
-        );
-    }
+    let _ = testkit::process::set_descriptor_limit(Some(pid), None);
 }
 
 fn start(
@@ -332,15 +316,8 @@ fn start(
         }
         Start::Inetd { accept } => Process::server_on_free_port(
             |port| {
-                let mut command = Command::new("systemd-socket-activate");
-                command.arg("--inetd");
-                if accept {
-                    command.arg("-a");
-                }
-                command
-                    .args(["-l", &format!("127.0.0.1:{port}")])
-                    .arg(&bin)
-                    .args(["--log", "zen.log", "--delay", &delay]);
+                let mut command = testkit::inetd::command(accept, port, &bin);
+                command.args(["--log", "zen.log", "--delay", &delay]);
                 if !accept {
                     command.args(["--idle", "600"]);
                 }
@@ -482,7 +459,7 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
         };
         for server in SERVERS
             .iter()
-            .filter(|s| s.at_once != 1 && !matches!(s.start, Start::Minimal))
+            .filter(|s| !s.one_at_a_time() && !matches!(s.start, Start::Minimal))
         {
             let Some(rate) = find(records, server.name, clients, 0.0).and_then(|r| r.answers_per_s)
             else {
@@ -498,7 +475,7 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             });
         }
     }
-    for server in SERVERS.iter().filter(|s| s.at_once != 1) {
+    for server in SERVERS.iter().filter(|s| !s.one_at_a_time()) {
         let errors: u64 = records
             .iter()
             .filter(|r| r.server == server.name && r.delay_s == 0.0 && r.clients <= 1000)
@@ -664,11 +641,7 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
     let mut packages: Vec<&str> = SERVERS.iter().map(|s| s.krate).collect();
     packages.dedup();
     let dir = build(&packages, plan.profile)?;
-    let inetd = Command::new("systemd-socket-activate")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
+    let inetd = testkit::inetd::installed();
     let scratch: PathBuf =
         std::env::temp_dir().join(format!("xtask-bench-zen-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;

@@ -160,10 +160,7 @@ fn read_log(server: &ExternalServer, file: &Option<PathBuf>) -> String {
 
 /// Waits (with a deadline) until `done` holds for the server's log.
 fn wait_log(server: &ExternalServer, file: &Option<PathBuf>, done: impl Fn(&str) -> bool) {
-    let started = std::time::Instant::now();
-    while !done(&read_log(server, file)) && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    testkit::wait_until(Duration::from_secs(20), || done(&read_log(server, file)));
 }
 
 /// Runs the family's server cases against one server.
@@ -458,79 +455,33 @@ fn workspace(
             }
         }
         Family::Zen => {
-            use zen::{Concurrency, LogStyle};
-            for (name, extra, style, concurrency, splits) in [
-                (
-                    "srv_single",
-                    "",
-                    LogStyle::ZenUtils,
-                    Concurrency::One,
-                    false,
-                ),
-                (
-                    "srv_threaded",
-                    "",
-                    LogStyle::ZenUtils,
-                    Concurrency::Pool(4),
-                    false,
-                ),
-                (
-                    "srv_legacy1",
-                    "",
-                    LogStyle::Socketserver,
-                    Concurrency::Many,
-                    false,
-                ),
-                ("srv_async", "", LogStyle::Loop, Concurrency::Many, false),
-                (
-                    "srv_asyncio1",
-                    "",
-                    LogStyle::Callbacks,
-                    Concurrency::Many,
-                    false,
-                ),
-                ("srv_asyncio2", "", LogStyle::Loop, Concurrency::Many, false),
-                (
-                    "srv_legacy2",
-                    "",
-                    LogStyle::Asyncore,
-                    Concurrency::Many,
-                    true,
-                ),
-            ] {
-                let mut s = server(
-                    name,
-                    format!("{} {{host}} -p {{port}}{extra}", quoted(name)),
-                    LogCheck::Zen(style),
-                )?;
-                s.concurrency = concurrency;
-                s.splits_questions = splits;
-                servers.push(s);
-            }
-            let inetd = std::process::Command::new("systemd-socket-activate")
-                .arg("--version")
-                .output()
-                .is_ok();
-            if inetd {
-                for (name, accept, concurrency) in [
-                    ("in_zen1", " -a", Concurrency::Many),
-                    ("in_zen2", "", Concurrency::One),
-                ] {
-                    let log = scratch.join(format!("{name}.log"));
-                    let idle = if name == "in_zen2" { " --idle 600" } else { "" };
-                    let mut s = server(
-                        name,
-                        format!(
-                            "systemd-socket-activate --inetd{accept} -l {{host}}:{{port}} {} --log '{}'{idle}",
-                            quoted(name),
+            // The inetd pair under the super-server, logging to files: in_zen1 with a
+            // process per connection (-a), in_zen2 as one process that stays.
+            let inetd = testkit::inetd::installed();
+            for known in zen::SERVERS {
+                let (command, log) = match known.name {
+                    "in_zen1" | "in_zen2" if !inetd => continue,
+                    "in_zen1" | "in_zen2" => {
+                        let log = scratch.join(format!("{}.log", known.name));
+                        let (accept, idle) = match known.name {
+                            "in_zen1" => (" -a", ""),
+                            _ => ("", " --idle 600"),
+                        };
+                        let command = format!(
+                            "{} --inetd{accept} -l {{host}}:{{port}} {} --log '{}'{idle}",
+                            testkit::inetd::SUPER_SERVER,
+                            quoted(known.name),
                             log.display()
-                        ),
-                        LogCheck::Zen(LogStyle::ZenUtils),
-                    )?;
-                    s.log_file = Some(log);
-                    s.concurrency = concurrency;
-                    servers.push(s);
-                }
+                        );
+                        (command, Some(log))
+                    }
+                    name => (format!("{} {{host}} -p {{port}}", quoted(name)), None),
+                };
+                let mut s = server(known.name, command, LogCheck::Zen(known.style))?;
+                s.log_file = log;
+                s.concurrency = known.concurrency;
+                s.splits_questions = known.splits_questions;
+                servers.push(s);
             }
             clients.push((
                 "zen_client".to_string(),

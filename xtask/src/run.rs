@@ -161,32 +161,19 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
     // The inetd servers log to a file, zen.log, in a scratch directory of their own.
     let scratch = std::env::temp_dir().join(format!("xtask-{}-{}", listing.id, std::process::id()));
     if inetd.is_some() {
-        if Command::new("systemd-socket-activate")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            return Err(
-                "systemd-socket-activate is not installed (it comes with systemd); the inetd \
-                 servers need a super-server"
-                    .into(),
-            );
+        if !testkit::inetd::installed() {
+            return Err(format!(
+                "{}; the inetd servers need a super-server",
+                testkit::inetd::MISSING
+            ));
         }
         std::fs::create_dir_all(&scratch)
             .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     }
     let command = |port: u16| match inetd {
         Some(accept) => {
-            let mut command = Command::new("systemd-socket-activate");
-            command.arg("--inetd");
-            if accept {
-                command.arg("-a");
-            }
-            command
-                .args(["-l", &format!("127.0.0.1:{port}")])
-                .arg(&bin)
-                .args(["--log", "zen.log"]);
+            let mut command = testkit::inetd::command(accept, port, &bin);
+            command.args(["--log", "zen.log"]);
             if !accept && options.idle != in_zen2_idle_default() {
                 command.args(["--idle", &options.idle.to_string()]);
             }
@@ -293,10 +280,7 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
         client.stdout.wait_closed(SERVER_STEP);
         outputs.push((status, client.stdout.text()));
         expected_lines += per_client[outputs.len() - 1];
-        let started = std::time::Instant::now();
-        while read_log().lines().count() < expected_lines && started.elapsed() < SERVER_STEP {
-            thread::sleep(Duration::from_millis(5));
-        }
+        testkit::wait_until(SERVER_STEP, || read_log().lines().count() >= expected_lines);
     }
 
     let lines = session_lines(style) + usize::from(first.is_some());
@@ -309,13 +293,7 @@ fn zen_session(listing: &Listing, dir: &Path, options: &Options) -> Result<ZenOu
                 .wait_exit(Duration::from_secs_f64(options.idle) + SERVER_STEP)
                 .is_some()
         }
-        _ => {
-            let started = std::time::Instant::now();
-            while read_log().lines().count() < lines && started.elapsed() < SERVER_STEP {
-                thread::sleep(Duration::from_millis(10));
-            }
-            read_log().lines().count() >= lines
-        }
+        _ => testkit::wait_until(SERVER_STEP, || read_log().lines().count() >= lines),
     };
     let log = read_log();
     server.kill();

@@ -202,28 +202,17 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
-/// Replaces the port of every Python address tuple in `line` (`('127.0.0.1', 41234`), and
-/// of `127.0.0.1:41234`, by its stable stand-in.
+/// Replaces the port of every Python address tuple in `line` (`('127.0.0.1', 41234`) by
+/// its stable stand-in: the one it already has, or the next of the example values.
 fn replace_ports(line: &str, ports: &mut HashMap<u16, u16>, next: &mut u16) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(at) = rest.find("', ") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let digits = tail.chars().take_while(char::is_ascii_digit).count();
-        if digits > 0 {
-            let port: u16 = tail[..digits].parse().unwrap_or(0);
-            let stand_in = *ports.entry(port).or_insert_with(|| {
-                let value = *next;
-                *next += 14;
-                value
-            });
-            out.push_str(&stand_in.to_string());
-        }
-        rest = &tail[digits..];
-    }
-    out.push_str(rest);
-    out
+    testkit::replace_ports(line, |port| {
+        let stand_in = *ports.entry(port).or_insert_with(|| {
+            let value = *next;
+            *next += 14;
+            value
+        });
+        stand_in.to_string()
+    })
 }
 
 /// Every number in `line` as `[varies]`.

@@ -383,18 +383,8 @@ pub fn pinned_buffers(bin: &str) {
 /// Lowers a running process's soft limit on open files to `limit` (its hard limit stays).
 #[cfg(target_os = "linux")]
 pub fn lower_descriptor_limit(pid: u32, limit: u64) {
-    use rustix::process::{Pid, Resource, Rlimit, getrlimit, prlimit};
-    let pid = Pid::from_raw(pid as i32).unwrap();
-    let hard = getrlimit(Resource::Nofile).maximum;
-    prlimit(
-        Some(pid),
-        Resource::Nofile,
-        Rlimit {
-            current: Some(limit),
-            maximum: hard,
-        },
-    )
-    .expect("lower the server's descriptor limit");
+    testkit::process::set_descriptor_limit(Some(pid), Some(limit))
+        .expect("lower the server's descriptor limit");
 }
 
 /// Echoes `bytes` on an open connection (sent from a thread, read here), checking the

@@ -62,6 +62,96 @@ pub struct Target {
     pub splits_questions: bool,
 }
 
+/// What the cases must know of one Chapter 7 server of the workspace, written once for
+/// the tests and for `cargo xtask conform`: how it words its log, how many clients it
+/// serves at once, and whether it answers two questions that arrive in one piece.
+#[derive(Clone, Copy, Debug)]
+pub struct Server {
+    /// The script's name, which is its binary's.
+    pub name: &'static str,
+    pub style: LogStyle,
+    pub concurrency: Concurrency,
+    pub splits_questions: bool,
+}
+
+impl Server {
+    /// The case's view of this server listening on `port`.
+    pub fn target(&self, port: u16) -> Target {
+        Target {
+            port,
+            concurrency: self.concurrency,
+            splits_questions: self.splits_questions,
+        }
+    }
+}
+
+/// Every Chapter 7 server of the workspace, in the book's order.
+pub const SERVERS: &[Server] = &[
+    Server {
+        name: "srv_single",
+        style: LogStyle::ZenUtils,
+        concurrency: Concurrency::One,
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_threaded",
+        style: LogStyle::ZenUtils,
+        // srv_threaded::WORKERS (this crate links no listing; tests/zen.rs checks it).
+        concurrency: Concurrency::Pool(4),
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_legacy1",
+        style: LogStyle::Socketserver,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_async",
+        style: LogStyle::Loop,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_asyncio1",
+        style: LogStyle::Callbacks,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_asyncio2",
+        style: LogStyle::Loop,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+    },
+    Server {
+        name: "srv_legacy2",
+        style: LogStyle::Asyncore,
+        concurrency: Concurrency::Many,
+        splits_questions: true,
+    },
+    Server {
+        name: "in_zen1",
+        style: LogStyle::ZenUtils,
+        concurrency: Concurrency::Many,
+        splits_questions: false,
+    },
+    Server {
+        name: "in_zen2",
+        style: LogStyle::ZenUtils,
+        concurrency: Concurrency::One,
+        splits_questions: false,
+    },
+];
+
+/// The server of [`SERVERS`] named `name`.
+pub fn server(name: &str) -> &'static Server {
+    SERVERS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no Chapter 7 server {name}"))
+}
+
 /// What one connection of a case should have made the server log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -831,12 +921,9 @@ pub fn run_server_cases(
                 None => Verdict::Pass,
                 Some((style, log)) => {
                     // Wait (with a deadline) until the server has logged the case.
-                    let started = Instant::now();
-                    while !log_complete(&log(), style, &connections)
-                        && started.elapsed() < crate::patience()
-                    {
-                        thread::sleep(Duration::from_millis(10));
-                    }
+                    testkit::wait_until(crate::patience(), || {
+                        log_complete(&log(), style, &connections)
+                    });
                     match check_log(&log(), style, &connections) {
                         Ok(()) => Verdict::Pass,
                         Err(error) => Verdict::Fail(error),

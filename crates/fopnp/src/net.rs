@@ -148,15 +148,39 @@ pub fn buffer_sizes<'a>(sock: impl Into<SockRef<'a>>) -> io::Result<(usize, usiz
     Ok((sock.send_buffer_size()?, sock.recv_buffer_size()?))
 }
 
-/// The line a listing prints when `--sndbuf` or `--rcvbuf` was given:
-/// `Socket buffers: send 8192 bytes, receive 8192 bytes`.
-pub fn print_buffers<'a>(out: &mut dyn Write, sock: impl Into<SockRef<'a>>) -> io::Result<()> {
+/// The line `--sndbuf` and `--rcvbuf` add to a session, printed only when either was
+/// given (the book's output otherwise): right after `Listening at` for a server, first
+/// for a client. `Socket buffers: send 8192 bytes, receive 8192 bytes`.
+pub fn print_pinned_buffers<'a>(
+    out: &mut dyn Write,
+    sock: impl Into<SockRef<'a>>,
+    buffers: Buffers,
+) -> io::Result<()> {
+    if !buffers.pinned() {
+        return Ok(());
+    }
     let (send, receive) = buffer_sizes(sock)?;
     writeln!(
         out,
         "Socket buffers: send {send} bytes, receive {receive} bytes"
     )?;
     out.flush()
+}
+
+/// `select.poll().poll(timeout)`: waits until one of `fds` is ready, or `timeout` passes
+/// (`None`: for ever); returns how many are ready, 0 when the time ran out. A signal that
+/// interrupts the wait does not end it: Python retries the call (PEP 475), and so does
+/// this.
+pub fn poll(fds: &mut [rustix::event::PollFd<'_>], timeout: Option<Duration>) -> io::Result<usize> {
+    // A timeout too long for a timespec is as good as none.
+    let timeout = timeout.and_then(|t| rustix::event::Timespec::try_from(t).ok());
+    loop {
+        match rustix::event::poll(fds, timeout.as_ref()) {
+            Ok(ready) => return Ok(ready),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(errno.into()),
+        }
+    }
 }
 
 /// How long a server waits before calling `accept()` again after running out of file
@@ -408,7 +432,7 @@ mod tests {
         // Accepted sockets inherit the listener's sizes.
         assert_eq!(buffer_sizes(&accepted).unwrap(), (send, receive));
         let mut line = Vec::new();
-        print_buffers(&mut line, &client).unwrap();
+        print_pinned_buffers(&mut line, &client, buffers).unwrap();
         assert_eq!(
             String::from_utf8(line).unwrap(),
             format!("Socket buffers: send {send} bytes, receive {receive} bytes\n")

@@ -2,51 +2,33 @@
 //! per connection, the connection on standard input): the Zen conformance cases, held to
 //! the log file; and the error a reader gets when starting it from a terminal.
 
+use std::path::Path;
 use std::process::Command;
 
-use conformance::zen::{Concurrency, LogStyle, Target, assert_all_pass, run_server_cases};
+use conformance::zen::{assert_all_pass, run_server_cases};
 use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_in_zen1");
 
-/// Whether the super-server is installed; if not, says why the test is skipped.
-fn super_server() -> bool {
-    let found = Command::new("systemd-socket-activate")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !found {
-        eprintln!("skipped: systemd-socket-activate is not installed (it comes with systemd)");
-    }
-    found
-}
-
 #[test]
 fn answers_every_case_under_systemd_socket_activate() {
-    if !super_server() {
+    if !testkit::inetd::installed_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("zen.log");
     let (_inetd, port) = Process::server_on_free_port(
         |port| {
-            let mut command = Command::new("systemd-socket-activate");
-            command
-                .args(["--inetd", "-a", "-l", &format!("127.0.0.1:{port}"), BIN])
-                .arg("--log")
-                .arg(&log);
+            let mut command = testkit::inetd::command(true, port, Path::new(BIN));
+            command.arg("--log").arg(&log);
             command
         },
         STEP,
     )
     .unwrap();
-    let target = Target {
-        port,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    };
+    let known = conformance::zen::server("in_zen1");
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases(&target, Some((LogStyle::ZenUtils, &read)), &[], None);
+    let results = run_server_cases(&known.target(port), Some((known.style, &read)), &[], None);
     assert_all_pass("in_zen1", &results);
 }
 

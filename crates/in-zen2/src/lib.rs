@@ -32,7 +32,7 @@ mod inetd {
     use std::time::Duration;
 
     use fopnp::{Context, Error, logln};
-    use rustix::event::{PollFd, PollFlags, Timespec};
+    use rustix::event::{PollFd, PollFlags};
 
     /// A listening socket with `settimeout()`: `accept()` fails with `TimedOut` when no
     /// connection comes within the timeout.
@@ -43,16 +43,11 @@ mod inetd {
 
     impl zen_utils::Accept for Timeout {
         fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-            let timeout = Timespec::try_from(self.timeout).map_err(io::Error::other)?;
             let mut fds = [PollFd::new(&self.listener, PollFlags::IN)];
-            loop {
-                match rustix::event::poll(&mut fds, Some(&timeout)) {
-                    Ok(0) => return Err(io::ErrorKind::TimedOut.into()),
-                    Ok(_) => return self.listener.accept(),
-                    // Interrupted by a signal: wait again (Python does, PEP 475).
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(errno) => return Err(errno.into()),
-                }
+            // Retried after a signal, as Python's is (PEP 475).
+            match fopnp::net::poll(&mut fds, Some(self.timeout))? {
+                0 => Err(io::ErrorKind::TimedOut.into()),
+                _ => self.listener.accept(),
             }
         }
     }

@@ -5,31 +5,16 @@
 use std::path::Path;
 use std::process::Command;
 
-use conformance::zen::{Concurrency, LogStyle, Target, assert_all_pass, run_server_cases};
+use conformance::zen::{assert_all_pass, run_server_cases};
 use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_in_zen2");
 
-/// Whether the super-server is installed; if not, says why the test is skipped.
-fn super_server() -> bool {
-    let found = Command::new("systemd-socket-activate")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !found {
-        eprintln!("skipped: systemd-socket-activate is not installed (it comes with systemd)");
-    }
-    found
-}
-
 fn start(log: &Path, idle: &str) -> (Process, u16) {
     Process::server_on_free_port(
         |port| {
-            let mut command = Command::new("systemd-socket-activate");
-            command
-                .args(["--inetd", "-l", &format!("127.0.0.1:{port}"), BIN])
-                .args(["--idle", idle, "--log"])
-                .arg(log);
+            let mut command = testkit::inetd::command(false, port, Path::new(BIN));
+            command.args(["--idle", idle, "--log"]).arg(log);
             command
         },
         STEP,
@@ -39,25 +24,21 @@ fn start(log: &Path, idle: &str) -> (Process, u16) {
 
 #[test]
 fn answers_every_case_under_systemd_socket_activate() {
-    if !super_server() {
+    if !testkit::inetd::installed_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("zen.log");
     let (_inetd, port) = start(&log, "120");
-    let target = Target {
-        port,
-        concurrency: Concurrency::One,
-        splits_questions: false,
-    };
+    let known = conformance::zen::server("in_zen2");
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases(&target, Some((LogStyle::ZenUtils, &read)), &[], None);
+    let results = run_server_cases(&known.target(port), Some((known.style, &read)), &[], None);
     assert_all_pass("in_zen2", &results);
 }
 
 #[test]
 fn after_the_idle_time_it_says_so_and_exits() {
-    if !super_server() {
+    if !testkit::inetd::installed_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -248,15 +248,7 @@ pub fn load(port: u16, clients: usize, seconds: f64) -> Result<LoadReport, Strin
 /// Raises this process's soft limit on open files to its hard limit: 10,000 clients need
 /// 10,000 descriptors.
 fn raise_descriptor_limit() {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    let _ = setrlimit(
-        Resource::Nofile,
-        Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        },
-    );
+    let _ = testkit::process::set_descriptor_limit(None, None);
 }
 
 /// How many threads the minimal server serves with.

@@ -31,7 +31,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 
 use fopnp::net::{AcceptFailures, AfterFailure};
 use fopnp::{Error, Log, PyAddr, PyBytes, logln};
@@ -92,15 +92,8 @@ impl Poll {
             .values()
             .map(|(sock, events)| PollFd::new(&**sock, *events))
             .collect();
-        let timeout = timeout.and_then(|t| Timespec::try_from(t).ok());
-        loop {
-            match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                Ok(_) => break,
-                // Interrupted by a signal: poll again, as Python does (PEP 475).
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(errno) => return Err(errno.into()),
-            }
-        }
+        // Retried after a signal, as Python's is (PEP 475).
+        fopnp::net::poll(&mut fds, timeout)?;
         Ok(fds
             .iter()
             .zip(self.registered.keys())

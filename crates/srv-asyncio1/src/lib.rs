@@ -34,7 +34,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Instant;
 
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 
 use fopnp::net::{AcceptFailures, AfterFailure};
 use fopnp::{Error, Log, PyAddr, PyBytes, logln};
@@ -198,9 +198,7 @@ impl<P: Protocol> EventLoop<P> {
         let mut scratch = vec![0; MAX_SIZE];
         loop {
             let listening = paused_until.is_none_or(|until| Instant::now() >= until);
-            let timeout = paused_until
-                .map(|until| until.saturating_duration_since(Instant::now()))
-                .and_then(|t| Timespec::try_from(t).ok());
+            let timeout = paused_until.map(|until| until.saturating_duration_since(Instant::now()));
             let ready: Vec<PollFlags> = {
                 let mut fds = Vec::with_capacity(self.connections.len() + 1);
                 let wanted = if listening {
@@ -214,14 +212,8 @@ impl<P: Protocol> EventLoop<P> {
                         .iter()
                         .map(|c| PollFd::new(&c.transport.sock, c.transport.interest())),
                 );
-                loop {
-                    match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                        Ok(_) => break,
-                        // Interrupted by a signal: poll again (PEP 475).
-                        Err(rustix::io::Errno::INTR) => continue,
-                        Err(errno) => return Err(io::Error::from(errno).into()),
-                    }
-                }
+                // Retried after a signal, as Python's is (PEP 475).
+                fopnp::net::poll(&mut fds, timeout)?;
                 fds.iter().map(PollFd::revents).collect()
             };
 

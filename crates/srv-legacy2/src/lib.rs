@@ -35,7 +35,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 
 use fopnp::net::{AcceptFailures, AfterFailure};
 use fopnp::{Error, Log, PyAddr, logln};
@@ -74,11 +74,7 @@ pub trait Dispatcher {
 /// call it back. Returns when a dispatcher's log could not be written.
 pub fn asyncore_loop(mut map: Vec<Box<dyn Dispatcher>>) -> Result<(), Error> {
     while !map.is_empty() {
-        let timeout = map
-            .iter()
-            .filter_map(|d| d.wake_after())
-            .min()
-            .and_then(|t| Timespec::try_from(t).ok());
+        let timeout = map.iter().filter_map(|d| d.wake_after()).min();
         let ready: Vec<PollFlags> = {
             let mut fds: Vec<PollFd<'_>> = map
                 .iter()
@@ -93,14 +89,8 @@ pub fn asyncore_loop(mut map: Vec<Box<dyn Dispatcher>>) -> Result<(), Error> {
                     PollFd::from_borrowed_fd(d.socket(), flags)
                 })
                 .collect();
-            loop {
-                match rustix::event::poll(&mut fds, timeout.as_ref()) {
-                    Ok(_) => break,
-                    // Interrupted by a signal: poll again (PEP 475).
-                    Err(rustix::io::Errno::INTR) => continue,
-                    Err(errno) => return Err(io::Error::from(errno).into()),
-                }
-            }
+            // Retried after a signal, as Python's is (PEP 475).
+            fopnp::net::poll(&mut fds, timeout)?;
             fds.iter().map(PollFd::revents).collect()
         };
         let mut added = Vec::new();

@@ -13,18 +13,8 @@ const CLIENTS: usize = 1100;
 /// Raises this process's soft limit on open files (its children inherit it); whether it
 /// is now high enough for both ends of every connection.
 fn enough_descriptors() -> bool {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    let _ = setrlimit(
-        Resource::Nofile,
-        Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        },
-    );
-    getrlimit(Resource::Nofile)
-        .current
-        .is_some_and(|n| n as usize > 2 * CLIENTS + 64)
+    let _ = testkit::process::set_descriptor_limit(None, None);
+    testkit::process::descriptor_limit().is_none_or(|n| n as usize > 2 * CLIENTS + 64)
 }
 
 #[test]

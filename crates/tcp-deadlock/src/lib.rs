@@ -35,9 +35,7 @@ pub fn server(host: &str, port: u16, buffers: Buffers, out: &mut impl Write) -> 
     // socket(AF_INET, SOCK_STREAM); setsockopt(SO_REUSEADDR); bind; listen(1)
     let sock = fopnp::net::listen_with(host, port, 1, buffers)?;
     writeln!(out, "Listening at {}", PyAddr(sock.local_addr()?))?;
-    if buffers.pinned() {
-        fopnp::net::print_buffers(out, &sock)?;
-    }
+    fopnp::net::print_pinned_buffers(out, &sock, buffers)?;
     serve(&sock, out)
 }
 
@@ -133,9 +131,7 @@ pub fn client(
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let sock = fopnp::net::socket(host, port, buffers)?; // socket(AF_INET, SOCK_STREAM)
-    if buffers.pinned() {
-        fopnp::net::print_buffers(out, sock.as_socket())?;
-    }
+    fopnp::net::print_pinned_buffers(out, sock.as_socket(), buffers)?;
     client_on(|| sock.connect(), bytecount, out, &mut |_| {})
 }
 

@@ -20,12 +20,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::event::{PollFd, PollFlags};
 
 use fopnp::cli::Buffers;
-use fopnp::net::{AcceptFailures, AfterFailure};
+use fopnp::net::{AcceptFailures, AfterFailure, poll};
 use fopnp::progress::{TwoWayProgress, connection_accepted, connection_closed, connection_failed};
 use fopnp::{Context, Error, PyAddr};
 use tcp_deadlock::{Pattern, round_up, upper};
@@ -45,26 +45,11 @@ pub const BACKLOG: i32 = 1024;
 const READABLE: PollFlags = PollFlags::IN.union(PollFlags::HUP).union(PollFlags::ERR);
 const WRITABLE: PollFlags = PollFlags::OUT.union(PollFlags::HUP).union(PollFlags::ERR);
 
-/// Waits in poll() until one of `fds` is ready, or `timeout` passes.
-fn wait(fds: &mut [PollFd<'_>], timeout: Option<Duration>) -> io::Result<()> {
-    let timeout = timeout.and_then(|t| Timespec::try_from(t).ok());
-    loop {
-        match poll(fds, timeout.as_ref()) {
-            Ok(_) => return Ok(()),
-            // Interrupted by a signal: wait again, as Python's select.poll() does (PEP 475).
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-}
-
 /// Listens at `(host, port)` and serves every client at once from one poll() loop.
 pub fn server(host: &str, port: u16, buffers: Buffers, out: &mut impl Write) -> Result<(), Error> {
     let sock = fopnp::net::listen_with(host, port, BACKLOG, buffers)?;
     writeln!(out, "Listening at {}", PyAddr(sock.local_addr()?))?;
-    if buffers.pinned() {
-        fopnp::net::print_buffers(out, &sock)?;
-    }
+    fopnp::net::print_pinned_buffers(out, &sock, buffers)?;
     serve(&sock, out)
 }
 
@@ -182,7 +167,7 @@ pub fn serve(sock: &TcpListener, out: &mut impl Write) -> Result<(), Error> {
                     .iter()
                     .map(|c| PollFd::new(&c.sock, c.interest())),
             );
-            wait(&mut fds, timeout).context(|| "poll() failed")?;
+            poll(&mut fds, timeout).context(|| "poll() failed")?; // retried after a signal
             fds.iter().map(PollFd::revents).collect()
         };
 
@@ -256,9 +241,7 @@ pub fn client(
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let sock = fopnp::net::socket(host, port, buffers)?;
-    if buffers.pinned() {
-        fopnp::net::print_buffers(out, sock.as_socket())?;
-    }
+    fopnp::net::print_pinned_buffers(out, sock.as_socket(), buffers)?;
     client_on(|| sock.connect(), bytecount, out, &mut |_| {})
 }
 
@@ -301,7 +284,7 @@ pub fn client_on(
             PollFlags::IN
         };
         let mut fds = [PollFd::new(&sock, want)];
-        wait(&mut fds, None).context(|| "poll() failed")?;
+        poll(&mut fds, None).context(|| "poll() failed")?; // retried after a signal
         let ready = fds[0].revents();
 
         if sent < bytecount && ready.intersects(WRITABLE) {

@@ -44,9 +44,7 @@ const CONNECTION_STACK: usize = 128 * 1024;
 pub fn server(host: &str, port: u16, buffers: Buffers, log: Log) -> Result<(), Error> {
     let sock = fopnp::net::listen_with(host, port, BACKLOG, buffers)?;
     logln!(log, "Listening at {}", PyAddr(sock.local_addr()?))?;
-    if buffers.pinned() {
-        fopnp::net::print_buffers(&mut **log.lock(), &sock)?;
-    }
+    fopnp::net::print_pinned_buffers(&mut **log.lock(), &sock, buffers)?;
     serve(&sock, log)
 }
 
@@ -120,9 +118,7 @@ pub fn client(
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let sock = fopnp::net::socket(host, port, buffers)?;
-    if buffers.pinned() {
-        fopnp::net::print_buffers(out, sock.as_socket())?;
-    }
+    fopnp::net::print_pinned_buffers(out, sock.as_socket(), buffers)?;
     client_on(|| sock.connect(), bytecount, out, &mut |_| {})
 }
 

@@ -3,12 +3,14 @@
 //! - [`process`]: child processes, their output collected, their listening port learned
 //!   from the kernel, measured, and killed when dropped;
 //! - [`kernel`]: what `/proc` says about a process and its sockets (Linux);
+//! - [`inetd`]: the super-server that runs the inetd pair;
 //! - [`table`]: terminal tables whose columns line up;
 //! - deadlines ([`within`]), in-process servers ([`ServerThread`]) and transcripts.
 //!
 //! Every test has a deadline, synchronises on what a process prints or on the kernel's
 //! state (never on a sleep), and kills what it spawns when it is dropped.
 
+pub mod inetd;
 pub mod kernel;
 pub mod process;
 pub mod table;
@@ -40,9 +42,31 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
     }
 }
 
+/// Checks `ready` every 10 ms until it holds or `limit` passes; returns whether it held.
+/// For state that sends no event to wait on: a log file another process writes, a
+/// transcript another thread fills.
+pub fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let started = std::time::Instant::now();
+    loop {
+        if ready() {
+            return true;
+        }
+        if started.elapsed() >= limit {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Replaces every port number in Python-style addresses `('host', PORT` with `PORT`, so
 /// that transcripts can be compared with the book's.
 pub fn mask_ports(text: &str) -> String {
+    replace_ports(text, |_| "PORT".to_string())
+}
+
+/// Replaces the port number of every Python-style address `('host', 41234` in `text` with
+/// what `stand_in` makes of it.
+pub fn replace_ports(text: &str, mut stand_in: impl FnMut(u16) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("', ") {
@@ -50,7 +74,7 @@ pub fn mask_ports(text: &str) -> String {
         out.push_str(head);
         let digits = tail.chars().take_while(char::is_ascii_digit).count();
         if digits > 0 {
-            out.push_str("PORT");
+            out.push_str(&stand_in(tail[..digits].parse().unwrap_or(0)));
         }
         rest = &tail[digits..];
     }
