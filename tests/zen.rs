@@ -93,14 +93,14 @@ const SERVERS: &[Server] = &[
 
 fn run(index: usize) {
     let server = &SERVERS[index];
-    let known = conformance::zen::server(server.script);
+    let known = catalog::by_bin(server.script).unwrap();
     let serve = server.serve;
     let running =
         ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
     let log = running.log.clone();
     let text = move || log.text();
-    let target = known.target(running.port);
-    let results = run_server_cases(&target, Some((known.style, &text)), server.skips, None);
+    let target = conformance::zen::Target::of(known, running.port);
+    let results = run_server_cases(&target, Some((known.log, &text)), server.skips, None);
     assert_all_pass(server.name, &results);
 }
 
@@ -108,7 +108,7 @@ fn run(index: usize) {
 #[test]
 fn the_shared_table_knows_srv_threadeds_pool() {
     assert_eq!(
-        conformance::zen::server("srv_threaded").concurrency,
+        catalog::by_bin("srv_threaded").unwrap().concurrency,
         Concurrency::Pool(srv_threaded::WORKERS)
     );
 }

@@ -302,6 +302,7 @@ macro_rules! server_tests {
             /// which sends everything first, stalls: so no server buffers without bound.
             /// After the stall the server still serves.
             #[test]
+            #[ignore = "slow: 64 MiB through every client, waiting out the book's client's stall"]
             fn big_streams_complete_or_deadlock_as_page_53_says() {
                 let running = start();
                 let mut report = Report::default();

@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,10 +18,11 @@ use serde::Serialize;
 use testkit::table::{Align, Table};
 use testkit::{Process, Spawn, Usage};
 
-use crate::build::{Profile, build};
+use catalog::{Family, Listing, Runs};
 
-const MIB: u64 = 1 << 20;
-const GIB: u64 = 1 << 30;
+use crate::build::{Profile, build};
+use crate::report::{GIB, MIB, finite, size, verdict, write_json};
+
 const STEP: Duration = Duration::from_secs(60);
 
 /// What to run; `--quick` and the tiny test sizes only change these numbers.
@@ -71,27 +72,29 @@ impl Plan {
     }
 }
 
-/// The variants' binaries, and the loadgen package's peers.
-const PACKAGES: [&str; 5] = [
-    "tcp-deadlock",
-    "tcp-threaded",
-    "tcp-nonblocking",
-    "tcp-async",
-    "loadgen",
-];
-/// Every variant client with every variant server.
-const PAIRS: [(&str, &str); 9] = [
-    ("tcp_threaded", "tcp_threaded"),
-    ("tcp_threaded", "tcp_nonblocking"),
-    ("tcp_threaded", "tcp_async"),
-    ("tcp_nonblocking", "tcp_threaded"),
-    ("tcp_nonblocking", "tcp_nonblocking"),
-    ("tcp_nonblocking", "tcp_async"),
-    ("tcp_async", "tcp_threaded"),
-    ("tcp_async", "tcp_nonblocking"),
-    ("tcp_async", "tcp_async"),
-];
-const CONCURRENT_SERVERS: [&str; 3] = ["tcp_threaded", "tcp_nonblocking", "tcp_async"];
+/// Listing 3-2 as the book wrote it, and the variants that avoid its deadlock.
+fn book_and_variants() -> (&'static Listing, Vec<&'static Listing>) {
+    let (book, variants): (Vec<_>, Vec<_>) = Family::Uppercase
+        .members()
+        .partition(|l| l.runs == Runs::ServerAndClient { deadlocks: true });
+    (book[0], variants)
+}
+
+/// The binaries of the variants (each one's first).
+fn variant_bins() -> Vec<&'static str> {
+    book_and_variants()
+        .1
+        .iter()
+        .filter_map(|l| l.bin())
+        .collect()
+}
+
+/// The packages to build: the family's, and the loadgen package's peers.
+fn packages() -> Vec<&'static str> {
+    let mut packages: Vec<_> = Family::Uppercase.members().map(|l| l.krate).collect();
+    packages.push("loadgen");
+    packages
+}
 
 /// A throughput run: the client's and the server's figures (the ceiling is one process).
 #[derive(Clone, Copy, Debug)]
@@ -157,11 +160,6 @@ struct Report {
     concurrency: Vec<ConcurrencyRow>,
     out_of_descriptors: Vec<DescriptorRow>,
     goals: Vec<Goal>,
-}
-
-/// A finite number, or nothing (JSON has no NaN or infinity).
-pub fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -366,12 +364,18 @@ fn out_of_descriptors(
 
 fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
     let mut ceiling_runs = Vec::new();
-    let mut pair_runs: Vec<Vec<Run>> = vec![Vec::new(); PAIRS.len()];
+    let bins = variant_bins();
+    // Every variant client with every variant server.
+    let pairs_run: Vec<(&str, &str)> = bins
+        .iter()
+        .flat_map(|&c| bins.iter().map(move |&s| (c, s)))
+        .collect();
+    let mut pair_runs: Vec<Vec<Run>> = vec![Vec::new(); pairs_run.len()];
     // The ceiling and the pairs alternate, round after round: the machine is noisy.
     for round in 1..=plan.rounds {
         eprint!("\rthroughput round {round} of {} ", plan.rounds);
         ceiling_runs.push(ceiling(dir, plan.bytes)?);
-        for (runs, (client, server)) in pair_runs.iter_mut().zip(PAIRS) {
+        for (runs, &(client, server)) in pair_runs.iter_mut().zip(&pairs_run) {
             runs.push(pair(dir, client, server, plan.bytes)?);
         }
     }
@@ -383,28 +387,29 @@ fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
         None,
     );
     let ceiling_mbps = ceiling.mb_per_s;
-    let pairs = PAIRS
+    let pairs = pairs_run
         .iter()
         .zip(&pair_runs)
         .map(|((c, s), runs)| summarize(format!("{c} → {s}"), runs, plan.bytes, ceiling_mbps))
         .collect();
     eprintln!("Listing 3-2 as written, {} bytes", plan.deadlock_bytes);
-    let deadlock_run = pair(dir, "tcp_deadlock", "tcp_deadlock", plan.deadlock_bytes)?;
+    let book = book_and_variants().0.bin().unwrap_or_default();
+    let deadlock_run = pair(dir, book, book, plan.deadlock_bytes)?;
     let listing_3_2 = summarize(
-        "tcp_deadlock → tcp_deadlock".into(),
+        format!("{book} → {book}"),
         &[deadlock_run],
         plan.deadlock_bytes,
         ceiling_mbps,
     );
     let mut concurrency = Vec::new();
-    for server in CONCURRENT_SERVERS {
+    for &server in &bins {
         for &clients in &plan.clients {
             eprintln!("{clients} concurrent clients against {server}");
             concurrency.push(self::concurrency(dir, server, clients, plan.client_bytes)?);
         }
     }
     let mut descriptors = Vec::new();
-    for server in CONCURRENT_SERVERS {
+    for &server in &bins {
         eprintln!("an open connection's echo while {server} is out of descriptors");
         descriptors.push(out_of_descriptors(dir, server, plan.echo_bytes)?);
     }
@@ -426,24 +431,6 @@ fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / MIB as f64
-}
-
-pub fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= GIB && b % GIB == 0 => format!("{} GiB", b / GIB),
-        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
-        b if b % 1024 == 0 => format!("{} KiB", b / 1024),
-        b => format!("{b} bytes"),
-    }
-}
-
-/// A goal line: met or missed, or indicative for a --quick run.
-pub fn verdict(met: bool, quick: bool) -> &'static str {
-    match (quick, met) {
-        (true, _) => "indicative",
-        (false, true) => "met",
-        (false, false) => "missed",
-    }
 }
 
 fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
@@ -473,14 +460,16 @@ fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
         ),
         verdict: verdict(peak <= 8 * MIB, plan.quick),
     });
+    let polled = catalog::by_id("3-2-nonblocking").and_then(Listing::bin);
     if let Some(c) = r
         .concurrency
         .iter()
-        .find(|c| c.server == "tcp_nonblocking" && c.clients == 1000)
+        .find(|c| Some(c.server) == polled && c.clients == 1000)
     {
         goals.push(Goal {
             goal: format!(
-                "tcp_nonblocking holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
+                "{} holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
+                c.server,
                 mib(c.server_peak_bytes)
             ),
             verdict: verdict(c.server_peak_bytes <= 64 * MIB, plan.quick),
@@ -618,12 +607,70 @@ fn table(r: &Report, plan: &Plan) -> String {
     out
 }
 
-pub fn bench(plan: &Plan, json_path: Option<&Path>) -> ExitCode {
-    let result = build(&PACKAGES, plan.profile).and_then(|dir| measure(plan, &dir));
+/// `cargo xtask bench [zen]`.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub zen: Option<Kind>,
+    /// a reduced run: smaller sizes, one round; its goal lines are indicative
+    #[arg(long)]
+    quick: bool,
+    /// also write the figures as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// bytes per throughput run (default 1 GiB; 128 MiB with --quick)
+    #[arg(long, value_name = "BYTES")]
+    bytes: Option<u64>,
+    /// rounds of throughput runs (default 5; 1 with --quick)
+    #[arg(long, value_name = "N")]
+    rounds: Option<usize>,
+    /// concurrent client counts, comma-separated (default 1,10,100,1000)
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    clients: Option<Vec<usize>>,
+    /// bytes per concurrent client (default 1 MiB; 256 KiB with --quick)
+    #[arg(long, value_name = "BYTES")]
+    client_bytes: Option<u64>,
+    /// bytes for Listing 3-2 as written (default 4 MiB; 1 MiB with --quick)
+    #[arg(long, value_name = "BYTES")]
+    deadlock_bytes: Option<u64>,
+    /// bytes echoed on an open connection while a server is out of descriptors
+    /// (default 16 MiB)
+    #[arg(long, value_name = "BYTES")]
+    echo_bytes: Option<u64>,
+    /// build and run the dev profile instead of release (for testing this command)
+    #[arg(long, hide = true)]
+    debug: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Kind {
+    /// Chapter 7's servers under a closed-loop load, with and without the delay in
+    /// get_answer: answers per second, latency, errors, CPU and memory, as a table, JSON
+    /// and an SVG chart (release build; about 15 minutes, or under 30 s with --quick)
+    Zen(crate::bench_zen::Args),
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let mut plan = if args.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    plan.bytes = args.bytes.unwrap_or(plan.bytes);
+    plan.rounds = args.rounds.unwrap_or(plan.rounds).max(1);
+    plan.clients = args.clients.unwrap_or(plan.clients);
+    plan.client_bytes = args.client_bytes.unwrap_or(plan.client_bytes);
+    plan.deadlock_bytes = args.deadlock_bytes.unwrap_or(plan.deadlock_bytes);
+    plan.echo_bytes = args.echo_bytes.unwrap_or(plan.echo_bytes);
+    if args.debug {
+        plan.profile = Profile::Debug;
+    }
+    let result = build(&packages(), plan.profile).and_then(|dir| measure(&plan, &dir));
     match result {
         Ok(report) => {
-            print!("{}", table(&report, plan));
-            if let Some(path) = json_path
+            print!("{}", table(&report, &plan));
+            if let Some(path) = &args.json
                 && let Err(error) = write_json(path, &report)
             {
                 eprintln!("cargo xtask bench: {error}");
@@ -636,10 +683,4 @@ pub fn bench(plan: &Plan, json_path: Option<&Path>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Writes `value` as pretty JSON to `path`.
-pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

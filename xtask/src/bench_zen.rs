@@ -15,8 +15,9 @@ use serde::Serialize;
 use testkit::table::{Align, Table};
 use testkit::{Process, Spawn};
 
-use crate::bench::{finite, verdict, write_json};
 use crate::build::{Profile, build};
+use crate::report::{finite, verdict, write_json};
+use catalog::{Concurrency, Family, Runs};
 
 const STEP: Duration = Duration::from_secs(30);
 
@@ -26,8 +27,8 @@ pub const FULL_CLIENTS: [usize; 13] = [1, 2, 3, 5, 7, 10, 13, 16, 20, 100, 1000,
 /// How a server is started.
 #[derive(Clone, Copy, Debug)]
 enum Start {
-    /// `BIN localhost -p 0 [--delay S] EXTRA...`
-    Direct(&'static [&'static str]),
+    /// `BIN localhost -p 0 [--delay S] [FLAVOUR]`
+    Direct(Option<&'static str>),
     /// Under `systemd-socket-activate --inetd` (`-a`: one process per connection).
     Inetd { accept: bool },
     /// `loadgen zen-minimal`: the load generator's ceiling.
@@ -35,133 +36,86 @@ enum Start {
 }
 
 /// One server of the bench.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Server {
-    name: &'static str,
+    name: String,
     krate: &'static str,
     bin: &'static str,
     start: Start,
-    /// Whether one loop serves every client (the book's sleep stalls them all).
-    event_driven: bool,
-    /// The most clients it is run with, and why no more.
-    max_clients: (usize, &'static str),
+    concurrency: Concurrency,
 }
 
-const MANY: (usize, &str) = (usize::MAX, "");
-
 impl Server {
-    /// Whether it serves one client at a time, as the conformance table says of it.
+    /// Whether it serves one client at a time.
     fn one_at_a_time(&self) -> bool {
-        !matches!(self.start, Start::Minimal)
-            && conformance::zen::server(self.bin).concurrency == conformance::zen::Concurrency::One
+        self.concurrency == Concurrency::One
+    }
+
+    /// Whether one loop serves every client (the book's sleep stalls them all).
+    fn event_driven(&self) -> bool {
+        self.concurrency == Concurrency::EventLoop
+    }
+
+    /// The most clients it is run with, and why no more.
+    fn max_clients(&self) -> (usize, &'static str) {
+        match self.concurrency {
+            Concurrency::One => (
+                1000,
+                "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
+            ),
+            Concurrency::Pool(_) => (
+                1000,
+                "a fixed pool of threads: 10,000 waiting clients would mostly time out in the listen queue",
+            ),
+            Concurrency::ThreadPerClient => (
+                1000,
+                "a thread per client: 10,000 threads, behind a listen queue of 5",
+            ),
+            Concurrency::ProcessPerClient => (
+                20,
+                "a new process per connection: hundreds at once would be hundreds of processes",
+            ),
+            _ => (usize::MAX, ""),
+        }
     }
 }
 
-const SERVERS: &[Server] = &[
-    Server {
-        name: "minimal server (ceiling)",
+/// The ceiling, then every Chapter 7 server of the catalog and its flavours.
+fn servers() -> Vec<Server> {
+    let mut servers = vec![Server {
+        name: "minimal server (ceiling)".into(),
         krate: "loadgen",
         bin: "loadgen",
         start: Start::Minimal,
-        event_driven: false,
-        max_clients: MANY,
-    },
-    Server {
-        name: "srv_single",
-        krate: "srv-single",
-        bin: "srv_single",
-        start: Start::Direct(&[]),
-        event_driven: false,
-        max_clients: (
-            1000,
-            "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
-        ),
-    },
-    Server {
-        name: "srv_threaded",
-        krate: "srv-threaded",
-        bin: "srv_threaded",
-        start: Start::Direct(&[]),
-        event_driven: false,
-        max_clients: (
-            1000,
-            "four clients at a time: 10,000 waiting clients would mostly time out in the listen queue",
-        ),
-    },
-    Server {
-        name: "srv_legacy1",
-        krate: "srv-legacy1",
-        bin: "srv_legacy1",
-        start: Start::Direct(&[]),
-        event_driven: false,
-        max_clients: (
-            1000,
-            "a thread per client: 10,000 threads, behind a listen queue of 5",
-        ),
-    },
-    Server {
-        name: "srv_async",
-        krate: "srv-async",
-        bin: "srv_async",
-        start: Start::Direct(&[]),
-        event_driven: true,
-        max_clients: MANY,
-    },
-    Server {
-        name: "srv_asyncio1",
-        krate: "srv-asyncio1",
-        bin: "srv_asyncio1",
-        start: Start::Direct(&[]),
-        event_driven: true,
-        max_clients: MANY,
-    },
-    Server {
-        name: "srv_asyncio2",
-        krate: "srv-asyncio2",
-        bin: "srv_asyncio2",
-        start: Start::Direct(&[]),
-        event_driven: true,
-        max_clients: MANY,
-    },
-    Server {
-        name: "srv_asyncio2 --await-delay",
-        krate: "srv-asyncio2",
-        bin: "srv_asyncio2",
-        start: Start::Direct(&["--await-delay"]),
-        event_driven: true,
-        max_clients: MANY,
-    },
-    Server {
-        name: "srv_legacy2",
-        krate: "srv-legacy2",
-        bin: "srv_legacy2",
-        start: Start::Direct(&[]),
-        event_driven: true,
-        max_clients: MANY,
-    },
-    Server {
-        name: "in_zen1 (inetd, -a)",
-        krate: "in-zen1",
-        bin: "in_zen1",
-        start: Start::Inetd { accept: true },
-        event_driven: false,
-        max_clients: (
-            20,
-            "a new process per connection: hundreds at once would be hundreds of processes",
-        ),
-    },
-    Server {
-        name: "in_zen2 (inetd, wait)",
-        krate: "in-zen2",
-        bin: "in_zen2",
-        start: Start::Inetd { accept: false },
-        event_driven: false,
-        max_clients: (
-            1000,
-            "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
-        ),
-    },
-];
+        concurrency: Concurrency::EventLoop,
+    }];
+    for l in Family::Zen.members() {
+        let Some(bin) = l.bin() else { continue };
+        let (name, start) = match l.runs {
+            Runs::ZenServer => (bin.to_string(), Start::Direct(None)),
+            Runs::SuperServer { accept } => {
+                let how = if accept { "-a" } else { "wait" };
+                (format!("{bin} (inetd, {how})"), Start::Inetd { accept })
+            }
+            _ => continue,
+        };
+        let server = |name: String, start| Server {
+            name,
+            krate: l.krate,
+            bin,
+            start,
+            concurrency: l.concurrency,
+        };
+        servers.push(server(name, start));
+        for &flavour in l.flavours {
+            servers.push(server(
+                format!("{bin} {flavour}"),
+                Start::Direct(Some(flavour)),
+            ));
+        }
+    }
+    servers
+}
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -211,7 +165,7 @@ impl Plan {
 /// One server × clients × delay.
 #[derive(Clone, Debug, Default, Serialize)]
 struct Record {
-    server: &'static str,
+    server: String,
     clients: usize,
     delay_s: f64,
     seconds: f64,
@@ -306,11 +260,11 @@ fn start(
             command.args(["zen-minimal", "--port", "0", "--delay", &delay]);
             Process::server_with(Spawn::new(command).sample_memory(), STEP)?
         }
-        Start::Direct(extra) => {
+        Start::Direct(flavour) => {
             let mut command = Command::new(&bin);
             command
                 .args(["localhost", "-p", "0", "--delay", &delay])
-                .args(extra);
+                .args(flavour);
             let spawn = Spawn::new(command).stdout(Stdio::from(log)).sample_memory();
             Process::server_with(spawn, STEP)?
         }
@@ -359,7 +313,7 @@ fn run_one(
     let load: Load = serde_json::from_str(stdout.trim()).map_err(|e| e.to_string())?;
     let measurable = !matches!(server.start, Start::Inetd { accept: true });
     Ok(Record {
-        server: server.name,
+        server: server.name.clone(),
         clients,
         delay_s: delay,
         seconds,
@@ -457,11 +411,12 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
         else {
             continue;
         };
-        for server in SERVERS
+        for server in servers()
             .iter()
             .filter(|s| !s.one_at_a_time() && !matches!(s.start, Start::Minimal))
         {
-            let Some(rate) = find(records, server.name, clients, 0.0).and_then(|r| r.answers_per_s)
+            let Some(rate) =
+                find(records, &server.name, clients, 0.0).and_then(|r| r.answers_per_s)
             else {
                 continue;
             };
@@ -475,7 +430,7 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             });
         }
     }
-    for server in SERVERS.iter().filter(|s| !s.one_at_a_time()) {
+    for server in servers().iter().filter(|s| !s.one_at_a_time()) {
         let errors: u64 = records
             .iter()
             .filter(|r| r.server == server.name && r.delay_s == 0.0 && r.clients <= 1000)
@@ -494,8 +449,8 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             });
         }
     }
-    for server in SERVERS.iter().filter(|s| s.event_driven) {
-        let Some(r) = find(records, server.name, 1000, 0.0) else {
+    for server in servers().iter().filter(|s| s.event_driven()) {
+        let Some(r) = find(records, &server.name, 1000, 0.0) else {
             continue;
         };
         let peak = r.server_peak_bytes.unwrap_or(u64::MAX);
@@ -537,7 +492,7 @@ fn table(report: &Report, plan: &Plan) -> String {
         );
         let headers: Vec<(&str, Align)> = columns.iter().map(|(h, a)| (h.as_str(), *a)).collect();
         let mut t = Table::new(&headers);
-        for server in SERVERS {
+        for server in &servers() {
             let mut row = vec![server.name.to_string()];
             for &clients in plan.clients_for(delay) {
                 let cell = report
@@ -592,22 +547,31 @@ fn table(report: &Report, plan: &Plan) -> String {
     }
     out += "\n";
     out += &d.render();
-    let mut notes: Vec<String> = SERVERS
+    let mut notes: Vec<String> = servers()
         .iter()
-        .filter(|s| s.max_clients.0 < plan.clients.iter().copied().max().unwrap_or(0))
+        .filter(|s| s.max_clients().0 < plan.clients.iter().copied().max().unwrap_or(0))
         .map(|s| {
-            format!(
-                "  {} runs with at most {} clients: {}",
-                s.name, s.max_clients.0, s.max_clients.1
-            )
+            let (most, why) = s.max_clients();
+            format!("  {} runs with at most {most} clients: {why}", s.name)
         })
         .collect();
-    notes.push(
-        "  the event-driven servers (srv_async, srv_asyncio1, srv_asyncio2, srv_legacy2) answer\n  \
+    let looped: Vec<String> = servers()
+        .into_iter()
+        .filter(|s| s.event_driven() && matches!(s.start, Start::Direct(None)))
+        .map(|s| s.name)
+        .collect();
+    let fixed: Vec<String> = servers()
+        .into_iter()
+        .filter(|s| matches!(s.start, Start::Direct(Some(_))))
+        .map(|s| s.name)
+        .collect();
+    notes.push(format!(
+        "  the event-driven servers ({}) answer\n  \
          about one question per delay: their one loop sleeps in get_answer, as the book's\n  \
-         time.sleep does; srv_asyncio2 --await-delay awaits the delay instead, which is the fix"
-            .into(),
-    );
+         time.sleep does; {} awaits the delay instead, which is the fix",
+        looped.join(", "),
+        fixed.join(", ")
+    ));
     out += &format!("\nnotes\n{}\n", notes.join("\n"));
     out += &format!(
         "\ngoals{}\n",
@@ -623,8 +587,50 @@ fn table(report: &Report, plan: &Plan) -> String {
     out
 }
 
-pub fn bench(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> ExitCode {
-    match measure(plan, json, svg) {
+/// `cargo xtask bench zen`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// a reduced run, 0.2 s a step: 10 and 100 clients without delay, 20 with; its
+    /// goals are indicative
+    #[arg(long)]
+    quick: bool,
+    /// also write every record as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// also draw answers per second against clients, one panel per delay, in FILE
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// the delays in get_answer, in seconds, comma-separated (default 0,0.001)
+    #[arg(long, value_name = "S,...", value_delimiter = ',')]
+    delays: Option<Vec<f64>>,
+    /// the numbers of concurrent clients, comma-separated (default 1, 2, 3, 5, 7,
+    /// 10, 13, 16, 20, 100, 1000, 10000)
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    clients: Option<Vec<usize>>,
+    /// seconds of load per step (default 1.5; 0.2 with --quick)
+    #[arg(long, value_name = "S")]
+    seconds: Option<f64>,
+    /// build and run the dev profile instead of release (for testing this command)
+    #[arg(long, hide = true)]
+    debug: bool,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let mut plan = if args.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    plan.delays = args.delays.unwrap_or(plan.delays);
+    if let Some(clients) = args.clients {
+        plan.clients = clients;
+        plan.delayed_clients = None;
+    }
+    plan.seconds = args.seconds.unwrap_or(plan.seconds);
+    if args.debug {
+        plan.profile = Profile::Debug;
+    }
+    match measure(&plan, args.json.as_deref(), args.svg.as_deref()) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
@@ -638,7 +644,8 @@ pub fn bench(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> ExitCode {
 
 fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {
     let started = Instant::now();
-    let mut packages: Vec<&str> = SERVERS.iter().map(|s| s.krate).collect();
+    let servers = servers();
+    let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
     let dir = build(&packages, plan.profile)?;
     let inetd = testkit::inetd::installed();
@@ -650,9 +657,9 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
     // step: the ratios compare runs seconds apart, on a machine whose speed wanders.
     for &delay in &plan.delays {
         for &clients in plan.clients_for(delay) {
-            for server in SERVERS {
-                let skip = if clients > server.max_clients.0 {
-                    Some(server.max_clients.1)
+            for server in &servers {
+                let skip = if clients > server.max_clients().0 {
+                    Some(server.max_clients().1)
                 } else if matches!(server.start, Start::Inetd { .. }) && !inetd {
                     Some("systemd-socket-activate is not installed")
                 } else {
@@ -660,7 +667,7 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
                 };
                 if let Some(why) = skip {
                     records.push(Record {
-                        server: server.name,
+                        server: server.name.clone(),
                         clients,
                         delay_s: delay,
                         skipped: Some(why),
@@ -689,11 +696,11 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
     eprintln!();
     let _ = std::fs::remove_dir_all(&scratch);
     // Back in the table's order: by delay, server, clients.
-    let position = |name: &str| SERVERS.iter().position(|s| s.name == name);
+    let position = |name: &str| servers.iter().position(|s| s.name == name);
     records.sort_by(|a, b| {
         a.delay_s
             .total_cmp(&b.delay_s)
-            .then(position(a.server).cmp(&position(b.server)))
+            .then(position(&a.server).cmp(&position(&b.server)))
             .then(a.clients.cmp(&b.clients))
     });
     let mut report = Report {

@@ -14,6 +14,8 @@ use conformance::external::{ExternalServer, Template, run_client};
 use conformance::{ClientRun, Verdict, sixteen, uppercase, zen};
 use serde::Serialize;
 
+use catalog::{Concurrency, Listing, LogStyle, Runs};
+
 use crate::build::{Profile, build};
 
 pub const LONG_ABOUT: &str = "\
@@ -95,10 +97,17 @@ struct Report {
 }
 
 fn family_name(family: Family) -> &'static str {
-    match family {
-        Family::Sixteen => "3-1",
-        Family::Uppercase => "3-2",
-        Family::Zen => "zen",
+    family.catalog().name()
+}
+
+impl Family {
+    /// The catalog's name for it.
+    fn catalog(self) -> catalog::Family {
+        match self {
+            Family::Sixteen => catalog::Family::Sixteen,
+            Family::Uppercase => catalog::Family::Uppercase,
+            Family::Zen => catalog::Family::Zen,
+        }
     }
 }
 
@@ -136,7 +145,7 @@ enum LogCheck {
     None,
     Sixteen,
     Uppercase(uppercase::LogStyle),
-    Zen(zen::LogStyle),
+    Zen(LogStyle),
 }
 
 /// A server under test: its command, how it logs, and what the zen cases need to know.
@@ -146,7 +155,7 @@ struct ServerUnderTest {
     log: LogCheck,
     /// Where an inetd server logs, instead of its standard output.
     log_file: Option<PathBuf>,
-    concurrency: zen::Concurrency,
+    concurrency: Concurrency,
     splits_questions: bool,
     skips: &'static [conformance::Skip],
 }
@@ -362,136 +371,84 @@ fn client_cases(
     }
 }
 
-/// The workspace's own implementations of a family, as commands, and what they need.
+/// The workspace's own implementations of a family, from the catalog, as commands.
 fn workspace(
     family: Family,
     scratch: &Path,
 ) -> Result<(Vec<ServerUnderTest>, Vec<ClientUnderTest>), String> {
-    let packages: &[&str] = match family {
-        Family::Sixteen => &["tcp-sixteen"],
-        Family::Uppercase => &[
-            "tcp-deadlock",
-            "tcp-threaded",
-            "tcp-nonblocking",
-            "tcp-async",
-        ],
-        Family::Zen => &[
-            "srv-single",
-            "srv-threaded",
-            "srv-legacy1",
-            "srv-async",
-            "srv-asyncio1",
-            "srv-asyncio2",
-            "srv-legacy2",
-            "in-zen1",
-            "in-zen2",
-            "zen-client",
-        ],
-    };
-    let dir = build(packages, Profile::Debug)?;
-    let bin = |name: &str| dir.join(name).display().to_string();
-    let quoted = |name: &str| format!("'{}'", bin(name));
-    let server = |name: &str, command: String, log: LogCheck| -> Result<ServerUnderTest, String> {
-        Ok(ServerUnderTest {
-            name: name.to_string(),
-            template: Template::parse(&command)?,
-            log,
-            log_file: None,
-            concurrency: zen::Concurrency::Many,
-            splits_questions: false,
-            skips: &[],
-        })
-    };
+    let listings: Vec<&Listing> = family
+        .catalog()
+        .members()
+        .filter(|l| !matches!(l.runs, Runs::SuperServer { .. }) || testkit::inetd::installed())
+        .collect();
+    let packages: Vec<&str> = listings.iter().map(|l| l.krate).collect();
+    let dir = build(&packages, Profile::Debug)?;
+    let quoted = |name: &str| format!("'{}'", dir.join(name).display());
+    // A variant's output names its chunk size: the servers' reads and the clients' writes.
+    const CHUNK: usize = 256 * 1024;
     let mut servers = Vec::new();
     let mut clients = Vec::new();
-    match family {
-        Family::Sixteen => {
-            servers.push(server(
-                "tcp_sixteen",
-                format!("{} server {{host}} -p {{port}}", quoted("tcp_sixteen")),
-                LogCheck::Sixteen,
-            )?);
-            clients.push((
-                "tcp_sixteen".to_string(),
-                Template::parse(&format!(
-                    "{} client {{host}} -p {{port}}",
-                    quoted("tcp_sixteen")
-                ))?,
-                Output::Book,
-            ));
+    for l in listings {
+        let Some(bin) = l.bin() else { continue };
+        let exe = quoted(bin);
+        let (log, output) = match l.log {
+            LogStyle::Sixteen => (LogCheck::Sixteen, Output::Book),
+            LogStyle::Deadlock => (LogCheck::Uppercase(uppercase::LogStyle::Book), Output::Book),
+            LogStyle::Variant => (
+                LogCheck::Uppercase(uppercase::LogStyle::Variant(CHUNK)),
+                Output::Variant(CHUNK),
+            ),
+            style => (LogCheck::Zen(style), Output::Book),
+        };
+        // Chapter 3's programs are client and server both; Chapter 7's are one or the other.
+        if matches!(l.runs, Runs::ServerAndClient { .. })
+            || l.concurrency == Concurrency::NotAServer
+        {
+            let command = match family {
+                Family::Sixteen => format!("{exe} client {{host}} -p {{port}}"),
+                Family::Uppercase => format!("{exe} client {{host}} {{bytecount}} -p {{port}}"),
+                Family::Zen => format!("{exe} {{host}} {{args}} -p {{port}}"),
+            };
+            clients.push((bin.to_string(), Template::parse(&command)?, output));
         }
-        Family::Uppercase => {
-            let mut book = server(
-                "tcp_deadlock",
-                format!("{} server {{host}} -p {{port}}", quoted("tcp_deadlock")),
-                LogCheck::Uppercase(uppercase::LogStyle::Book),
-            )?;
-            book.skips = &[(
-                "hundred-clients",
-                "serves one client at a time, as the book's listen(1) server does",
-            )];
-            servers.push(book);
-            for variant in ["tcp_threaded", "tcp_nonblocking", "tcp_async"] {
-                servers.push(server(
-                    variant,
-                    format!("{} server {{host}} -p {{port}}", quoted(variant)),
-                    LogCheck::Uppercase(uppercase::LogStyle::Variant(256 * 1024)),
-                )?);
-            }
-            for (name, output) in [
-                ("tcp_deadlock", Output::Book),
-                ("tcp_threaded", Output::Variant(256 * 1024)),
-                ("tcp_nonblocking", Output::Variant(256 * 1024)),
-                ("tcp_async", Output::Variant(256 * 1024)),
-            ] {
-                clients.push((
-                    name.to_string(),
-                    Template::parse(&format!(
-                        "{} client {{host}} {{bytecount}} -p {{port}}",
-                        quoted(name)
-                    ))?,
-                    output,
-                ));
-            }
+        if l.concurrency == Concurrency::NotAServer {
+            continue;
         }
-        Family::Zen => {
+        let mut log_file = None;
+        let command = match l.runs {
+            Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
             // The inetd pair under the super-server, logging to files: in_zen1 with a
             // process per connection (-a), in_zen2 as one process that stays.
-            let inetd = testkit::inetd::installed();
-            for known in zen::SERVERS {
-                let (command, log) = match known.name {
-                    "in_zen1" | "in_zen2" if !inetd => continue,
-                    "in_zen1" | "in_zen2" => {
-                        let log = scratch.join(format!("{}.log", known.name));
-                        let (accept, idle) = match known.name {
-                            "in_zen1" => (" -a", ""),
-                            _ => ("", " --idle 600"),
-                        };
-                        let command = format!(
-                            "{} --inetd{accept} -l {{host}}:{{port}} {} --log '{}'{idle}",
-                            testkit::inetd::SUPER_SERVER,
-                            quoted(known.name),
-                            log.display()
-                        );
-                        (command, Some(log))
-                    }
-                    name => (format!("{} {{host}} -p {{port}}", quoted(name)), None),
-                };
-                let mut s = server(known.name, command, LogCheck::Zen(known.style))?;
-                s.log_file = log;
-                s.concurrency = known.concurrency;
-                s.splits_questions = known.splits_questions;
-                servers.push(s);
+            Runs::SuperServer { accept } => {
+                let file = scratch.join(format!("{bin}.log"));
+                let command = format!(
+                    "{} --inetd{} -l {{host}}:{{port}} {exe} --log '{}'{}",
+                    testkit::inetd::SUPER_SERVER,
+                    if accept { " -a" } else { "" },
+                    file.display(),
+                    if accept { "" } else { " --idle 600" },
+                );
+                log_file = Some(file);
+                command
             }
-            clients.push((
-                "zen_client".to_string(),
-                Template::parse(&format!(
-                    "{} {{host}} {{args}} -p {{port}}",
-                    quoted("zen_client")
-                ))?,
-                Output::Book,
-            ));
-        }
+            _ => format!("{exe} {{host}} -p {{port}}"),
+        };
+        let skips: &'static [conformance::Skip] = match (family, l.concurrency) {
+            (Family::Uppercase, Concurrency::One) => &[(
+                "hundred-clients",
+                "serves one client at a time, as the book's listen(1) server does",
+            )],
+            _ => &[],
+        };
+        servers.push(ServerUnderTest {
+            name: bin.to_string(),
+            template: Template::parse(&command)?,
+            log,
+            log_file,
+            concurrency: l.concurrency,
+            splits_questions: l.splits_questions,
+            skips,
+        });
     }
     Ok((servers, clients))
 }
@@ -534,13 +491,37 @@ fn print_report(report: &Report) {
     );
 }
 
-pub fn conform(
+/// `cargo xtask conform`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// which table: 3-1, 3-2 or zen
     family: Family,
-    server: Option<&str>,
-    client: Option<&str>,
-    case: Option<&str>,
-    json: Option<&Path>,
-) -> ExitCode {
+    /// the server to check, as a command line with {host} and {port}
+    #[arg(long, value_name = "CMD", conflicts_with = "client")]
+    server: Option<String>,
+    /// the client to check, as a command line with {host}, {port}, {bytecount}, {args}
+    #[arg(long, value_name = "CMD")]
+    client: Option<String>,
+    /// run only this case (its kebab-case ID, as the report shows it)
+    #[arg(long, value_name = "NAME")]
+    case: Option<String>,
+    /// also write the report as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// how long a case waits for an answer, an end of file or the server to listen
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    timeout: f64,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    conformance::set_patience(Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0)));
+    let (family, server, client, case, json) = (
+        args.family,
+        args.server.as_deref(),
+        args.client.as_deref(),
+        args.case.as_deref(),
+        args.json.as_deref(),
+    );
     let scratch = std::env::temp_dir().join(format!("xtask-conform-{}", std::process::id()));
     let result = (|| -> Result<Vec<Implementation>, String> {
         std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
@@ -552,7 +533,7 @@ pub fn conform(
                     template: Template::parse(command)?,
                     log: LogCheck::None,
                     log_file: None,
-                    concurrency: zen::Concurrency::Many,
+                    concurrency: Concurrency::EventLoop,
                     splits_questions: false,
                     skips: &[],
                 };
@@ -613,7 +594,7 @@ pub fn conform(
     };
     print_report(&report);
     if let Some(path) = json
-        && let Err(error) = crate::bench::write_json(path, &report)
+        && let Err(error) = crate::report::write_json(path, &report)
     {
         eprintln!("cargo xtask conform: {error}");
         return ExitCode::FAILURE;

@@ -10,9 +10,9 @@ use serde::Serialize;
 use testkit::table::{Align, Table};
 use testkit::{Process, Spawn, kernel};
 
-use crate::bench::{finite, size, write_json};
 use crate::build::{Profile, build};
-use crate::run::last_count;
+use crate::report::{finite, size, write_json};
+use fopnp::progress::last_count;
 
 pub const LONG_ABOUT: &str = "\
 Find the bytecount at which Listing 3-2 deadlocks, for several socket buffer sizes
@@ -44,7 +44,7 @@ const WATCHDOG: Duration = Duration::from_secs(3);
 const STEP: Duration = Duration::from_secs(30);
 
 /// The sizes of the full run (`None`: unpinned, autotuned).
-pub fn full_sizes() -> Vec<Option<usize>> {
+fn full_sizes() -> Vec<Option<usize>> {
     vec![
         Some(4096),
         Some(16384),
@@ -56,7 +56,7 @@ pub fn full_sizes() -> Vec<Option<usize>> {
 }
 
 /// The sizes of `--quick`.
-pub fn quick_sizes() -> Vec<Option<usize>> {
+fn quick_sizes() -> Vec<Option<usize>> {
     vec![Some(4096), Some(16384), Some(65536)]
 }
 
@@ -278,14 +278,52 @@ fn table(report: &Report) -> String {
     t.render()
 }
 
-pub fn deadlock(
+/// `cargo xtask deadlock`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// three small sizes only (4, 16 and 64 KiB, unless --sizes says), each
+    /// bisected to within 6 % instead of 1.5 %: a run of seconds
+    #[arg(long)]
+    quick: bool,
+    /// the buffer sizes to try, comma-separated, in bytes (default 4096, 16384,
+    /// 65536, 262144, 1048576 and the unpinned, autotuned default)
+    #[arg(long, value_name = "BYTES,...", value_delimiter = ',')]
+    sizes: Option<Vec<usize>>,
+    /// also write the table as JSON to FILE
+    #[arg(long, value_name = "FILE")]
+    json: Option<std::path::PathBuf>,
+    /// build and run the dev profile instead of release (for testing this command)
+    #[arg(long, hide = true)]
+    debug: bool,
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let sizes = match (args.sizes, args.quick) {
+        (Some(sizes), _) => sizes.into_iter().map(Some).collect(),
+        (None, true) => quick_sizes(),
+        (None, false) => full_sizes(),
+    };
+    let profile = if args.debug {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
+    // Bisect until the bracket is within 1/64 of the threshold (1/16 with --quick).
+    let precision = if args.quick { 16 } else { 64 };
+    deadlock(&sizes, precision, profile, args.json.as_deref())
+}
+
+fn deadlock(
     sizes: &[Option<usize>],
     precision: u64,
     profile: Profile,
     json: Option<&Path>,
 ) -> ExitCode {
-    let result = build(&["tcp-deadlock"], profile).and_then(|dir| {
-        let bin = dir.join("tcp_deadlock");
+    let Some(book) = catalog::by_id("3-2") else {
+        return ExitCode::FAILURE;
+    };
+    let result = build(&[book.krate], profile).and_then(|dir| {
+        let bin = dir.join(book.bin().unwrap_or_default());
         // The sizes are probed at once, each on its own thread: a threshold is a matter
         // of bytes in buffers, not of time, and a probe waits mostly on the stall test.
         let bin = bin.as_path();

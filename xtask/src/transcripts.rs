@@ -6,76 +6,67 @@
 //! sessions, so that neither can drift from what the code prints.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+
 use std::process::{Command, ExitCode};
 use std::thread;
 
 use conformance::zen::APHORISMS;
 use fopnp::PyBytes;
 
+use catalog::{LISTINGS, Listing, Recorded};
+
 use crate::build::{Profile, build, workspace_root};
 
-/// One recorded session: `cargo xtask run ID ARGS...`, or a program run directly.
+/// One recorded session: `cargo xtask run ID` with its catalog session, or a program run
+/// directly.
 #[derive(Clone, Copy, Debug)]
 enum Run {
-    Xtask(&'static str, &'static [&'static str]),
+    Xtask(&'static Listing),
     /// `BIN ARGS...` after building `package`.
     Program(&'static str, &'static str, &'static [&'static str]),
 }
 
-/// Each listing crate and the sessions its `output.txt` records, with sizes that keep
-/// the files short (not a gibibyte; `--idle 1` for in_zen2 instead of the book's 8 s).
-const TRANSCRIPTS: &[(&str, &[Run])] = &[
-    ("tcp-sixteen", &[Run::Xtask("3-1", &[])]),
-    ("tcp-deadlock", &[Run::Xtask("3-2", &["32"])]),
-    ("tcp-threaded", &[Run::Xtask("3-2-threaded", &["1048576"])]),
-    (
-        "tcp-nonblocking",
-        &[Run::Xtask("3-2-nonblocking", &["1048576"])],
-    ),
-    ("tcp-async", &[Run::Xtask("3-2-async", &["1048576"])]),
-    (
-        "page53",
-        &[
-            Run::Xtask("half-close", &[]),
-            Run::Xtask("shut-rd", &[]),
-            Run::Xtask("close-vs-shutdown", &[]),
-            Run::Xtask("eof-vs-wouldblock", &[]),
-            Run::Xtask("udp-flood", &["--datagrams", "20000"]),
-        ],
-    ),
-    (
-        "zen-utils",
-        &[Run::Program("srv-single", "srv_single", &["--help"])],
-    ),
-    ("zen-client", &[Run::Xtask("srv_single", &[])]),
-    ("srv-single", &[Run::Xtask("srv_single", &[])]),
-    ("srv-threaded", &[Run::Xtask("srv_threaded", &[])]),
-    ("srv-legacy1", &[Run::Xtask("srv_legacy1", &[])]),
-    ("srv-async", &[Run::Xtask("srv_async", &[])]),
-    ("srv-asyncio1", &[Run::Xtask("srv_asyncio1", &[])]),
-    ("srv-asyncio2", &[Run::Xtask("srv_asyncio2", &[])]),
-    ("srv-legacy2", &[Run::Xtask("srv_legacy2", &[])]),
-    ("in-zen1", &[Run::Xtask("in_zen1", &[])]),
-    ("in-zen2", &[Run::Xtask("in_zen2", &["--idle", "1"])]),
-];
+/// The sessions a crate's `output.txt` records, from the catalog, and whether only the
+/// client's half of them is kept (a client recorded beside a server).
+fn sessions(krate: &str) -> (Vec<Run>, Option<&'static str>) {
+    let mut runs = Vec::new();
+    let mut client_only = None;
+    for l in LISTINGS.iter().filter(|l| l.krate == krate) {
+        match l.recorded {
+            Recorded::Run => runs.push(Run::Xtask(l)),
+            Recorded::RunOf(id) => {
+                runs.extend(catalog::by_id(id).map(Run::Xtask));
+                client_only = l.bin();
+            }
+            Recorded::Program(bin, args) => {
+                if let Some(owner) = catalog::by_bin(bin) {
+                    runs.push(Run::Program(owner.krate, bin, args));
+                }
+            }
+            Recorded::Nothing => {}
+        }
+    }
+    (runs, client_only)
+}
 
 /// The README's sessions: which file each block between markers copies.
 const README_MARKER: &str = "<!-- transcript: ";
+/// The README's table of listings, generated from the catalog.
+const LISTINGS_MARKER: &str =
+    "<!-- listings: generated from the catalog by cargo xtask transcripts -->";
 
 /// Runs one session and returns what the terminal showed.
 fn record(run: Run) -> Result<String, String> {
     let (command, shown_first) = match run {
-        Run::Xtask(id, args) => {
+        Run::Xtask(listing) => {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
             let mut command = Command::new(exe);
             command.args(["run", "--port", "0"]);
             // xtask's own options come before the ID.
-            let (own, client): (Vec<&str>, Vec<&str>) = match args {
-                ["--idle", seconds] => (vec!["--idle", seconds], vec![]),
-                _ => (vec![], args.to_vec()),
-            };
-            command.args(own).arg(id).args(client);
+            if !listing.session.server.is_empty() {
+                command.args(["--server-args", &listing.session.server.join(" ")]);
+            }
+            command.arg(listing.id).args(listing.session.client);
             (command, None)
         }
         Run::Program(package, bin, args) => {
@@ -247,37 +238,39 @@ fn vary_before(line: &str, marker: &str) -> String {
     format!("{}[varies]{}", &line[..start], &line[at..])
 }
 
-fn output_path(krate: &str) -> PathBuf {
-    workspace_root()
-        .join("crates")
-        .join(krate)
-        .join("output.txt")
+/// A crate's recorded session, from the workspace's root.
+fn output_file(listing: &Listing) -> String {
+    format!("{}/output.txt", listing.dir())
 }
 
 /// Re-runs every session (at once: each on its own port) and returns each file's new text.
-fn record_all() -> Result<Vec<(&'static str, String)>, String> {
+fn record_all() -> Result<Vec<(String, String)>, String> {
+    let crates = catalog::recorded_crates();
     // Build everything first, once, so the sessions do not wait on each other's builds.
-    let mut packages: Vec<&str> = TRANSCRIPTS.iter().map(|(k, _)| *k).collect();
-    packages.retain(|k| *k != "zen-utils");
-    build(&packages, Profile::Debug)?;
-    let jobs: Vec<_> = TRANSCRIPTS
+    let packages: Vec<&str> = crates
         .iter()
-        .map(|&(krate, runs)| {
-            thread::spawn(move || -> Result<(&'static str, String), String> {
+        .filter(|l| !l.bins.is_empty())
+        .map(|l| l.krate)
+        .collect();
+    build(&packages, Profile::Debug)?;
+    let jobs: Vec<_> = crates
+        .into_iter()
+        .map(|listing| {
+            thread::spawn(move || -> Result<(String, String), String> {
+                let (runs, client_only) = sessions(listing.krate);
                 let mut text = String::new();
-                for (i, run) in runs.iter().enumerate() {
+                for (i, run) in runs.into_iter().enumerate() {
                     if i > 0 {
                         text.push('\n');
                     }
-                    let shown = record(*run)?;
-                    let shown = if krate == "zen-client" {
-                        client_half(&shown)
-                    } else {
-                        shown
+                    let shown = record(run)?;
+                    let shown = match client_only {
+                        Some(client) => client_half(&shown, client),
+                        None => shown,
                     };
                     text.push_str(&normalise(&shown));
                 }
-                Ok((krate, text))
+                Ok((output_file(listing), text))
             })
         })
         .collect();
@@ -286,13 +279,13 @@ fn record_all() -> Result<Vec<(&'static str, String)>, String> {
         .collect()
 }
 
-/// The client's part of a Chapter 7 session: the `zen_client` commands and their lines.
-fn client_half(session: &str) -> String {
+/// The client's part of a Chapter 7 session: the client's commands and their lines.
+fn client_half(session: &str, client: &str) -> String {
     let mut out = String::new();
     let mut keep = false;
     for line in session.lines() {
         if line.starts_with("$ ") {
-            keep = line.starts_with("$ zen_client ");
+            keep = line.starts_with(&format!("$ {client} "));
         }
         if keep {
             out.push_str(line);
@@ -311,6 +304,16 @@ fn readme_with(files: &HashMap<String, String>) -> Result<String, String> {
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
+        if line == LISTINGS_MARKER {
+            for old in lines.by_ref() {
+                if old == "<!-- end listings -->" {
+                    break;
+                }
+            }
+            out.push_str(&crate::listings::markdown());
+            out.push_str("<!-- end listings -->\n");
+            continue;
+        }
         let Some(file) = line
             .strip_prefix(README_MARKER)
             .and_then(|l| l.strip_suffix(" -->"))
@@ -350,7 +353,17 @@ fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-pub fn transcripts(check: bool) -> ExitCode {
+/// `cargo xtask transcripts`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// only compare: fail, with a diff and the command that fixes it, if any recorded
+    /// session, README copy or the README's table of listings differs from what the code
+    /// and the catalog say now
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn main(Args { check }: Args) -> ExitCode {
     let recorded = match record_all() {
         Ok(recorded) => recorded,
         Err(error) => {
@@ -360,9 +373,8 @@ pub fn transcripts(check: bool) -> ExitCode {
     };
     let mut files = HashMap::new();
     let mut stale = Vec::new();
-    for (krate, text) in &recorded {
-        let path = output_path(krate);
-        let relative = format!("crates/{krate}/output.txt");
+    for (relative, text) in &recorded {
+        let path = workspace_root().join(relative);
         let old = std::fs::read_to_string(&path).unwrap_or_default();
         if old != *text {
             stale.push((relative.clone(), diff(&old, text)));
@@ -374,7 +386,7 @@ pub fn transcripts(check: bool) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
-        files.insert(relative, text.clone());
+        files.insert(relative.clone(), text.clone());
     }
     let readme_path = workspace_root().join("README.md");
     match readme_with(&files) {

@@ -11,6 +11,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use catalog::Listing;
+pub use catalog::{Concurrency, LogStyle};
 use fopnp::PyBytes;
 
 pub use crate::{ClientRun, RunClient, Verdict, assert_all_pass};
@@ -41,17 +43,6 @@ pub fn answer(question: &[u8]) -> &'static [u8] {
         .map_or(UNKNOWN, |(_, a)| a)
 }
 
-/// How many clients a server serves at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Concurrency {
-    /// One at a time (`srv_single`, `in_zen2`): the others wait in the listen queue.
-    One,
-    /// A fixed pool (`srv_threaded`'s four threads).
-    Pool(usize),
-    /// As many as connect.
-    Many,
-}
-
 /// What a case needs to know of the server under test.
 #[derive(Clone, Copy, Debug)]
 pub struct Target {
@@ -62,94 +53,15 @@ pub struct Target {
     pub splits_questions: bool,
 }
 
-/// What the cases must know of one Chapter 7 server of the workspace, written once for
-/// the tests and for `cargo xtask conform`: how it words its log, how many clients it
-/// serves at once, and whether it answers two questions that arrive in one piece.
-#[derive(Clone, Copy, Debug)]
-pub struct Server {
-    /// The script's name, which is its binary's.
-    pub name: &'static str,
-    pub style: LogStyle,
-    pub concurrency: Concurrency,
-    pub splits_questions: bool,
-}
-
-impl Server {
-    /// The case's view of this server listening on `port`.
-    pub fn target(&self, port: u16) -> Target {
-        Target {
+impl Target {
+    /// The case's view of a listing of the catalog listening on `port`.
+    pub fn of(listing: &Listing, port: u16) -> Self {
+        Self {
             port,
-            concurrency: self.concurrency,
-            splits_questions: self.splits_questions,
+            concurrency: listing.concurrency,
+            splits_questions: listing.splits_questions,
         }
     }
-}
-
-/// Every Chapter 7 server of the workspace, in the book's order.
-pub const SERVERS: &[Server] = &[
-    Server {
-        name: "srv_single",
-        style: LogStyle::ZenUtils,
-        concurrency: Concurrency::One,
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_threaded",
-        style: LogStyle::ZenUtils,
-        // srv_threaded::WORKERS (this crate links no listing; tests/zen.rs checks it).
-        concurrency: Concurrency::Pool(4),
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_legacy1",
-        style: LogStyle::Socketserver,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_async",
-        style: LogStyle::Loop,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_asyncio1",
-        style: LogStyle::Callbacks,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_asyncio2",
-        style: LogStyle::Loop,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    },
-    Server {
-        name: "srv_legacy2",
-        style: LogStyle::Asyncore,
-        concurrency: Concurrency::Many,
-        splits_questions: true,
-    },
-    Server {
-        name: "in_zen1",
-        style: LogStyle::ZenUtils,
-        concurrency: Concurrency::Many,
-        splits_questions: false,
-    },
-    Server {
-        name: "in_zen2",
-        style: LogStyle::ZenUtils,
-        concurrency: Concurrency::One,
-        splits_questions: false,
-    },
-];
-
-/// The server of [`SERVERS`] named `name`.
-pub fn server(name: &str) -> &'static Server {
-    SERVERS
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no Chapter 7 server {name}"))
 }
 
 /// What one connection of a case should have made the server log.
@@ -628,7 +540,7 @@ fn hundred_clients(target: &Target) -> Result<Vec<Connection>, String> {
     let at_once = match target.concurrency {
         Concurrency::One => return Err("serves one client at a time".into()),
         Concurrency::Pool(n) => n,
-        Concurrency::Many => CLIENTS,
+        _ => CLIENTS,
     };
     let mut connections = Vec::new();
     let mut started = 0;
@@ -667,23 +579,6 @@ fn hundred_clients(target: &Target) -> Result<Vec<Connection>, String> {
     Ok(connections)
 }
 
-/// How a server words its log lines: the book's servers differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogStyle {
-    /// `zen_utils`: `Accepted connection from`, `Client socket to ... has closed`,
-    /// `Client ... error: received b'...' then socket closed`.
-    ZenUtils,
-    /// socketserver (`srv_legacy1`): `zen_utils`' lines without `Accepted`.
-    Socketserver,
-    /// `srv_async` and `srv_asyncio2`: `closed socket normally`, `sent b'...' but then
-    /// closed`.
-    Loop,
-    /// `srv_asyncio1`: `closed socket`, `sent b'...' but then closed`.
-    Callbacks,
-    /// asyncore (`srv_legacy2`): nothing per connection but errors of its own making.
-    Asyncore,
-}
-
 /// What a log line must be.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
@@ -716,9 +611,23 @@ impl std::fmt::Display for Line {
     }
 }
 
-impl LogStyle {
+/// How each server words its log lines (the catalog's [`LogStyle`]): the book's servers
+/// differ.
+///
+/// - `zen_utils`: `Accepted connection from`, `Client socket to ... has closed`,
+///   `Client ... error: received b'...' then socket closed`;
+/// - socketserver (`srv_legacy1`): `zen_utils`' lines without `Accepted`;
+/// - one loop (`srv_async`, `srv_asyncio2`): `closed socket normally`, `sent b'...' but
+///   then closed`;
+/// - callbacks (`srv_asyncio1`): `closed socket`, `sent b'...' but then closed`;
+/// - asyncore (`srv_legacy2`): nothing per connection but errors of its own making.
+pub trait Lines {
     /// The lines a connection from `client` (`('127.0.0.1', 41794)`) should log.
-    pub fn lines(self, client: &str, events: &[Event]) -> Vec<Line> {
+    fn lines(self, client: &str, events: &[Event]) -> Vec<Line>;
+}
+
+impl Lines for LogStyle {
+    fn lines(self, client: &str, events: &[Event]) -> Vec<Line> {
         let mut lines = Vec::new();
         for event in events {
             let line = match (self, event) {

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use testkit::{Process, STEP};
 
-use crate::zen::{APHORISMS, CUT_QUESTION, Connection, Event, LogStyle, check_log, log_complete};
+use crate::zen::{
+    APHORISMS, CUT_QUESTION, Connection, Event, Lines, LogStyle, check_log, log_complete,
+};
 
 /// The binary tests of a Zen server whose binary is `$bin`, which logs in `$style` and
 /// prints `Listening at` if `$listening`.

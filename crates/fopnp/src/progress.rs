@@ -82,6 +82,17 @@ impl TwoWayProgress {
     }
 }
 
+/// The last count printed before `what` (` bytes sent`) in a progress transcript.
+pub fn last_count(output: &str, what: &str) -> Option<u64> {
+    let at = output.rfind(what)?;
+    let digits: String = output[..at]
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.chars().rev().collect::<String>().parse().ok()
+}
+
 /// What a terminal shows for `output`: `\r` returns to the start of the line and later
 /// text overwrites earlier text. Trailing blanks are dropped from each line.
 pub fn render(output: &str) -> Vec<String> {
@@ -142,6 +153,13 @@ pub fn connection_failed(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_the_last_progress_count() {
+        let log = "Sending 64 bytes\n\r  16 bytes sent \r  32 bytes sent ";
+        assert_eq!(last_count(log, " bytes sent"), Some(32));
+        assert_eq!(last_count(log, " bytes received"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -30,9 +30,14 @@ fn answers_every_case_under_systemd_socket_activate() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("zen.log");
     let (_inetd, port) = start(&log, "120");
-    let known = conformance::zen::server("in_zen2");
+    let known = catalog::by_crate(env!("CARGO_PKG_NAME")).unwrap();
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases(&known.target(port), Some((known.style, &read)), &[], None);
+    let results = run_server_cases(
+        &conformance::zen::Target::of(known, port),
+        Some((known.log, &read)),
+        &[],
+        None,
+    );
     assert_all_pass("in_zen2", &results);
 }
 

@@ -88,7 +88,7 @@ pub fn draw(samples: &[Sample], svg: &Path, bin: &str) -> Result<(), String> {
             "client_receive": s.client_receive,
         })).collect::<Vec<_>>(),
     });
-    crate::bench::write_json(&data, &value)?;
+    crate::report::write_json(&data, &value)?;
     let dir = build(&["loadgen"], Profile::Debug)?;
     let output = Command::new(dir.join("loadgen"))
         .arg("chart-trace")

@@ -26,9 +26,14 @@ fn answers_every_case_under_systemd_socket_activate() {
         STEP,
     )
     .unwrap();
-    let known = conformance::zen::server("in_zen1");
+    let known = catalog::by_crate(env!("CARGO_PKG_NAME")).unwrap();
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases(&known.target(port), Some((known.style, &read)), &[], None);
+    let results = run_server_cases(
+        &conformance::zen::Target::of(known, port),
+        Some((known.log, &read)),
+        &[],
+        None,
+    );
     assert_all_pass("in_zen1", &results);
 }
 

@@ -1,0 +1,251 @@
+//! `cargo xtask run ID`: builds a listing, runs its server and its client, and shows the
+//! session as the book does, with a watchdog that stops a stalled transfer and says what
+//! each process was waiting for. How each listing runs is the catalog's `Runs`: a
+//! server and a client ([`pair`]), a Zen server or a super-server with the Zen client
+//! ([`zen`]), or one program alone.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use catalog::{Listing, Runs};
+use testkit::Process;
+
+use crate::build::{Profile, build};
+
+mod pair;
+mod trace;
+mod zen;
+
+pub const LONG_ABOUT: &str = "\
+Build a listing, run its server and client, and show both transcripts
+
+(The page 53 demonstrations, IDs half-close, shut-rd, close-vs-shutdown,
+eof-vs-wouldblock and udp-flood, are one program each: it runs and prints its steps
+and its verdict, and its exit status is passed on.)
+
+Chapter 7's servers (srv_single ... srv_legacy2) run as the book's test.sh runs them:
+the server on localhost, then `zen_client localhost` and `zen_client localhost -e`,
+then the server's log. The inetd pair (in_zen1, in_zen2) runs under a real
+super-server, systemd-socket-activate --inetd, and logs to zen.log in a scratch
+directory. `cargo xtask run 7` runs every Chapter 7 server in turn and ends with one
+line per server saying whether its session was the book's.
+
+The server is started on 127.0.0.1 at the book's port 1060, or at --port (0 lets the
+system choose); when that port is busy, at a port the system chooses, and a note says
+so. Once the server listens, the client runs, connecting to localhost, and its output
+is shown as it arrives. Then the server's output follows under `$ cat server.log`.
+
+A watchdog stops a transfer that has stalled: while both processes live and neither has
+printed anything for 3 seconds, both are stopped and the report says what each was
+waiting for (for Listing 3-2, the deadlock of page 53, explained with the numbers seen).
+
+Exit status: 0 the session completed (for 7: every session was the book's); 1 the
+build failed, a process could not start, the client failed (its status is passed on)
+or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing;
+3 the transfer stalled and both processes were stopped.";
+
+/// How long neither process may print before the transfer counts as stalled.
+pub const STALL: Duration = Duration::from_secs(3);
+/// How long the server may take to listen, or to finish its log after the client is done.
+pub const SERVER_STEP: Duration = Duration::from_secs(10);
+/// The exit status of a session whose transfer stalled.
+pub const STALLED: u8 = 3;
+/// The book's port.
+pub const BOOK_PORT: u16 = 1060;
+
+/// `cargo xtask run`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// ask the server for this port (default: the book's 1060; 0 lets the system
+    /// choose); when it is busy, the system chooses one and a note says so
+    #[arg(long, value_name = "PORT", default_value_t = BOOK_PORT)]
+    pub port: u16,
+    /// more arguments for the server, after its usual ones, as one string split at
+    /// spaces (for in_zen2: "--idle 1" instead of the book's 8 seconds); `run 7` gives
+    /// each server its recorded session's instead
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub server_args: Option<String>,
+    /// for a Chapter 3 listing: sample the connection's four socket queues every
+    /// millisecond and draw them against time in FILE.svg (the samples go to FILE.json),
+    /// with a compact chart on the terminal at the end
+    #[arg(long, value_name = "FILE.svg")]
+    pub trace: Option<std::path::PathBuf>,
+    /// listing ID (3-1, 3-2, ...), crate name or binary name; see `cargo xtask list`
+    pub listing: String,
+    /// arguments passed to the client after its host (for 3-2: the bytecount)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub client_args: Vec<String>,
+}
+
+impl Args {
+    /// The server's extra arguments.
+    pub fn server_args(&self) -> Vec<String> {
+        self.server_args
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+            .map(String::from)
+            .collect()
+    }
+}
+
+pub fn main(args: Args) -> ExitCode {
+    let Some(listing) = catalog::find(&args.listing) else {
+        eprintln!(
+            "cargo xtask run: unknown listing {:?}; valid IDs:\n{}",
+            args.listing,
+            crate::listings::text()
+        );
+        return ExitCode::from(2);
+    };
+    match session(listing, &args) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("cargo xtask run {}: {error}", listing.id);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String> {
+    let args: Vec<String> = if options.client_args.is_empty() {
+        listing.run_args.iter().map(|a| a.to_string()).collect()
+    } else {
+        options.client_args.clone()
+    };
+    let bin = listing.bin().unwrap_or_default();
+    match listing.runs {
+        Runs::Alone { subcommand } => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            demo(bin, &dir.join(bin), subcommand, &args)
+        }
+        Runs::ServerAndClient { deadlocks } => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            pair::pair(listing, &dir.join(bin), &args, options, deadlocks)
+        }
+        Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),
+        Runs::Each(family) => zen::each(family, options),
+        Runs::ByOthers => Err("it is run by the other listings' sessions".into()),
+    }
+}
+
+fn demo(name: &str, bin: &Path, subcommand: &str, args: &[String]) -> Result<ExitCode, String> {
+    let shown: String = args.iter().map(|a| format!(" {a}")).collect();
+    println!("$ {name} {subcommand}{shown}");
+    flush();
+    let status = Command::new(bin)
+        .arg(subcommand)
+        .args(args)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
+    Ok(exit_code(status.code()))
+}
+
+/// A server that listens, the port it listens on, and the port it was asked for.
+pub struct Started {
+    pub server: Process,
+    pub port: u16,
+    pub asked: u16,
+}
+
+/// Starts a server with `command(port)` and waits until it listens. When `port` is busy
+/// (the server exits saying so), starts it again on another port and says so in a `#`
+/// line: one the system chooses (`-p 0`) if the server can be told `0`, else one that is
+/// free now.
+pub fn start_server(
+    port: u16,
+    zero_ok: bool,
+    command: impl Fn(u16) -> Command,
+) -> Result<Started, String> {
+    let attempt = |asked: u16| Process::server(command(asked), SERVER_STEP);
+    match attempt(port) {
+        Ok((server, listening)) => Ok(Started {
+            server,
+            port: listening,
+            asked: port,
+        }),
+        Err(error) if port != 0 && error.contains("already in use") => {
+            let (server, listening, asked) = if zero_ok {
+                let (server, listening) = attempt(0).map_err(|e| format!("server failed: {e}"))?;
+                (server, listening, 0)
+            } else {
+                let (server, listening) = Process::server_on_free_port(&command, SERVER_STEP)
+                    .map_err(|e| format!("server failed: {e}"))?;
+                (server, listening, listening)
+            };
+            println!("# port {port} is busy here; the server listens on port {listening} instead");
+            Ok(Started {
+                server,
+                port: listening,
+                asked,
+            })
+        }
+        Err(error) => Err(format!("the server did not start: {error}")),
+    }
+}
+
+/// ` -p PORT`, or nothing for the book's port.
+pub fn port_arg(port: u16) -> String {
+    if port == BOOK_PORT {
+        String::new()
+    } else {
+        format!(" -p {port}")
+    }
+}
+
+/// How watching a client ended.
+pub enum Watched {
+    /// It exited with this code (`None`: killed by a signal).
+    Exited(Option<i32>),
+    /// Neither it nor the server printed anything for [`STALL`], both still running.
+    Stalled,
+}
+
+/// Waits for the client to exit, watching for a stall.
+pub fn watch(client: &mut Process, server: &mut Process) -> Watched {
+    loop {
+        if let Some(status) = client.try_wait() {
+            return Watched::Exited(status.code());
+        }
+        let quiet = client.stdout.quiet_for().min(server.stdout.quiet_for());
+        if quiet >= STALL && server.running() {
+            return Watched::Stalled;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn exit_code(status: Option<i32>) -> ExitCode {
+    match status {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    }
+}
+
+pub fn flush() {
+    let _ = io::stdout().flush();
+}
+
+/// `$ cat FILE` and the log, as the book's sessions show a server's output.
+pub fn show_log(file: &str, log: &str) {
+    println!("$ cat {file}");
+    print!("{log}");
+    if !log.is_empty() && !log.ends_with('\n') {
+        println!();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_books_port_is_not_shown() {
+        assert_eq!(port_arg(1060), "");
+        assert_eq!(port_arg(0), " -p 0");
+    }
+}

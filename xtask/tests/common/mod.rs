@@ -1,0 +1,138 @@
+//! What the tests of `cargo xtask` share: running it as a reader does, and reading what
+//! it printed.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::{Process, kernel, mask_ports};
+
+pub const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
+/// Includes building the listing, which may compile it the first time.
+pub const LIMIT: Duration = Duration::from_secs(300);
+
+pub fn xtask(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = Command::new(XTASK);
+    command.args(args);
+    let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(LIMIT).unwrap();
+    (status.code(), stdout, stderr)
+}
+
+/// `cargo xtask run --port 0 ARGS...`.
+pub fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["run", "--port", "0"];
+    all.extend_from_slice(args);
+    xtask(&all)
+}
+
+/// The port the session's server listened on, from its `-p N` on the client's line.
+pub fn session_port(stdout: &str) -> u16 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("$ ") && l.contains(" client ") && l.contains(" -p "))
+        .unwrap_or_else(|| panic!("no client line with a port in {stdout}"));
+    line.rsplit(" -p ").next().unwrap().parse().unwrap()
+}
+
+/// The session's server is gone: nothing listens on its port any more.
+pub fn assert_server_gone(stdout: &str) {
+    let port = session_port(stdout);
+    assert_ne!(
+        kernel::listening_anywhere(port),
+        Some(true),
+        "something still listens on the session's port {port}"
+    );
+}
+
+pub const SIXTEEN_SERVER_LOG: &str = "$ cat server.log\n\
+    Listening at ('127.0.0.1', PORT)\n\
+    Waiting to accept a new connection\n\
+    We have accepted a connection from ('127.0.0.1', PORT)\n  \
+    Socket name: ('127.0.0.1', PORT)\n  \
+    Socket peer: ('127.0.0.1', PORT)\n  \
+    Incoming sixteen-octet message: b'Hi there, server'\n  \
+    Reply sent, socket closed\n\
+    Waiting to accept a new connection\n";
+
+/// Drops the `-p N` options and any busy-port note.
+pub fn without_port_choice(transcript: &str) -> String {
+    transcript
+        .lines()
+        .filter(|line| !line.starts_with("# port "))
+        .map(|line| {
+            let mut line = line.to_string();
+            if let (true, Some(at)) = (line.starts_with("$ "), line.find(" -p ")) {
+                let end = line[at + 4..].find(' ').map_or(line.len(), |e| at + 4 + e);
+                line.replace_range(at..end, "");
+            }
+            line + "\n"
+        })
+        .collect()
+}
+
+pub fn count_between(text: &str, before: &str, after: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(before) && l.contains(after))
+        .unwrap();
+    line[before.len()..line.find(after).unwrap()]
+        .parse()
+        .unwrap()
+}
+
+/// The variants run a gibibyte by default and complete, showing both transcripts.
+/// A variant's session: `bytecount` given, or the default gibibyte.
+pub fn variant_session(id: &str, bin: &str, bytecount: Option<u64>) {
+    let given = bytecount.map(|n| n.to_string());
+    let mut args = vec![id];
+    args.extend(given.as_deref());
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    assert_server_gone(&stdout);
+    let bytecount = bytecount.unwrap_or(1 << 30);
+    let transcript = mask_ports(&without_port_choice(&stdout));
+    let (client, server) = transcript.split_once("$ cat server.log\n").unwrap();
+    let client = client
+        .strip_prefix(&format!(
+            "$ {bin} server 127.0.0.1 > server.log &\n$ {bin} client localhost {bytecount}\n"
+        ))
+        .unwrap_or_else(|| panic!("{}", &transcript[..300]));
+    conformance::transcripts::check_variant_client(client.as_bytes(), bytecount, 256 * 1024)
+        .unwrap();
+    assert_eq!(
+        server,
+        format!(
+            "Listening at ('127.0.0.1', PORT)\n\
+             Processing up to 262144 bytes at a time from ('127.0.0.1', PORT)\n  \
+             Socket closed: ('127.0.0.1', PORT), {bytecount} bytes processed\n"
+        )
+    );
+}
+
+/// A minimal well-formedness check of XML: every element closed, in order.
+pub fn well_formed(xml: &str) -> Result<(), String> {
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find('<') {
+        let end = rest[at..].find('>').ok_or("an unclosed tag")? + at;
+        let tag = &rest[at + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match open.pop() {
+                Some(opened) if opened == name.trim() => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        } else {
+            let name = tag.split_whitespace().next().ok_or("an empty tag")?;
+            open.push(name.to_string());
+        }
+    }
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {open:?}"))
+    }
+}
