@@ -23,7 +23,9 @@ use catalog::{Family, Listing, Runs};
 use crate::build::{Profile, build};
 use crate::report::{GIB, MIB, finite, size, verdict, write_json};
 
-const STEP: Duration = Duration::from_secs(60);
+/// How long a benchmarked server may take to listen, or a read of the echo to finish:
+/// longer than the tests' `testkit::BENCH_LIMIT`, for a machine busy with a gibibyte.
+const BENCH_LIMIT: Duration = Duration::from_secs(60);
 
 /// What to run; `--quick` and the tiny test sizes only change these numbers.
 #[derive(Clone, Debug)]
@@ -191,7 +193,7 @@ fn summarize(name: String, runs: &[Run], bytes: u64, ceiling_mbps: Option<f64>) 
 fn start_server(bin: &Path) -> Result<(Process, u16), String> {
     let mut command = Command::new(bin);
     command.args(["server", "127.0.0.1", "-p", "0"]);
-    Process::server_with(Spawn::new(command).sample_memory(), STEP)
+    Process::server_with(Spawn::new(command).sample_memory(), BENCH_LIMIT)
 }
 
 /// Runs a process to its end and measures it; fails if it fails.
@@ -201,7 +203,7 @@ fn measured(command: Command) -> Result<(Usage, String), String> {
         .start()
         .map_err(|e| e.to_string())?;
     let (status, usage) = process.wait_measured()?;
-    process.stdout.wait_closed(STEP);
+    process.stdout.wait_closed(BENCH_LIMIT);
     let output = process.stdout.text();
     if !status.success() {
         return Err(format!(
@@ -322,7 +324,7 @@ fn out_of_descriptors(
 ) -> Result<DescriptorRow, String> {
     let (server_proc, port) = start_server(&dir.join(server))?;
     let open = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    open.set_read_timeout(Some(STEP))
+    open.set_read_timeout(Some(BENCH_LIMIT))
         .map_err(|e| e.to_string())?;
     let normal = echo(&open, bytes)?;
     // Room for a few more connections, whatever else the server has open.

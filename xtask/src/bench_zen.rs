@@ -19,8 +19,6 @@ use crate::build::{Profile, build};
 use crate::report::{finite, verdict, write_json};
 use catalog::{Concurrency, Family, Runs};
 
-const STEP: Duration = Duration::from_secs(30);
-
 /// The book's second edition's steps, then the hundreds and thousands.
 pub const FULL_CLIENTS: [usize; 13] = [1, 2, 3, 5, 7, 10, 13, 16, 20, 100, 1000, 10_000, 0];
 
@@ -258,7 +256,7 @@ fn start(
         Start::Minimal => {
             let mut command = Command::new(&bin);
             command.args(["zen-minimal", "--port", "0", "--delay", &delay]);
-            Process::server_with(Spawn::new(command).sample_memory(), STEP)?
+            Process::server_with(Spawn::new(command).sample_memory(), testkit::STEP)?
         }
         Start::Direct(flavour) => {
             let mut command = Command::new(&bin);
@@ -266,7 +264,7 @@ fn start(
                 .args(["localhost", "-p", "0", "--delay", &delay])
                 .args(flavour);
             let spawn = Spawn::new(command).stdout(Stdio::from(log)).sample_memory();
-            Process::server_with(spawn, STEP)?
+            Process::server_with(spawn, testkit::STEP)?
         }
         Start::Inetd { accept } => Process::server_on_free_port(
             |port| {
@@ -278,7 +276,7 @@ fn start(
                 command.current_dir(scratch);
                 command
             },
-            STEP,
+            testkit::STEP,
         )?,
     };
     raise_descriptor_limit(process.id());
@@ -348,46 +346,25 @@ fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
     let near = |x: f64, target: f64| (x - target).abs() <= 0.2 * target;
     let delay = 0.001;
     let per = 1.0 / delay;
-    for (server, target, at_least, why) in [
-        (
-            "srv_single",
-            1.0,
-            false,
-            "one client at a time: one answer per delay",
-        ),
-        (
-            "srv_threaded",
-            4.0,
-            false,
-            "four threads: four answers per delay",
-        ),
-        ("srv_legacy1", 10.0, true, "a thread per client"),
-        ("srv_async", 1.0, false, "its one loop sleeps in get_answer"),
-        (
-            "srv_asyncio1",
-            1.0,
-            false,
-            "its one loop sleeps in get_answer",
-        ),
-        (
-            "srv_asyncio2",
-            1.0,
-            false,
-            "its one loop sleeps in get_answer",
-        ),
-        (
-            "srv_legacy2",
-            1.0,
-            false,
-            "its one loop sleeps in get_answer",
-        ),
-        (
-            "srv_asyncio2 --await-delay",
-            8.0,
-            true,
-            "the delay awaited: the fix",
-        ),
-    ] {
+    // What 20 clients at a 1 ms delay should get, from how each server serves them.
+    let expected: Vec<(String, f64, bool, &str)> = servers()
+        .into_iter()
+        .filter_map(|s| {
+            let (target, at_least, why) = match (s.concurrency, s.start) {
+                (_, Start::Minimal | Start::Inetd { .. }) => return None,
+                (Concurrency::One, _) => (1.0, false, "one client at a time: one answer per delay"),
+                (Concurrency::Pool(n), _) => {
+                    (n as f64, false, "a pool: an answer per thread per delay")
+                }
+                (Concurrency::ThreadPerClient, _) => (10.0, true, "a thread per client"),
+                (_, Start::Direct(Some(_))) => (8.0, true, "the delay awaited: the fix"),
+                _ => (1.0, false, "its one loop sleeps in get_answer"),
+            };
+            Some((s.name, target, at_least, why))
+        })
+        .collect();
+    for (server, target, at_least, why) in expected {
+        let server = server.as_str();
         let Some(r) = find(records, server, 20, delay) else {
             continue;
         };

@@ -41,7 +41,6 @@ pub const MODEL_BOUNDS: (f64, f64) = (0.5, 1.5);
 const FROZEN: Duration = Duration::from_millis(300);
 /// A probe that prints nothing for this long has stalled, whatever the queues say.
 const WATCHDOG: Duration = Duration::from_secs(3);
-const STEP: Duration = Duration::from_secs(30);
 
 /// The sizes of the full run (`None`: unpinned, autotuned).
 fn full_sizes() -> Vec<Option<usize>> {
@@ -132,7 +131,7 @@ fn probe(bin: &Path, requested: Option<usize>, bytecount: u64) -> Result<Probe, 
     command
         .args(["server", "127.0.0.1", "-p", "0"])
         .args(buffer_args(requested));
-    let (mut server, port) = Process::server(command, STEP)?;
+    let (mut server, port) = Process::server(command, testkit::STEP)?;
     let mut command = Command::new(bin);
     command
         .args([

@@ -101,7 +101,8 @@ pub fn normalise(text: &str) -> String {
         if let Some(at) = l.find(" -l 127.0.0.1:") {
             return l[at + 14..].split_whitespace().next()?.parse::<u16>().ok();
         }
-        if l.contains(" client ") || l.starts_with("zen_client ") {
+        let zen_client = catalog::client_of(catalog::Family::Zen).and_then(Listing::bin);
+        if l.contains(" client ") || zen_client.is_some_and(|c| l.starts_with(&format!("{c} "))) {
             return l.rsplit(" -p ").next()?.parse::<u16>().ok();
         }
         None
@@ -436,8 +437,12 @@ mod tests {
 
     #[test]
     fn ports_orders_and_first_pieces_are_made_stable() {
-        let session = "$ srv_threaded localhost -p 0 > server.log &\n\
-$ zen_client localhost -p 40499\n\
+        // Names from the catalog: a server, the Zen client, Listing 3-2.
+        let bin = |id| catalog::by_id(id).and_then(Listing::bin).unwrap();
+        let (server, client, book) = (bin("srv_threaded"), bin("zen_client"), bin("3-2"));
+        let session = format!(
+            "$ {server} localhost -p 0 > server.log &\n\
+$ {client} localhost -p 40499\n\
 b'Beautiful is better than?' b'Ugly.'\n\
 b'Simple is better than?' b'Complex.'\n\
 b'Explicit is better than?' b'Implicit.'\n\
@@ -445,19 +450,22 @@ $ cat server.log\n\
 Listening at ('localhost', 0)\n\
 Accepted connection from ('127.0.0.1', 56468)\n\
 Client socket to ('127.0.0.1', 56468) has closed\n\
-Accepted connection from ('127.0.0.1', 56474)\n";
-        let text = normalise(session);
+Accepted connection from ('127.0.0.1', 56474)\n"
+        );
+        let text = normalise(&session);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "$ srv_threaded localhost > server.log &");
-        assert_eq!(lines[1], "$ zen_client localhost");
+        assert_eq!(lines[0], format!("$ {server} localhost > server.log &"));
+        assert_eq!(lines[1], format!("$ {client} localhost"));
         assert_eq!(lines[2], "b'Simple is better than?' b'Complex.'");
         assert_eq!(lines[4], "b'Beautiful is better than?' b'Ugly.'");
         assert_eq!(lines[6], "Listening at ('localhost', 1060)");
         assert_eq!(lines[7], "Accepted connection from ('127.0.0.1', 41794)");
         assert_eq!(lines[8], "Client socket to ('127.0.0.1', 41794) has closed");
         assert_eq!(lines[9], "Accepted connection from ('127.0.0.1', 41808)");
-        let deadlock = "$ tcp_deadlock client localhost 32 -p 4321\n  The first data received says b'CAPITALIZE THIS!'\n\r  16 bytes received \r  32 bytes received \n";
-        let text = normalise(deadlock);
+        let deadlock = format!(
+            "$ {book} client localhost 32 -p 4321\n  The first data received says b'CAPITALIZE THIS!'\n\r  16 bytes received \r  32 bytes received \n"
+        );
+        let text = normalise(&deadlock);
         assert!(
             text.contains("says b'CAPITALIZE THIS!CAPITALIZE THIS!'\n"),
             "{text}"

@@ -9,14 +9,15 @@ use testkit::mask_ports;
 
 #[test]
 fn run_3_1_shows_the_books_session() {
+    let bin = bin("3-1");
     let (code, stdout, stderr) = run(&["3-1"]);
     assert_eq!(code, Some(0), "stderr: {stderr}");
     assert_server_gone(&stdout);
     assert_eq!(
         mask_ports(&without_port_choice(&stdout)),
         format!(
-            "$ tcp_sixteen server 127.0.0.1 > server.log &\n\
-             $ tcp_sixteen client localhost\n\
+            "$ {bin} server 127.0.0.1 > server.log &\n\
+             $ {bin} client localhost\n\
              Client has been assigned socket name ('127.0.0.1', PORT)\n\
              The server said b'Farewell, client'\n{SIXTEEN_SERVER_LOG}"
         )
@@ -28,7 +29,8 @@ fn run_uses_another_port_when_its_port_is_busy_and_says_so() {
     // Hold a port and ask for it, as when another program holds the book's 1060.
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let held = holder.local_addr().unwrap().port().to_string();
-    let (code, stdout, stderr) = xtask(&["run", "--port", &held, "tcp_sixteen"]);
+    let bin = bin("3-1");
+    let (code, stdout, stderr) = xtask(&["run", "--port", &held, bin]);
     assert_eq!(code, Some(0), "stderr: {stderr}");
     let note = stdout.lines().next().unwrap();
     assert!(
@@ -42,8 +44,8 @@ fn run_uses_another_port_when_its_port_is_busy_and_says_so() {
         .split(' ')
         .next()
         .unwrap();
-    assert!(stdout.contains("$ tcp_sixteen server 127.0.0.1 -p 0 > server.log &\n"));
-    assert!(stdout.contains(&format!("$ tcp_sixteen client localhost -p {port}\n")));
+    assert!(stdout.contains(&format!("$ {bin} server 127.0.0.1 -p 0 > server.log &\n")));
+    assert!(stdout.contains(&format!("$ {bin} client localhost -p {port}\n")));
     assert!(stdout.contains(&format!("Listening at ('127.0.0.1', {port})\n")));
     assert!(
         mask_ports(&stdout).ends_with(SIXTEEN_SERVER_LOG),
@@ -79,7 +81,8 @@ fn list_names_every_listing_with_book_crate_and_summary() {
         .lines()
         .find(|l| l.starts_with("3-1 "))
         .expect("3-1 listed");
-    for part in ["Listing 3-1", "tcp-sixteen", "16 octets"] {
+    let krate = catalog::by_id("3-1").unwrap().krate;
+    for part in ["Listing 3-1", krate, "16 octets"] {
         assert!(line.contains(part), "{line}");
     }
 }
@@ -99,9 +102,10 @@ fn run_3_2_32_shows_the_normal_session() {
     let transcript = mask_ports(&without_port_choice(&stdout));
     let (client, server) = transcript.split_once("$ cat server.log\n").unwrap();
     let client = client
-        .strip_prefix(
-            "$ tcp_deadlock server 127.0.0.1 > server.log &\n$ tcp_deadlock client localhost 32\n",
-        )
+        .strip_prefix(&format!(
+            "$ {0} server 127.0.0.1 > server.log &\n$ {0} client localhost 32\n",
+            bin("3-2")
+        ))
         .unwrap_or_else(|| panic!("{transcript}"));
     conformance::transcripts::check_deadlock_client(client.as_bytes(), 32).unwrap();
     let connection = server
@@ -119,7 +123,7 @@ fn run_3_2_32_shows_the_normal_session() {
 /// the same default, and a test need not move it three times.
 #[test]
 fn run_3_2_nonblocking_streams_past_the_buffers() {
-    variant_session("3-2-nonblocking", "tcp_nonblocking", Some(64 << 20));
+    variant_session("3-2-nonblocking", Some(64 << 20));
 }
 
 #[test]
@@ -134,7 +138,7 @@ fn every_page_53_demonstration_runs_and_ends_with_its_verdict() {
         let (code, stdout, stderr) = run(&[id]);
         assert_eq!(code, Some(0), "{id}: {stderr}");
         assert!(
-            stdout.starts_with(&format!("$ page53 {id}\nclaim (page 53): ")),
+            stdout.starts_with(&format!("$ {} {id}\nclaim (page 53): ", bin(id))),
             "{stdout}"
         );
         let last = stdout.lines().last().unwrap();
@@ -154,24 +158,15 @@ fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
         .unwrap()
         .lines()
         .collect();
-    let servers = [
-        "srv_single",
-        "srv_threaded",
-        "srv_legacy1",
-        "srv_async",
-        "srv_asyncio1",
-        "srv_asyncio2",
-        "srv_legacy2",
-        "in_zen1",
-        "in_zen2",
-    ];
+    let (servers, client) = zen_servers();
     assert_eq!(summary.len(), servers.len(), "{stdout}");
-    for (line, server) in summary.iter().zip(servers) {
+    for (line, listing) in summary.iter().zip(&servers) {
+        let server = listing.id;
         let verdict = line
             .strip_prefix(server)
             .unwrap_or_else(|| panic!("{line}"))
             .trim();
-        let skipped_inetd = server.starts_with("in_zen") && verdict.starts_with("skipped: ");
+        let skipped_inetd = listing.needs.super_server && verdict.starts_with("skipped: ");
         assert!(verdict.starts_with("right") || skipped_inetd, "{line}");
         assert!(
             stdout.contains(&format!("=========== {server} ===========\n")),
@@ -179,5 +174,6 @@ fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
         );
     }
     // The two clients of each session, as test.sh runs them.
-    assert_eq!(stdout.matches("$ zen_client localhost -e -p ").count(), 9);
+    let cut = format!("$ {client} localhost -e -p ");
+    assert_eq!(stdout.matches(&cut).count(), servers.len());
 }

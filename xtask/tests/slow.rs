@@ -76,13 +76,13 @@ fn run_3_2_with_a_gibibyte_stops_the_deadlock_explains_it_and_leaves_nothing_beh
 #[test]
 #[ignore = "slow: moves a gibibyte"]
 fn run_3_2_threaded_moves_a_gibibyte() {
-    variant_session("3-2-threaded", "tcp_threaded", None);
+    variant_session("3-2-threaded", None);
 }
 
 #[test]
 #[ignore = "slow: moves a gibibyte"]
 fn run_3_2_async_moves_a_gibibyte() {
-    variant_session("3-2-async", "tcp_async", None);
+    variant_session("3-2-async", None);
 }
 
 /// `cargo xtask bench --quick`'s code path on tiny sizes (dev build), so the benchmark
@@ -111,20 +111,19 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         json.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(0), "stderr: {stderr}");
-    let rows = [
-        "ceiling: raw echo, threads, 256 KiB",
-        "tcp_threaded → tcp_threaded",
-        "tcp_threaded → tcp_nonblocking",
-        "tcp_threaded → tcp_async",
-        "tcp_nonblocking → tcp_threaded",
-        "tcp_nonblocking → tcp_nonblocking",
-        "tcp_nonblocking → tcp_async",
-        "tcp_async → tcp_threaded",
-        "tcp_async → tcp_nonblocking",
-        "tcp_async → tcp_async",
-        "tcp_deadlock → tcp_deadlock",
-    ];
-    for row in rows {
+    // The ceiling, every variant client with every variant server, and the book's pair.
+    let mut rows = vec!["ceiling: raw echo, threads, 256 KiB".to_string()];
+    for client in variants() {
+        rows.extend(
+            variants()
+                .iter()
+                .map(|server| format!("{client} → {server}")),
+        );
+    }
+    let book = bin("3-2");
+    rows.push(format!("{book} → {book}"));
+    assert_eq!(rows.len(), 11);
+    for row in &rows {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(row))
@@ -139,7 +138,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         // stream may show 0 there; the JSON below holds the exact figures.
         assert!(mbps >= 0.0, "{line}");
     }
-    for server in ["tcp_threaded", "tcp_nonblocking", "tcp_async"] {
+    for server in variants() {
         for clients in ["1 clients", "3 clients"] {
             assert!(
                 stdout.contains(&format!("{clients} against {server}")),
@@ -165,7 +164,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         assert!((ratio - mbps / ceiling).abs() < 1e-9, "{pair}");
         assert!(pair["server_peak_bytes"].as_u64().unwrap() > 0, "{pair}");
     }
-    assert_eq!(report["listing_3_2"]["name"], "tcp_deadlock → tcp_deadlock");
+    assert_eq!(report["listing_3_2"]["name"], format!("{book} → {book}"));
     assert!(report["listing_3_2"]["mb_per_s"].as_f64().unwrap() > 0.0);
     let concurrency = report["concurrency"].as_array().unwrap();
     assert_eq!(concurrency.len(), 6);
@@ -264,24 +263,24 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
     let records = report["records"].as_array().unwrap();
-    let servers = [
-        "minimal server (ceiling)",
-        "srv_single",
-        "srv_threaded",
-        "srv_legacy1",
-        "srv_async",
-        "srv_asyncio1",
-        "srv_asyncio2",
-        "srv_asyncio2 --await-delay",
-        "srv_legacy2",
-        "in_zen1 (inetd, -a)",
-        "in_zen2 (inetd, wait)",
-    ];
-    for server in servers {
+    // The ceiling, every Zen server (the inetd pair named for how it runs) and the
+    // flavours of each.
+    let mut servers = vec!["minimal server (ceiling)".to_string()];
+    for l in zen_servers().0 {
+        let bin = l.bin().unwrap();
+        servers.push(match l.runs {
+            catalog::Runs::SuperServer { accept: true } => format!("{bin} (inetd, -a)"),
+            catalog::Runs::SuperServer { accept: false } => format!("{bin} (inetd, wait)"),
+            _ => bin.to_string(),
+        });
+        servers.extend(l.flavours.iter().map(|f| format!("{bin} {f}")));
+    }
+    assert_eq!(servers.len(), 11);
+    for server in &servers {
         for delay in [0.0, 0.001] {
             let record = records
                 .iter()
-                .find(|r| r["server"] == server && r["delay_s"].as_f64() == Some(delay))
+                .find(|r| r["server"] == server.as_str() && r["delay_s"].as_f64() == Some(delay))
                 .unwrap_or_else(|| panic!("no record for {server} at {delay}"));
             assert_eq!(record["clients"], 2);
             if record["skipped"].is_null() {
@@ -291,7 +290,7 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
                 let max = record["latency_max_ms"].as_f64().unwrap();
                 assert!(p50 > 0.0 && p50 <= max, "{record}");
             } else {
-                assert!(server.starts_with("in_zen"), "{record}");
+                assert!(server.contains(" (inetd, "), "{record}");
             }
         }
     }
@@ -299,5 +298,5 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
     assert!(goals.iter().all(|g| g["verdict"] == "indicative"));
     let drawn = std::fs::read_to_string(&svg).unwrap();
     well_formed(&drawn).unwrap();
-    assert!(drawn.contains("answers per second") && drawn.contains("srv_async"));
+    assert!(drawn.contains("answers per second") && drawn.contains(bin("srv_async")));
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use testkit::{Process, kernel};
 
+pub use catalog::{Lifetime, Transport};
+
 use crate::ClientRun;
 
 /// The host every command is given: loopback.
@@ -14,8 +16,9 @@ pub const HOST: &str = "127.0.0.1";
 
 /// A command line split as a shell splits words (quotes respected; no shell is run), in
 /// which `{host}`, `{port}`, `{bytecount}` and `{args}` are replaced wherever they appear,
-/// inside a word too. `{args}` standing alone as a word becomes the case's extra arguments,
-/// as separate words (none, or `-e`).
+/// inside a word too, and so is any placeholder a case adds (`{cafile}`, `{certfile}`:
+/// see [`Template::command_with`]). `{args}` standing alone as a word becomes the case's
+/// extra arguments, as separate words (none, or `-e`).
 #[derive(Clone, Debug)]
 pub struct Template {
     text: String,
@@ -43,11 +46,28 @@ impl Template {
     /// The command, its placeholders filled in, with `PYTHONUNBUFFERED=1` so that a Python
     /// implementation's output arrives as it prints it.
     pub fn command(&self, port: u16, bytecount: u64, args: &[&str]) -> Command {
+        self.command_with(port, bytecount, args, &[])
+    }
+
+    /// [`Template::command`], with more placeholders filled in: `("cafile", path)` fills
+    /// `{cafile}`.
+    pub fn command_with(
+        &self,
+        port: u16,
+        bytecount: u64,
+        args: &[&str],
+        more: &[(&str, String)],
+    ) -> Command {
         let fill = |word: &str| {
-            word.replace("{host}", HOST)
+            let mut word = word
+                .replace("{host}", HOST)
                 .replace("{port}", &port.to_string())
                 .replace("{bytecount}", &bytecount.to_string())
-                .replace("{args}", &args.join(" "))
+                .replace("{args}", &args.join(" "));
+            for (name, value) in more {
+                word = word.replace(&format!("{{{name}}}"), value);
+            }
+            word
         };
         let mut words: Vec<String> = Vec::new();
         for word in &self.words {
@@ -63,9 +83,33 @@ impl Template {
     }
 }
 
+/// How a server under test is started and watched: what shows it is ready, how long it
+/// lives, and the placeholders its command needs besides `{host}` and `{port}`.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// TCP: ready once it listens. UDP: ready once its socket is bound
+    /// (`/proc/net/udp`); it is never probed.
+    pub transport: Transport,
+    /// A server of one connection exits after each case: [`ExternalServer::end_case`]
+    /// takes its exit status for the verdict and starts a fresh process.
+    pub lifetime: Lifetime,
+    pub more: Vec<(&'static str, String)>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Self {
+            transport: Transport::Tcp,
+            lifetime: Lifetime::Forever,
+            more: Vec::new(),
+        }
+    }
+}
+
 /// A server started from a [`Template`] on a free port, restarted if a case kills it.
 pub struct ExternalServer {
     template: Template,
+    launch: Launch,
     process: Process,
     port: u16,
     /// What the server printed before each restart.
@@ -78,6 +122,11 @@ impl ExternalServer {
     /// listens on that port, watching the kernel's table of listening sockets: it never connects to probe
     /// (a probe would be a client of its own, which some servers would log, or die of).
     pub fn start(template: &Template) -> Result<Self, String> {
+        Self::launch(template, Launch::default())
+    }
+
+    /// [`ExternalServer::start`], as `launch` says.
+    pub fn launch(template: &Template, launch: Launch) -> Result<Self, String> {
         if !kernel::SUPPORTED {
             return Err(
                 "conform watches /proc/net/tcp for the server's listening socket: Linux only"
@@ -87,16 +136,22 @@ impl ExternalServer {
         let mut last = String::new();
         for _ in 0..5 {
             let port = testkit::process::free_port().map_err(|e| e.to_string())?;
-            let mut process = Process::spawn(template.command(port, 0, &[]))
+            let command = template.command_with(port, 0, &[], &launch.more);
+            let mut process = Process::spawn(command)
                 .map_err(|e| format!("cannot start `{}`: {e}", template.text()))?;
             let started = Instant::now();
             let limit = crate::patience();
             loop {
                 // Its own listening socket (or its child's, for a wrapper): a program that
                 // took the port first would make this one fail with "in use", below.
-                if kernel::tree_listens_on(process.id(), port) == Some(true) {
+                let ready = match launch.transport {
+                    Transport::Tcp => kernel::tree_listens_on(process.id(), port),
+                    Transport::Udp => kernel::tree_binds_udp(process.id(), port),
+                };
+                if ready == Some(true) {
                     return Ok(Self {
                         template: template.clone(),
+                        launch: launch.clone(),
                         process,
                         port,
                         earlier_logs: String::new(),
@@ -157,7 +212,7 @@ impl ExternalServer {
         };
         self.process.stderr.wait_closed(Duration::from_secs(5));
         let said = self.process.stderr.text();
-        let mut fresh = Self::start(&self.template)?;
+        let mut fresh = Self::launch(&self.template, self.launch.clone())?;
         fresh.earlier_logs = self.log();
         fresh.restarts = self.restarts + 1;
         *self = fresh;
@@ -165,6 +220,22 @@ impl ExternalServer {
             "the server died during the case ({status}){}; restarted",
             said_suffix(&said)
         )))
+    }
+}
+
+impl ExternalServer {
+    /// For a server of one connection: waits up to `limit` for it to exit after its case,
+    /// and starts a fresh one for the next. Its exit status (`Err` if it did not exit, or
+    /// cannot be restarted) is part of the case's verdict, not a crash.
+    pub fn end_case(&mut self, limit: Duration) -> Result<std::process::ExitStatus, String> {
+        let status = self
+            .process
+            .wait_exit(limit)
+            .ok_or_else(|| format!("it served its connection but did not exit within {limit:?}"))?;
+        let mut fresh = Self::launch(&self.template, self.launch.clone())?;
+        fresh.earlier_logs = self.log();
+        *self = fresh;
+        Ok(status)
     }
 }
 
@@ -225,7 +296,7 @@ mod tests {
                 "EXEC:tr a-z A-Z"
             ]
         );
-        let t = Template::parse("zen_client {host} {args} -p {port}").unwrap();
+        let t = Template::parse("client {host} {args} -p {port}").unwrap();
         let args: Vec<_> = t
             .command(9, 0, &["-e"])
             .get_args()
@@ -249,5 +320,59 @@ mod tests {
             error.contains("cannot start `no-such-program-here`"),
             "{error}"
         );
+    }
+
+    /// A stand-in written for this test (not the book's): Python, which every machine
+    /// that runs the book has.
+    fn python() -> bool {
+        Command::new("python3")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    #[test]
+    fn a_udp_server_is_ready_once_bound_and_a_one_connection_server_is_started_again() {
+        if !kernel::SUPPORTED || !python() {
+            eprintln!("skipped: needs Linux's /proc and python3");
+            return;
+        }
+        let udp = Template::parse(
+            "python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+             s.bind(('{host}', {port})); d, a = s.recvfrom(99); s.sendto(d + b'{tag}', a)\"",
+        )
+        .unwrap();
+        let launch = Launch {
+            transport: Transport::Udp,
+            lifetime: Lifetime::OneConnection,
+            more: vec![("tag", "!".into())],
+        };
+        let mut server = ExternalServer::launch(&udp, launch).unwrap();
+        let sock = std::net::UdpSocket::bind((HOST, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        for _ in 0..2 {
+            sock.send_to(b"hi", (HOST, server.port())).unwrap();
+            let mut reply = [0; 8];
+            let (n, _) = sock.recv_from(&mut reply).unwrap();
+            assert_eq!(&reply[..n], b"hi!");
+            let status = server.end_case(Duration::from_secs(10)).unwrap();
+            assert!(status.success());
+        }
+        let tcp_once = Template::parse(
+            "python3 -c \"import socket, sys; s = socket.create_server(('{host}', {port})); \
+             c, _ = s.accept(); c.recv(9); sys.exit(3)\"",
+        )
+        .unwrap();
+        let launch = Launch {
+            lifetime: Lifetime::OneConnection,
+            ..Launch::default()
+        };
+        let mut server = ExternalServer::launch(&tcp_once, launch).unwrap();
+        let mut conn = std::net::TcpStream::connect((HOST, server.port())).unwrap();
+        std::io::Write::write_all(&mut conn, b"x").unwrap();
+        let status = server.end_case(Duration::from_secs(10)).unwrap();
+        assert_eq!(status.code(), Some(3));
+        assert!(server.running(), "a fresh process serves the next case");
     }
 }

@@ -90,7 +90,7 @@ mod tests {
     }
 
     fn parse(args: &[&str]) -> Result<Sixteen, clap::Error> {
-        Sixteen::try_parse_from(std::iter::once("tcp_sixteen").chain(args.iter().copied()))
+        Sixteen::try_parse_from(std::iter::once("listing").chain(args.iter().copied()))
     }
 
     #[test]
@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn bytecount_follows_host_and_defaults_to_16() {
         let parse = |args: &[&str]| {
-            Deadlock::try_parse_from(std::iter::once("tcp_deadlock").chain(args.iter().copied()))
+            Deadlock::try_parse_from(std::iter::once("listing").chain(args.iter().copied()))
         };
         let args = parse(&["client", "localhost"]).unwrap().stream;
         assert_eq!(args.bytecount, 16);
@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn buffers_are_optional_additions() {
         let parse = |args: &[&str]| {
-            Deadlock::try_parse_from(std::iter::once("tcp_deadlock").chain(args.iter().copied()))
+            Deadlock::try_parse_from(std::iter::once("listing").chain(args.iter().copied()))
         };
         let plain = parse(&["server", "", "-p", "0"]).unwrap().stream;
         assert!(!plain.buffers.pinned());

@@ -36,18 +36,35 @@ mod linux {
         entries
     }
 
-    /// The kernel's entries for the TCP sockets among process `pid`'s descriptors.
-    fn sockets_of(pid: u32) -> Vec<TcpNetEntry> {
+    /// The inodes of the sockets among process `pid`'s descriptors.
+    fn socket_inodes(pid: u32) -> Vec<u64> {
         let Ok(fds) = Process::new(pid as i32).and_then(|p| p.fd()) else {
             return Vec::new();
         };
-        let inodes: Vec<u64> = fds
-            .flatten()
+        fds.flatten()
             .filter_map(|fd| match fd.target {
                 FDTarget::Socket(inode) => Some(inode),
                 _ => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Whether process `pid`, or one it started, has a UDP socket bound to `port`
+    /// (`/proc/net/udp`): a UDP server is ready once bound, and is never probed.
+    pub fn tree_binds_udp(pid: u32, port: u16) -> bool {
+        let mut table = procfs::net::udp().unwrap_or_default();
+        table.extend(procfs::net::udp6().unwrap_or_default());
+        tree_of(pid).into_iter().any(|p| {
+            let inodes = socket_inodes(p);
+            table
+                .iter()
+                .any(|e| e.local_address.port() == port && inodes.contains(&e.inode))
+        })
+    }
+
+    /// The kernel's entries for the TCP sockets among process `pid`'s descriptors.
+    fn sockets_of(pid: u32) -> Vec<TcpNetEntry> {
+        let inodes = socket_inodes(pid);
         if inodes.is_empty() {
             return Vec::new();
         }
@@ -270,6 +287,18 @@ pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
     }
 }
 
+/// Whether process `pid` or a descendant has a UDP socket bound to `port`. `None` where
+/// the kernel's tables cannot be read.
+pub fn tree_binds_udp(pid: u32, port: u16) -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    return Some(linux::tree_binds_udp(pid, port));
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, port);
+        None
+    }
+}
+
 /// Whether any process listens on TCP port `port` (to check that a stopped server is
 /// gone). `None` where the kernel's tables cannot be read.
 pub fn listening_anywhere(port: u16) -> Option<bool> {
@@ -406,6 +435,18 @@ pub fn describe_syscall(number: i64, args: &[u64; 6]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sees_this_processs_bound_udp_socket() {
+        if !super::SUPPORTED {
+            return;
+        }
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = sock.local_addr().unwrap().port();
+        assert_eq!(tree_binds_udp(std::process::id(), port), Some(true));
+        drop(sock);
+        assert_eq!(tree_binds_udp(std::process::id(), port), Some(false));
+    }
+
     use super::*;
 
     #[test]

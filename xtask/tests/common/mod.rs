@@ -82,7 +82,8 @@ pub fn count_between(text: &str, before: &str, after: &str) -> u64 {
 
 /// The variants run a gibibyte by default and complete, showing both transcripts.
 /// A variant's session: `bytecount` given, or the default gibibyte.
-pub fn variant_session(id: &str, bin: &str, bytecount: Option<u64>) {
+pub fn variant_session(id: &str, bytecount: Option<u64>) {
+    let bin = bin(id);
     let given = bytecount.map(|n| n.to_string());
     let mut args = vec![id];
     args.extend(given.as_deref());
@@ -135,4 +136,26 @@ pub fn well_formed(xml: &str) -> Result<(), String> {
     } else {
         Err(format!("unclosed: {open:?}"))
     }
+}
+
+/// A listing's binary, from the catalog.
+pub fn bin(id: &str) -> &'static str {
+    catalog::by_id(id).and_then(catalog::Listing::bin).unwrap()
+}
+
+/// The catalog's Zen servers that `cargo xtask run 7` runs, and their client.
+pub fn zen_servers() -> (Vec<&'static catalog::Listing>, &'static str) {
+    let servers = catalog::Family::Zen
+        .members()
+        .filter(|l| l.runnable())
+        .collect();
+    (servers, bin("zen_client"))
+}
+
+/// The Listing 3-2 variants' binaries (the book's own is `bin("3-2")`).
+pub fn variants() -> Vec<&'static str> {
+    ["3-2-threaded", "3-2-nonblocking", "3-2-async"]
+        .into_iter()
+        .map(bin)
+        .collect()
 }

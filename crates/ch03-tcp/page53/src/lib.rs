@@ -13,9 +13,7 @@
 //!
 //! # The recorded session
 //!
-//! As `cargo xtask run` shows it (ports and other things that vary from run to run
-//! made stable), recorded in `output.txt` beside this crate and kept true by
-//! `cargo xtask transcripts --check`:
+//! `output.txt`, as `cargo xtask run` shows it, kept true by `cargo xtask transcripts --check`:
 #![doc = concat!("```text\n", include_str!("../output.txt"), "```")]
 
 pub mod close_vs_shutdown;
