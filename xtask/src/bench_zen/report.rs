@@ -1,0 +1,227 @@
+//! The Zen bench's goals and its table.
+
+use super::*;
+
+pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let v = |met| verdict(met, plan.quick);
+    let near = |x: f64, target: f64| (x - target).abs() <= 0.2 * target;
+    let delay = 0.001;
+    let per = 1.0 / delay;
+    // What 20 clients at a 1 ms delay should get, from how each server serves them.
+    let expected: Vec<(String, f64, bool, &str)> = servers()
+        .into_iter()
+        .filter_map(|s| {
+            let (target, at_least, why) = match (s.concurrency, s.start) {
+                (_, Start::Minimal | Start::Inetd { .. }) => return None,
+                (Concurrency::One, _) => (1.0, false, "one client at a time: one answer per delay"),
+                (Concurrency::Pool(n), _) => {
+                    (n as f64, false, "a pool: an answer per thread per delay")
+                }
+                (Concurrency::ThreadPerClient, _) => (10.0, true, "a thread per client"),
+                (_, Start::Direct(Some(_))) => (8.0, true, "the delay awaited: the fix"),
+                _ => (1.0, false, "its one loop sleeps in get_answer"),
+            };
+            Some((s.name, target, at_least, why))
+        })
+        .collect();
+    for (server, target, at_least, why) in expected {
+        let server = server.as_str();
+        let Some(r) = find(records, server, 20, delay) else {
+            continue;
+        };
+        let rate = r.answers_per_s.unwrap_or(0.0);
+        let (met, relation) = if at_least {
+            (rate >= target * per, "≥")
+        } else {
+            (near(rate, target * per), "≈")
+        };
+        goals.push(Goal {
+            goal: format!(
+                "1 ms delay, 20 clients: {server} {relation} {:.0} answers/s ({why}): {rate:.0}",
+                target * per
+            ),
+            verdict: v(met),
+        });
+    }
+    for clients in [10, 100] {
+        let Some(ceiling) =
+            find(records, "minimal server (ceiling)", clients, 0.0).and_then(|r| r.answers_per_s)
+        else {
+            continue;
+        };
+        for server in servers()
+            .iter()
+            .filter(|s| !s.one_at_a_time() && !matches!(s.start, Start::Minimal))
+        {
+            let Some(rate) =
+                find(records, &server.name, clients, 0.0).and_then(|r| r.answers_per_s)
+            else {
+                continue;
+            };
+            goals.push(Goal {
+                goal: format!(
+                    "no delay, {clients} clients: {} ≥ 0.8× the load generator's ceiling ({:.2}×)",
+                    server.name,
+                    rate / ceiling
+                ),
+                verdict: v(rate >= 0.8 * ceiling),
+            });
+        }
+    }
+    for server in servers().iter().filter(|s| !s.one_at_a_time()) {
+        let errors: u64 = records
+            .iter()
+            .filter(|r| r.server == server.name && r.delay_s == 0.0 && r.clients <= 1000)
+            .map(Record::errors)
+            .sum();
+        if records
+            .iter()
+            .any(|r| r.server == server.name && r.delay_s == 0.0)
+        {
+            goals.push(Goal {
+                goal: format!(
+                    "no delay, up to 1,000 clients: {} makes 0 errors ({errors})",
+                    server.name
+                ),
+                verdict: v(errors == 0),
+            });
+        }
+    }
+    for server in servers().iter().filter(|s| s.event_driven()) {
+        let Some(r) = find(records, &server.name, 1000, 0.0) else {
+            continue;
+        };
+        let peak = r.server_peak_bytes.unwrap_or(u64::MAX);
+        goals.push(Goal {
+            goal: format!(
+                "1,000 clients: {} answers every question right ({} wrong) in ≤ 32 MiB ({:.1} MiB)",
+                server.name,
+                r.errors_wrong_answer,
+                peak as f64 / (1 << 20) as f64
+            ),
+            verdict: v(r.errors_wrong_answer == 0 && peak <= 32 << 20),
+        });
+    }
+    goals
+}
+
+pub(super) fn table(report: &Report, plan: &Plan) -> String {
+    let mut out = format!(
+        "cargo xtask bench zen: answers per second, closed loop, {} s per step ({} build)\n",
+        report.seconds_per_step, report.build
+    );
+    for &delay in &plan.delays {
+        out += &format!(
+            "\n{}\n",
+            if delay == 0.0 {
+                "get_answer without delay".to_string()
+            } else {
+                format!(
+                    "get_answer sleeps {} ms (the book's \"expensive operation\")",
+                    delay * 1000.0
+                )
+            }
+        );
+        let mut columns: Vec<(String, Align)> = vec![("server \\ clients".into(), Align::Left)];
+        columns.extend(
+            plan.clients_for(delay)
+                .iter()
+                .map(|c| (c.to_string(), Align::Right)),
+        );
+        let headers: Vec<(&str, Align)> = columns.iter().map(|(h, a)| (h.as_str(), *a)).collect();
+        let mut t = Table::new(&headers);
+        for server in &servers() {
+            let mut row = vec![server.name.to_string()];
+            for &clients in plan.clients_for(delay) {
+                let cell = report
+                    .records
+                    .iter()
+                    .find(|r| r.server == server.name && r.clients == clients && r.delay_s == delay)
+                    .map_or("".to_string(), |r| match (r.skipped, r.answers_per_s) {
+                        (Some(_), _) => "-".into(),
+                        (None, Some(rate)) if r.errors() > 0 => format!("{rate:.0}!"),
+                        (None, Some(rate)) => format!("{rate:.0}"),
+                        (None, None) => "?".into(),
+                    });
+                row.push(cell);
+            }
+            t.row(row);
+        }
+        out += &t.render();
+    }
+    out += "\n(- not run: see the notes; ! some errors: see the JSON)\n";
+    let mut d = Table::new(&[
+        ("at 20 and 1,000 clients", Align::Left),
+        ("delay", Align::Right),
+        ("clients", Align::Right),
+        ("conv/s", Align::Right),
+        ("p50 ms", Align::Right),
+        ("p99 ms", Align::Right),
+        ("max ms", Align::Right),
+        ("errors", Align::Right),
+        ("cut off", Align::Right),
+        ("CPU s", Align::Right),
+        ("peak MiB", Align::Right),
+    ]);
+    let f = |x: Option<f64>, d: usize| x.map_or("-".into(), |x| format!("{x:.d$}"));
+    for r in report
+        .records
+        .iter()
+        .filter(|r| r.skipped.is_none() && (r.clients == 20 || r.clients == 1000))
+    {
+        d.row(vec![
+            r.server.to_string(),
+            format!("{} ms", r.delay_s * 1000.0),
+            r.clients.to_string(),
+            f(r.conversations_per_s, 0),
+            f(r.latency_p50_ms, 2),
+            f(r.latency_p99_ms, 1),
+            f(r.latency_max_ms, 0),
+            r.errors().to_string(),
+            r.cut_off.to_string(),
+            f(r.server_cpu_s, 2),
+            f(r.server_peak_bytes.map(|b| b as f64 / (1 << 20) as f64), 1),
+        ]);
+    }
+    out += "\n";
+    out += &d.render();
+    let mut notes: Vec<String> = servers()
+        .iter()
+        .filter(|s| s.max_clients().0 < plan.clients.iter().copied().max().unwrap_or(0))
+        .map(|s| {
+            let (most, why) = s.max_clients();
+            format!("  {} runs with at most {most} clients: {why}", s.name)
+        })
+        .collect();
+    let looped: Vec<String> = servers()
+        .into_iter()
+        .filter(|s| s.event_driven() && matches!(s.start, Start::Direct(None)))
+        .map(|s| s.name)
+        .collect();
+    let fixed: Vec<String> = servers()
+        .into_iter()
+        .filter(|s| matches!(s.start, Start::Direct(Some(_))))
+        .map(|s| s.name)
+        .collect();
+    notes.push(format!(
+        "  the event-driven servers ({}) answer\n  \
+         about one question per delay: their one loop sleeps in get_answer, as the book's\n  \
+         time.sleep does; {} awaits the delay instead, which is the fix",
+        looped.join(", "),
+        fixed.join(", ")
+    ));
+    out += &format!("\nnotes\n{}\n", notes.join("\n"));
+    out += &format!(
+        "\ngoals{}\n",
+        if plan.quick {
+            " (indicative: one short run per step decides nothing)"
+        } else {
+            ""
+        }
+    );
+    for goal in &report.goals {
+        out += &format!("  {}: {}\n", goal.verdict, goal.goal);
+    }
+    out
+}
