@@ -2,67 +2,31 @@
 //! with `cargo xtask conform 3-1`) against `tcp_sixteen`'s server and client, in-process.
 //! The server's log is held to each connection too.
 
-use std::time::{Duration, Instant};
-
-use conformance::sixteen::{CLIENT_CASES, SERVER_CASES, check_log, log_complete, run_client_cases};
-use conformance::{ClientRun, Verdict, assert_all_pass};
+use conformance::runner::{self, Output, ServerSpec, in_process};
+use conformance::{assert_all_pass, sixteen};
 use testkit::{STEP, ServerThread, Transcript, within};
 
-fn sixteen_server() -> ServerThread {
-    ServerThread::start(|listener, mut log: Transcript| {
-        let _ = tcp_sixteen::serve(&listener, &mut log);
-    })
+fn listing() -> &'static catalog::Listing {
+    catalog::by_bin("tcp_sixteen").unwrap()
 }
 
 #[test]
 fn the_server_passes_every_case_and_logs_each_connection() {
-    let server = sixteen_server();
-    let mut results = Vec::new();
-    let mut served = 0;
-    for case in SERVER_CASES {
-        let port = server.port;
-        let run = case.run;
-        let verdict = match within(STEP, move || run(port)) {
-            Err(error) => Verdict::Fail(error),
-            Ok(connections) => {
-                served += connections.len();
-                let started = Instant::now();
-                while !log_complete(&server.log.text(), served) && started.elapsed() < STEP {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                match check_log(&server.log.text(), &connections) {
-                    Ok(()) => Verdict::Pass,
-                    Err(error) => Verdict::Fail(error),
-                }
-            }
-        };
-        results.push((case.id, verdict));
-    }
-    assert_all_pass("tcp_sixteen server", &results);
+    let mut server = ServerThread::start(|listener, mut log: Transcript| {
+        let _ = tcp_sixteen::serve(&listener, &mut log);
+    });
+    let outcomes = runner::server_cases(&ServerSpec::of(listing()), &mut server, None);
+    assert_eq!(outcomes.len(), sixteen::SERVER_CASES.len());
+    runner::assert_passed("tcp_sixteen server", &outcomes);
 }
 
 #[test]
 fn the_client_passes_every_case() {
     let run = |port: u16, _: u64, _: &[&str]| {
-        let mut out = Transcript::default();
-        match within(STEP, move || {
-            let result = tcp_sixteen::client("127.0.0.1", port, &mut out);
-            (result, out)
-        }) {
-            (Ok(()), out) => ClientRun {
-                success: true,
-                stdout: out.text(),
-                stderr: String::new(),
-            },
-            (Err(error), out) => ClientRun {
-                success: false,
-                stdout: out.text(),
-                stderr: error.to_string(),
-            },
-        }
+        in_process(move |out| tcp_sixteen::client("127.0.0.1", port, out))
     };
-    let results = run_client_cases(&run, None);
-    assert_eq!(results.len(), CLIENT_CASES.len());
+    let results = runner::client_cases(listing().family, Output::Book, &run, None);
+    assert_eq!(results.len(), sixteen::CLIENT_CASES.len());
     assert_all_pass("tcp_sixteen client", &results);
 }
 

@@ -9,7 +9,8 @@
 use std::net::TcpListener;
 
 use conformance::Skip;
-use conformance::zen::{Concurrency, assert_all_pass, run_server_cases};
+use conformance::runner::{self, ServerSpec};
+use conformance::zen::Concurrency;
 use fopnp::Log;
 use testkit::{ServerThread, Transcript};
 
@@ -93,15 +94,15 @@ const SERVERS: &[Server] = &[
 
 fn run(index: usize) {
     let server = &SERVERS[index];
-    let known = catalog::by_bin(server.script).unwrap();
     let serve = server.serve;
-    let running =
+    let mut running =
         ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
-    let log = running.log.clone();
-    let text = move || log.text();
-    let target = conformance::zen::Target::of(known, running.port);
-    let results = run_server_cases(&target, Some((known.log, &text)), server.skips, None);
-    assert_all_pass(server.name, &results);
+    let mut spec = ServerSpec::of(catalog::by_bin(server.script).unwrap());
+    spec.skips = server.skips;
+    runner::assert_passed(
+        server.name,
+        &runner::server_cases(&spec, &mut running, None),
+    );
 }
 
 /// The one fact the shared table cannot take from the listing itself.

@@ -29,6 +29,8 @@ pub struct Client {
 /// A server implementation of the uppercase protocol.
 pub struct Server {
     pub name: &'static str,
+    /// Its binary, as the catalog knows it.
+    pub bin: &'static str,
     /// Serves on `listener` until it is shut down, logging to the transcript.
     pub serve: fn(TcpListener, Transcript),
     /// Cases it cannot run: (case ID, reason).
@@ -84,6 +86,7 @@ pub const CLIENTS: &[Client] = &[
 pub const SERVERS: &[Server] = &[
     Server {
         name: "tcp_deadlock server",
+        bin: "tcp_deadlock",
         serve: |listener, mut log| {
             let _ = tcp_deadlock::serve(&listener, &mut log);
             let _ = log.flush();
@@ -95,6 +98,7 @@ pub const SERVERS: &[Server] = &[
     },
     Server {
         name: "tcp_threaded server",
+        bin: "tcp_threaded",
         serve: |listener, log| {
             let _ = tcp_threaded::serve(&listener, fopnp::Log::new(log));
         },
@@ -102,6 +106,7 @@ pub const SERVERS: &[Server] = &[
     },
     Server {
         name: "tcp_nonblocking server",
+        bin: "tcp_nonblocking",
         serve: |listener, mut log| {
             let _ = tcp_nonblocking::serve(&listener, &mut log);
         },
@@ -109,6 +114,7 @@ pub const SERVERS: &[Server] = &[
     },
     Server {
         name: "tcp_async server",
+        bin: "tcp_async",
         serve: |listener, log| {
             let _ = tcp_async::serve(listener, fopnp::Log::new(log));
         },

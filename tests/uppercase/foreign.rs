@@ -4,6 +4,7 @@
 //! netcat-openbsd`), the test says so and skips.
 
 use std::io::Seek;
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 use testkit::{Process, Spawn};

@@ -94,6 +94,8 @@ pub struct Launch {
     /// takes its exit status for the verdict and starts a fresh process.
     pub lifetime: Lifetime,
     pub more: Vec<(&'static str, String)>,
+    /// Where it logs, if not to its standard output (the inetd servers).
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Launch {
@@ -102,6 +104,7 @@ impl Default for Launch {
             transport: Transport::Tcp,
             lifetime: Lifetime::Forever,
             more: Vec::new(),
+            log_file: None,
         }
     }
 }
@@ -188,9 +191,13 @@ impl ExternalServer {
         self.port
     }
 
-    /// Everything the server has printed (before restarts too).
+    /// Everything the server has logged (before restarts too): its standard output, or
+    /// its log file.
     pub fn log(&self) -> String {
-        format!("{}{}", self.earlier_logs, self.process.stdout.text())
+        match &self.launch.log_file {
+            Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
+            None => format!("{}{}", self.earlier_logs, self.process.stdout.text()),
+        }
     }
 
     /// Whether it still runs.
@@ -346,6 +353,7 @@ mod tests {
             transport: Transport::Udp,
             lifetime: Lifetime::OneConnection,
             more: vec![("tag", "!".into())],
+            log_file: None,
         };
         let mut server = ExternalServer::launch(&udp, launch).unwrap();
         let sock = std::net::UdpSocket::bind((HOST, 0)).unwrap();

@@ -9,6 +9,7 @@
 //! Every case has a stable kebab-case ID (`all-byte-values`, `half-close-at-once`).
 
 pub mod external;
+pub mod runner;
 pub mod sixteen;
 pub mod stream;
 pub mod transcripts;

@@ -5,22 +5,16 @@
 //! The cases are the very data the tests use (the `conformance` crate); xtask links no
 //! listing: the workspace's own implementations run here as processes too.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use conformance::external::{ExternalServer, Template, run_client};
-use conformance::{ClientRun, Verdict, sixteen, uppercase, zen};
+use conformance::Verdict;
+use conformance::external::{ExternalServer, Launch, Template, run_client};
+use conformance::runner::{self, Output, ServerSpec};
 use serde::Serialize;
 
-use catalog::{Concurrency, Listing, LogStyle, Runs};
-
-use crate::build::{Profile, build};
-
 mod workspace;
-
-use workspace::*;
 
 pub const LONG_ABOUT: &str = "\
 Run a family's conformance cases against any implementation
@@ -51,8 +45,6 @@ for the workspace's own servers. Every case has a deadline: a hang is a failed c
 Exit status: 0 nothing failed; 1 some case failed, or the command could not be started;
 2 a usage error.";
 
-/// How long one case may take before it counts as a hang.
-const CASE_LIMIT: Duration = Duration::from_secs(150);
 /// How long a client command may run.
 const CLIENT_LIMIT: Duration = Duration::from_secs(120);
 
@@ -67,6 +59,17 @@ pub enum Family {
     Uppercase,
     /// Chapter 7: the Zen-of-Python service
     Zen,
+}
+
+impl Family {
+    /// The catalog's name for it.
+    fn catalog(self) -> catalog::Family {
+        match self {
+            Family::Sixteen => catalog::Family::Sixteen,
+            Family::Uppercase => catalog::Family::Uppercase,
+            Family::Zen => catalog::Family::Zen,
+        }
+    }
 }
 
 /// One case's line in the report.
@@ -100,21 +103,6 @@ struct Report {
     skipped: usize,
 }
 
-fn family_name(family: Family) -> &'static str {
-    family.catalog().name()
-}
-
-impl Family {
-    /// The catalog's name for it.
-    fn catalog(self) -> catalog::Family {
-        match self {
-            Family::Sixteen => catalog::Family::Sixteen,
-            Family::Uppercase => catalog::Family::Uppercase,
-            Family::Zen => catalog::Family::Zen,
-        }
-    }
-}
-
 fn report_case(id: &'static str, verdict: Verdict, note: Option<String>) -> CaseReport {
     let (verdict, detail) = match verdict {
         Verdict::Pass => ("pass", None),
@@ -129,246 +117,45 @@ fn report_case(id: &'static str, verdict: Verdict, note: Option<String>) -> Case
     }
 }
 
-/// Runs `f` on a thread, at most `limit`: a case that hangs is a failed case.
-fn with_deadline<T: Send + 'static>(
-    limit: Duration,
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    let (done, result) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    result
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| Err(format!("the case did not finish within {limit:?}")))
-}
-
-/// How a workspace server's log is checked (none for a foreign one).
-#[derive(Clone, Copy, Debug)]
-enum LogCheck {
-    None,
-    Sixteen,
-    Uppercase(uppercase::LogStyle),
-    Zen(LogStyle),
-}
-
-/// A server under test: its command, how it logs, and what the zen cases need to know.
-struct ServerUnderTest {
+/// A server under test: its name, its command, how it starts and what the runner knows.
+pub struct ServerUnderTest {
     name: String,
     template: Template,
-    log: LogCheck,
-    /// Where an inetd server logs, instead of its standard output.
-    log_file: Option<PathBuf>,
-    concurrency: Concurrency,
-    splits_questions: bool,
-    skips: &'static [conformance::Skip],
-}
-
-fn read_log(server: &ExternalServer, file: &Option<PathBuf>) -> String {
-    match file {
-        Some(path) => std::fs::read_to_string(path).unwrap_or_default(),
-        None => server.log(),
-    }
-}
-
-/// Waits (with a deadline) until `done` holds for the server's log.
-fn wait_log(server: &ExternalServer, file: &Option<PathBuf>, done: impl Fn(&str) -> bool) {
-    testkit::wait_until(Duration::from_secs(20), || done(&read_log(server, file)));
-}
-
-/// Runs the family's server cases against one server.
-fn server_cases(family: Family, under: &ServerUnderTest, only: Option<&str>) -> Implementation {
-    let mut cases = Vec::new();
-    let mut implementation = Implementation {
-        name: under.name.clone(),
-        role: "server",
-        command: under.template.text().to_string(),
-        cases: Vec::new(),
-    };
-    let mut server = match ExternalServer::start(&under.template) {
-        Ok(server) => server,
-        Err(error) => {
-            implementation.cases.push(CaseReport {
-                id: "start",
-                verdict: "fail",
-                detail: Some(error),
-                note: None,
-            });
-            return implementation;
-        }
-    };
-    let ids: Vec<&'static str> = match family {
-        Family::Sixteen => sixteen::server_case_ids(),
-        Family::Uppercase => uppercase::SERVER_CASES
-            .iter()
-            .map(|c| c.id)
-            .chain([uppercase::BIG_STREAM.id, uppercase::CONCURRENT.id])
-            .collect(),
-        Family::Zen => zen::server_case_ids(),
-    };
-    let mut served_16 = 0;
-    let mut closes_32 = 0;
-    for id in ids {
-        if only.is_some_and(|only| only != id) {
-            continue;
-        }
-        if let Some(why) = conformance::skip_reason(under.skips, id) {
-            cases.push(report_case(id, Verdict::Skipped(why.into()), None));
-            continue;
-        }
-        let port = server.port();
-        let verdict = match family {
-            Family::Sixteen => {
-                let case = sixteen::SERVER_CASES.iter().find(|c| c.id == id);
-                let run = case.map(|c| c.run);
-                match with_deadline(CASE_LIMIT, move || run.ok_or("no such case")?(port)) {
-                    Err(error) => Verdict::Fail(error),
-                    Ok(connections) => match under.log {
-                        LogCheck::Sixteen => {
-                            served_16 += connections.len();
-                            wait_log(&server, &under.log_file, |log| {
-                                sixteen::log_complete(log, served_16)
-                            });
-                            match sixteen::check_log(&server.log(), &connections) {
-                                Ok(()) => Verdict::Pass,
-                                Err(error) => Verdict::Fail(error),
-                            }
-                        }
-                        _ => Verdict::Pass,
-                    },
-                }
-            }
-            Family::Uppercase => {
-                let result = if id == uppercase::CONCURRENT.id {
-                    let case = uppercase::CONCURRENT;
-                    with_deadline(CASE_LIMIT, move || {
-                        let ports = uppercase::run_concurrent_case(port, &case)?;
-                        Ok(ports.into_iter().map(|p| (p, case.bytecount)).collect())
-                    })
-                } else if id == uppercase::BIG_STREAM.id {
-                    let case = uppercase::ConcurrentCase {
-                        id,
-                        title: uppercase::BIG_STREAM.title,
-                        clients: 1,
-                        bytecount: uppercase::BIG_STREAM.bytecount,
-                    };
-                    with_deadline(CASE_LIMIT, move || {
-                        let ports = uppercase::run_concurrent_case(port, &case)?;
-                        Ok(ports.into_iter().map(|p| (p, case.bytecount)).collect())
-                    })
-                } else {
-                    with_deadline(CASE_LIMIT, move || {
-                        let case = uppercase::SERVER_CASES
-                            .iter()
-                            .find(|c| c.id == id)
-                            .ok_or("no such case")?;
-                        let bytes = (case.payload)().len() as u64;
-                        Ok(vec![(uppercase::run_server_case(port, case)?, bytes)])
-                    })
-                };
-                match (result, under.log) {
-                    (Err(error), _) => Verdict::Fail(error),
-                    (Ok(connections), LogCheck::Uppercase(style)) => {
-                        closes_32 += connections.len();
-                        wait_log(&server, &under.log_file, |log| {
-                            uppercase::log_complete(log, style, closes_32)
-                        });
-                        match uppercase::check_log(&server.log(), style, &connections) {
-                            Ok(()) => Verdict::Pass,
-                            Err(error) => Verdict::Fail(error),
-                        }
-                    }
-                    (Ok(_), _) => Verdict::Pass,
-                }
-            }
-            Family::Zen => {
-                let target = zen::Target {
-                    port,
-                    concurrency: under.concurrency,
-                    splits_questions: under.splits_questions,
-                };
-                let file = under.log_file.clone();
-                let results = match under.log {
-                    LogCheck::Zen(style) => {
-                        let read = || read_log(&server, &file);
-                        zen::run_server_cases(&target, Some((style, &read)), &[], Some(id))
-                    }
-                    _ => zen::run_server_cases(&target, None, &[], Some(id)),
-                };
-                results
-                    .into_iter()
-                    .next()
-                    .map_or(Verdict::Fail("no such case".into()), |(_, v)| v)
-            }
-        };
-        let failed = matches!(verdict, Verdict::Fail(_));
-        let note = match server.restart_if_dead(failed) {
-            Ok(note) => note,
-            Err(error) => Some(format!(
-                "the server died and could not be restarted: {error}"
-            )),
-        };
-        let dead = note.as_deref().is_some_and(|n| n.contains("could not"));
-        cases.push(report_case(id, verdict, note));
-        if dead {
-            break;
-        }
-    }
-    implementation.cases = cases;
-    implementation
-}
-
-/// How a client's output is held to the book's lines.
-#[derive(Clone, Copy, Debug)]
-enum Output {
-    /// Listing 3-2's client, exactly.
-    Book,
-    /// A workspace variant's lines, with its chunk size.
-    Variant(usize),
+    launch: Launch,
+    spec: ServerSpec,
 }
 
 /// A client under test: its name, its command, and how its output is checked.
-type ClientUnderTest = (String, Template, Output);
+pub type ClientUnderTest = (String, Template, Output);
 
-/// Runs the family's client cases against one client command.
-fn client_cases(
-    family: Family,
-    name: &str,
-    template: &Template,
-    output: Output,
-    only: Option<&str>,
-) -> Implementation {
-    let run = |port: u16, bytecount: u64, args: &[&str]| -> ClientRun {
-        run_client(template, port, bytecount, args, CLIENT_LIMIT)
-    };
-    let results: Vec<(&'static str, Verdict)> = match family {
-        Family::Sixteen => sixteen::run_client_cases(&run, only),
-        Family::Zen => zen::run_client_cases(&run, only),
-        Family::Uppercase => uppercase::STREAM_SIZES
-            .iter()
-            .filter(|c| only.is_none_or(|id| id == c.id))
-            .map(|case| {
-                let check = |out: &[u8], bytecount: u64| match output {
-                    Output::Book => {
-                        conformance::transcripts::check_deadlock_client(out, bytecount).map(drop)
-                    }
-                    Output::Variant(chunk) => {
-                        conformance::transcripts::check_variant_client(out, bytecount, chunk)
-                    }
-                };
-                let verdict = match uppercase::run_client_case(&run, case, &check) {
-                    Ok(()) => Verdict::Pass,
-                    Err(error) => Verdict::Fail(error),
-                };
-                (case.id, verdict)
-            })
+/// Starts the server, then runs the family's server cases against it.
+fn server_cases(under: &ServerUnderTest, only: Option<&str>) -> Implementation {
+    let cases = match ExternalServer::launch(&under.template, under.launch.clone()) {
+        Ok(mut server) => runner::server_cases(&under.spec, &mut server, only)
+            .into_iter()
+            .map(|o| report_case(o.id, o.verdict, o.note))
             .collect(),
+        Err(error) => vec![report_case("start", Verdict::Fail(error), None)],
     };
     Implementation {
-        name: name.to_string(),
+        name: under.name.clone(),
+        role: "server",
+        command: under.template.text().to_string(),
+        cases,
+    }
+}
+
+/// Runs the family's client cases against one client command.
+fn client_cases(family: Family, client: &ClientUnderTest, only: Option<&str>) -> Implementation {
+    let (name, template, output) = client;
+    let run = |port: u16, bytecount: u64, args: &[&str]| {
+        run_client(template, port, bytecount, args, CLIENT_LIMIT)
+    };
+    Implementation {
+        name: name.clone(),
         role: "client",
         command: template.text().to_string(),
-        cases: results
+        cases: runner::client_cases(family.catalog(), *output, &run, only)
             .into_iter()
             .map(|(id, verdict)| report_case(id, verdict, None))
             .collect(),
@@ -453,31 +240,22 @@ pub fn main(args: Args) -> ExitCode {
                 let under = ServerUnderTest {
                     name: "under test".into(),
                     template: Template::parse(command)?,
-                    log: LogCheck::None,
-                    log_file: None,
-                    concurrency: Concurrency::EventLoop,
-                    splits_questions: false,
-                    skips: &[],
+                    launch: Launch::default(),
+                    spec: ServerSpec::foreign(family.catalog()),
                 };
-                implementations.push(server_cases(family, &under, case));
+                implementations.push(server_cases(&under, case));
             }
             (None, Some(command)) => {
-                let template = Template::parse(command)?;
-                implementations.push(client_cases(
-                    family,
-                    "under test",
-                    &template,
-                    Output::Book,
-                    case,
-                ));
+                let client = ("under test".into(), Template::parse(command)?, Output::Book);
+                implementations.push(client_cases(family, &client, case));
             }
             (None, None) => {
-                let (servers, clients) = workspace(family, &scratch)?;
+                let (servers, clients) = workspace::workspace(family.catalog(), &scratch)?;
                 for under in &servers {
-                    implementations.push(server_cases(family, under, case));
+                    implementations.push(server_cases(under, case));
                 }
-                for (name, template, output) in &clients {
-                    implementations.push(client_cases(family, name, template, *output, case));
+                for client in &clients {
+                    implementations.push(client_cases(family, client, case));
                 }
             }
         }
@@ -496,7 +274,7 @@ pub fn main(args: Args) -> ExitCode {
     {
         eprintln!(
             "cargo xtask conform: no case {id:?} in family {}",
-            family_name(family)
+            family.catalog().name()
         );
         return ExitCode::from(2);
     }
@@ -508,7 +286,7 @@ pub fn main(args: Args) -> ExitCode {
             .count()
     };
     let report = Report {
-        family: family_name(family),
+        family: family.catalog().name(),
         passed: count("pass"),
         failed: count("fail"),
         skipped: count("skipped"),

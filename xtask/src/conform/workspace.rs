@@ -1,51 +1,46 @@
 //! The workspace's own implementations of a family, from the catalog, as commands.
 
-use super::*;
+use std::path::Path;
 
-/// The workspace's own implementations of a family, from the catalog, as commands.
-pub(super) fn workspace(
+use catalog::{Concurrency, Family, Listing, Runs};
+use conformance::external::{Launch, Template};
+use conformance::runner::{Output, ServerSpec};
+
+use super::{ClientUnderTest, ServerUnderTest};
+use crate::build::{Profile, build};
+
+/// The family's servers and clients in the workspace, built, as commands; the inetd pair
+/// only where a super-server is installed.
+pub fn workspace(
     family: Family,
     scratch: &Path,
 ) -> Result<(Vec<ServerUnderTest>, Vec<ClientUnderTest>), String> {
     let listings: Vec<&Listing> = family
-        .catalog()
         .members()
         .filter(|l| !matches!(l.runs, Runs::SuperServer { .. }) || testkit::inetd::installed())
         .collect();
     let packages: Vec<&str> = listings.iter().map(|l| l.krate).collect();
     let dir = build(&packages, Profile::Debug)?;
-    let quoted = |name: &str| format!("'{}'", dir.join(name).display());
-    // A variant's output names its chunk size: the servers' reads and the clients' writes.
-    const CHUNK: usize = 256 * 1024;
     let mut servers = Vec::new();
     let mut clients = Vec::new();
     for l in listings {
         let Some(bin) = l.bin() else { continue };
-        let exe = quoted(bin);
-        let (log, output) = match l.log {
-            LogStyle::Sixteen => (LogCheck::Sixteen, Output::Book),
-            LogStyle::Deadlock => (LogCheck::Uppercase(uppercase::LogStyle::Book), Output::Book),
-            LogStyle::Variant => (
-                LogCheck::Uppercase(uppercase::LogStyle::Variant(CHUNK)),
-                Output::Variant(CHUNK),
-            ),
-            style => (LogCheck::Zen(style), Output::Book),
-        };
+        let exe = format!("'{}'", dir.join(bin).display());
         // Chapter 3's programs are client and server both; Chapter 7's are one or the other.
         if matches!(l.runs, Runs::ServerAndClient { .. })
             || l.concurrency == Concurrency::NotAServer
         {
             let command = match family {
-                Family::Sixteen => format!("{exe} client {{host}} -p {{port}}"),
                 Family::Uppercase => format!("{exe} client {{host}} {{bytecount}} -p {{port}}"),
                 Family::Zen => format!("{exe} {{host}} {{args}} -p {{port}}"),
+                _ => format!("{exe} client {{host}} -p {{port}}"),
             };
-            clients.push((bin.to_string(), Template::parse(&command)?, output));
+            clients.push((bin.to_string(), Template::parse(&command)?, Output::of(l)));
         }
         if l.concurrency == Concurrency::NotAServer {
             continue;
         }
-        let mut log_file = None;
+        let mut launch = Launch::default();
         let command = match l.runs {
             Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
             // The inetd pair under the super-server, logging to files: in_zen1 with a
@@ -59,26 +54,23 @@ pub(super) fn workspace(
                     file.display(),
                     if accept { "" } else { " --idle 600" },
                 );
-                log_file = Some(file);
+                launch.log_file = Some(file);
                 command
             }
             _ => format!("{exe} {{host}} -p {{port}}"),
         };
-        let skips: &'static [conformance::Skip] = match (family, l.concurrency) {
-            (Family::Uppercase, Concurrency::One) => &[(
+        let mut spec = ServerSpec::of(l);
+        if family == Family::Uppercase && l.concurrency == Concurrency::One {
+            spec.skips = &[(
                 "hundred-clients",
                 "serves one client at a time, as the book's listen(1) server does",
-            )],
-            _ => &[],
-        };
+            )];
+        }
         servers.push(ServerUnderTest {
             name: bin.to_string(),
             template: Template::parse(&command)?,
-            log,
-            log_file,
-            concurrency: l.concurrency,
-            splits_questions: l.splits_questions,
-            skips,
+            launch,
+            spec,
         });
     }
     Ok((servers, clients))

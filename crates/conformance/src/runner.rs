@@ -1,0 +1,354 @@
+//! The one runner: it takes a family's cases and drives them against an implementation,
+//! reached in-process (a server thread, a client function) or as an external command
+//! ([`crate::external`]). The adapters in `tests/` and `cargo xtask conform` both call
+//! [`server_cases`] and [`client_cases`]; they differ only in how they reach the
+//! implementation.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use catalog::{Concurrency, Family, LogStyle};
+use testkit::{STEP, ServerThread, Transcript, within};
+
+use crate::external::ExternalServer;
+use crate::{ClientRun, RunClient, Skip, Verdict, sixteen, transcripts, uppercase, zen};
+
+/// How long one case may take before it counts as a hang.
+pub const CASE_LIMIT: Duration = Duration::from_secs(150);
+
+/// What the runner must know of a server under test. A foreign server is held to the
+/// wire only (`log: None`); the workspace's own are held to their log lines too.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerSpec {
+    pub family: Family,
+    /// How it words its log, if its log is checked.
+    pub log: Option<LogStyle>,
+    pub concurrency: Concurrency,
+    pub splits_questions: bool,
+    /// Cases it cannot run, with why.
+    pub skips: &'static [Skip],
+}
+
+impl ServerSpec {
+    /// A server known only by its family: held to the wire, as many clients as connect.
+    pub fn foreign(family: Family) -> Self {
+        Self {
+            family,
+            log: None,
+            concurrency: Concurrency::EventLoop,
+            splits_questions: false,
+            skips: &[],
+        }
+    }
+
+    /// A listing of the catalog, its log checked.
+    pub fn of(listing: &catalog::Listing) -> Self {
+        Self {
+            family: listing.family,
+            log: Some(listing.log),
+            concurrency: listing.concurrency,
+            splits_questions: listing.splits_questions,
+            skips: &[],
+        }
+    }
+}
+
+/// A running server under test, however it runs.
+pub trait Running {
+    fn port(&self) -> u16;
+    /// Everything it has logged so far.
+    fn log(&self) -> String;
+    /// After each case: a server that the case killed is started again, and the note
+    /// says so (`Err`: it could not be).
+    fn after_case(&mut self, _failed: bool) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+impl Running for ServerThread {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn log(&self) -> String {
+        self.log.text()
+    }
+}
+
+impl Running for ExternalServer {
+    fn port(&self) -> u16 {
+        ExternalServer::port(self)
+    }
+
+    fn log(&self) -> String {
+        ExternalServer::log(self)
+    }
+
+    fn after_case(&mut self, failed: bool) -> Result<Option<String>, String> {
+        self.restart_if_dead(failed)
+    }
+}
+
+/// One case's outcome, and what happened to the server meanwhile.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub id: &'static str,
+    pub verdict: Verdict,
+    pub note: Option<String>,
+}
+
+/// Runs `f` on a thread, at most `limit`: a case that hangs is a failed case.
+pub fn with_deadline<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {limit:?}")))
+}
+
+/// The server cases of a family, in order.
+pub fn server_case_ids(family: Family) -> Vec<&'static str> {
+    match family {
+        Family::Sixteen => sixteen::server_case_ids(),
+        Family::Uppercase => uppercase::SERVER_CASES
+            .iter()
+            .map(|c| c.id)
+            .chain([uppercase::BIG_STREAM.id, uppercase::CONCURRENT.id])
+            .collect(),
+        Family::Zen => zen::server_case_ids(),
+        Family::None => Vec::new(),
+    }
+}
+
+/// Waits (with a deadline) until `done` holds for the server's log.
+fn wait_log(server: &dyn Running, done: impl Fn(&str) -> bool) {
+    testkit::wait_until(crate::patience(), || done(&server.log()));
+}
+
+/// Runs the family's server cases (or only `only`) against a running server; stops early
+/// if a case kills it and it cannot be started again.
+pub fn server_cases(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    only: Option<&str>,
+) -> Vec<Outcome> {
+    server_cases_where(spec, server, |id| only.is_none_or(|only| only == id))
+}
+
+/// [`server_cases`] for the cases that `pick` picks.
+pub fn server_cases_where(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    pick: impl Fn(&str) -> bool,
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    // Connections so far whose closes the log must show (3-1, 3-2).
+    let mut served = 0;
+    for id in server_case_ids(spec.family) {
+        if !pick(id) {
+            continue;
+        }
+        if let Some(why) = crate::skip_reason(spec.skips, id) {
+            let verdict = Verdict::Skipped(why.into());
+            outcomes.push(Outcome {
+                id,
+                verdict,
+                note: None,
+            });
+            continue;
+        }
+        let verdict = match spec.family {
+            Family::Sixteen => sixteen_case(spec, &*server, id, &mut served),
+            Family::Uppercase => uppercase_case(spec, &*server, id, &mut served),
+            Family::Zen => zen_case(spec, &*server, id),
+            Family::None => Verdict::Fail("no table".into()),
+        };
+        let failed = matches!(verdict, Verdict::Fail(_));
+        let (note, dead) = match server.after_case(failed) {
+            Ok(note) => (note, false),
+            Err(error) => (
+                Some(format!(
+                    "the server died and could not be restarted: {error}"
+                )),
+                true,
+            ),
+        };
+        outcomes.push(Outcome { id, verdict, note });
+        if dead {
+            break;
+        }
+    }
+    outcomes
+}
+
+fn verdict(result: Result<(), String>) -> Verdict {
+    match result {
+        Ok(()) => Verdict::Pass,
+        Err(error) => Verdict::Fail(error),
+    }
+}
+
+fn sixteen_case(spec: &ServerSpec, server: &dyn Running, id: &str, served: &mut usize) -> Verdict {
+    let port = server.port();
+    let Some(case) = sixteen::SERVER_CASES.iter().find(|c| c.id == id) else {
+        return Verdict::Fail("no such case".into());
+    };
+    let run = case.run;
+    verdict(
+        with_deadline(CASE_LIMIT, move || run(port)).and_then(|connections| {
+            if spec.log.is_none() {
+                return Ok(());
+            }
+            *served += connections.len();
+            wait_log(server, |log| sixteen::log_complete(log, *served));
+            sixteen::check_log(&server.log(), &connections)
+        }),
+    )
+}
+
+fn uppercase_case(
+    spec: &ServerSpec,
+    server: &dyn Running,
+    id: &'static str,
+    served: &mut usize,
+) -> Verdict {
+    let port = server.port();
+    let concurrent = |case: uppercase::ConcurrentCase| {
+        with_deadline(CASE_LIMIT, move || {
+            let ports = uppercase::run_concurrent_case(port, &case)?;
+            Ok(ports.into_iter().map(|p| (p, case.bytecount)).collect())
+        })
+    };
+    let result: Result<Vec<(u16, u64)>, String> = if id == uppercase::CONCURRENT.id {
+        concurrent(uppercase::CONCURRENT)
+    } else if id == uppercase::BIG_STREAM.id {
+        concurrent(uppercase::ConcurrentCase {
+            id,
+            title: uppercase::BIG_STREAM.title,
+            clients: 1,
+            bytecount: uppercase::BIG_STREAM.bytecount,
+        })
+    } else {
+        with_deadline(CASE_LIMIT, move || {
+            let case = uppercase::SERVER_CASES
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or("no such case")?;
+            let bytes = (case.payload)().len() as u64;
+            Ok(vec![(uppercase::run_server_case(port, case)?, bytes)])
+        })
+    };
+    let style = match spec.log {
+        Some(LogStyle::Deadlock) => uppercase::LogStyle::Book,
+        Some(LogStyle::Variant) => uppercase::LogStyle::Variant(VARIANT_CHUNK),
+        _ => return verdict(result.map(drop)),
+    };
+    verdict(result.and_then(|connections| {
+        *served += connections.len();
+        wait_log(server, |log| uppercase::log_complete(log, style, *served));
+        uppercase::check_log(&server.log(), style, &connections)
+    }))
+}
+
+fn zen_case(spec: &ServerSpec, server: &dyn Running, id: &str) -> Verdict {
+    let target = zen::Target {
+        port: server.port(),
+        concurrency: spec.concurrency,
+        splits_questions: spec.splits_questions,
+    };
+    let read = || server.log();
+    let log = spec.log.map(|style| (style, &read as &dyn Fn() -> String));
+    zen::run_server_cases(&target, log, &[], Some(id))
+        .into_iter()
+        .next()
+        .map_or(Verdict::Fail("no such case".into()), |(_, v)| v)
+}
+
+/// What the workspace's Listing 3-2 variants read and write at a time, which their lines
+/// name.
+pub const VARIANT_CHUNK: usize = 256 * 1024;
+
+/// How a client's output is held to the book's lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The book's lines, exactly.
+    Book,
+    /// A workspace 3-2 variant's lines, with its chunk size.
+    Variant(usize),
+}
+
+impl Output {
+    /// How a listing of the catalog prints.
+    pub fn of(listing: &catalog::Listing) -> Self {
+        match listing.log {
+            LogStyle::Variant => Output::Variant(VARIANT_CHUNK),
+            _ => Output::Book,
+        }
+    }
+}
+
+/// Runs the family's client cases (or only `only`) with `run`, which runs the client
+/// under test against a port.
+pub fn client_cases(
+    family: Family,
+    output: Output,
+    run: RunClient<'_>,
+    only: Option<&str>,
+) -> Vec<(&'static str, Verdict)> {
+    match family {
+        Family::Sixteen => sixteen::run_client_cases(run, only),
+        Family::Zen => zen::run_client_cases(run, only),
+        Family::Uppercase => uppercase::STREAM_SIZES
+            .iter()
+            .filter(|c| only.is_none_or(|id| id == c.id))
+            .map(|case| {
+                let check = |out: &[u8], bytecount: u64| match output {
+                    Output::Book => transcripts::check_deadlock_client(out, bytecount).map(drop),
+                    Output::Variant(chunk) => {
+                        transcripts::check_variant_client(out, bytecount, chunk)
+                    }
+                };
+                (
+                    case.id,
+                    verdict(uppercase::run_client_case(run, case, &check)),
+                )
+            })
+            .collect(),
+        Family::None => Vec::new(),
+    }
+}
+
+/// Runs an in-process client to its end (at most [`STEP`]), printing into a transcript:
+/// how an adapter hands a client function to [`client_cases`].
+pub fn in_process<E: std::fmt::Display>(
+    client: impl FnOnce(&mut Transcript) -> Result<(), E> + Send + 'static,
+) -> ClientRun {
+    let (result, out) = within(STEP, move || {
+        let mut out = Transcript::default();
+        let result = client(&mut out).map_err(|e| e.to_string());
+        (result, out)
+    });
+    ClientRun {
+        success: result.is_ok(),
+        stdout: out.text(),
+        stderr: result.err().unwrap_or_default(),
+    }
+}
+
+/// Panics with every failed case, for a test; prints passes and skips and the notes.
+pub fn assert_passed(who: &str, outcomes: &[Outcome]) {
+    for o in outcomes.iter().filter(|o| o.note.is_some()) {
+        eprintln!(
+            "note: {who} / {}: {}",
+            o.id,
+            o.note.as_deref().unwrap_or_default()
+        );
+    }
+    let results: Vec<_> = outcomes.iter().map(|o| (o.id, o.verdict.clone())).collect();
+    crate::assert_all_pass(who, &results);
+}
