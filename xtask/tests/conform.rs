@@ -88,7 +88,13 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
     let ugly = format!("{MUTANTS} ugly {{port}}");
     let str_client = format!("{MUTANTS} str-client {{host}} {{bytecount}} {{port}}");
     let runs: Vec<Vec<String>> = vec![
-        vec!["3-2".into(), "--server".into(), a_to_y],
+        vec![
+            "3-2".into(),
+            "--server".into(),
+            a_to_y,
+            "--case".into(),
+            "half-close-at-once,the-books-message,all-byte-values,one-mib-every-byte".into(),
+        ],
         vec![
             "3-2".into(),
             "--server".into(),

@@ -129,12 +129,14 @@ pub struct ServerUnderTest {
 pub type ClientUnderTest = (String, Template, Output);
 
 /// Starts the server, then runs the family's server cases against it.
-fn server_cases(under: &ServerUnderTest, only: Option<&str>) -> Implementation {
+fn server_cases(under: &ServerUnderTest, only: &[String]) -> Implementation {
     let cases = match ExternalServer::launch(&under.template, under.launch.clone()) {
-        Ok(mut server) => runner::server_cases(&under.spec, &mut server, only)
-            .into_iter()
-            .map(|o| report_case(o.id, o.verdict, o.note))
-            .collect(),
+        Ok(mut server) => {
+            runner::server_cases_where(&under.spec, &mut server, |id| picked(only, id))
+                .into_iter()
+                .map(|o| report_case(o.id, o.verdict, o.note))
+                .collect()
+        }
         Err(error) => vec![report_case("start", Verdict::Fail(error), None)],
     };
     Implementation {
@@ -146,16 +148,28 @@ fn server_cases(under: &ServerUnderTest, only: Option<&str>) -> Implementation {
 }
 
 /// Runs the family's client cases against one client command.
-fn client_cases(family: Family, client: &ClientUnderTest, only: Option<&str>) -> Implementation {
+/// Whether `--case` picks case `id` (no `--case`: every case).
+fn picked(only: &[String], id: &str) -> bool {
+    only.is_empty() || only.iter().any(|o| o == id)
+}
+
+fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Implementation {
     let (name, template, output) = client;
     let run = |port: u16, bytecount: u64, args: &[&str]| {
         run_client(template, port, bytecount, args, CLIENT_LIMIT)
+    };
+    let results = match only {
+        [] => runner::client_cases(family.catalog(), *output, &run, None),
+        ids => ids
+            .iter()
+            .flat_map(|id| runner::client_cases(family.catalog(), *output, &run, Some(id)))
+            .collect(),
     };
     Implementation {
         name: name.clone(),
         role: "client",
         command: template.text().to_string(),
-        cases: runner::client_cases(family.catalog(), *output, &run, only)
+        cases: results
             .into_iter()
             .map(|(id, verdict)| report_case(id, verdict, None))
             .collect(),
@@ -211,9 +225,10 @@ pub struct Args {
     /// the client to check, as a command line with {host}, {port}, {bytecount}, {args}
     #[arg(long, value_name = "CMD")]
     client: Option<String>,
-    /// run only this case (its kebab-case ID, as the report shows it)
-    #[arg(long, value_name = "NAME")]
-    case: Option<String>,
+    /// run only these cases (their kebab-case IDs, as the report shows them,
+    /// comma-separated)
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    case: Vec<String>,
     /// also write the report as JSON to FILE
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -228,7 +243,7 @@ pub fn main(args: Args) -> ExitCode {
         args.family,
         args.server.as_deref(),
         args.client.as_deref(),
-        args.case.as_deref(),
+        &args.case,
         args.json.as_deref(),
     );
     let scratch = std::env::temp_dir().join(format!("xtask-conform-{}", std::process::id()));
@@ -269,7 +284,7 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(id) = case
+    if let Some(id) = case.first()
         && implementations.iter().all(|i| i.cases.is_empty())
     {
         eprintln!(
