@@ -102,7 +102,8 @@ pub fn normalise(text: &str) -> String {
             return l[at + 14..].split_whitespace().next()?.parse::<u16>().ok();
         }
         let zen_client = catalog::client_of(catalog::Family::Zen).and_then(Listing::bin);
-        if l.contains(" client ") || zen_client.is_some_and(|c| l.starts_with(&format!("{c} "))) {
+        let client = l.contains(" client ") || l.contains(" -c ");
+        if client || zen_client.is_some_and(|c| l.starts_with(&format!("{c} "))) {
             return l.rsplit(" -p ").next()?.parse::<u16>().ok();
         }
         None
@@ -188,6 +189,17 @@ pub fn normalise(text: &str) -> String {
         if line.starts_with("verdict: holds — UDP dropped ") {
             *line = vary_before(&vary_before(line, " for a slow one"), " ms)");
         }
+    }
+    // streamer: how the kernel cut the stream into pieces varies (96, 31 + 65, ...): one
+    // line stands for them all.
+    let piece = |l: &str| {
+        l.strip_prefix("Received ")
+            .and_then(|l| l.strip_suffix(" bytes"))
+            .is_some_and(|n| n.parse::<u64>().is_ok())
+    };
+    lines.dedup_by(|b, a| piece(a) && piece(b));
+    for line in lines.iter_mut().filter(|l| piece(l)) {
+        *line = "Received [varies] bytes".into();
     }
     let mut out = lines.join("\n");
     out.push('\n');

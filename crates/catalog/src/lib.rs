@@ -20,6 +20,12 @@ pub const CH03: &Chapter = &Chapter {
     dir: "ch03-tcp",
 };
 
+pub const CH05: &Chapter = &Chapter {
+    number: 5,
+    title: "Network Data and Network Errors",
+    dir: "ch05-network-data",
+};
+
 pub const CH07: &Chapter = &Chapter {
     number: 7,
     title: "Server Architecture",
@@ -33,6 +39,10 @@ pub enum Family {
     Sixteen,
     /// Listing 3-2's streaming uppercase with half-close (`3-2`).
     Uppercase,
+    /// Chapter 5's stream that ends with the end of the stream (`streamer`).
+    Streamer,
+    /// Chapter 5's length-prefixed blocks (`blocks`).
+    Blocks,
     /// Chapter 7's Zen-of-Python service (`zen`).
     Zen,
     /// A demonstration that speaks no protocol of its own.
@@ -45,6 +55,8 @@ impl Family {
         match self {
             Family::Sixteen => "3-1",
             Family::Uppercase => "3-2",
+            Family::Streamer => "streamer",
+            Family::Blocks => "blocks",
             Family::Zen => "zen",
             Family::None => "-",
         }
@@ -81,6 +93,9 @@ pub enum Runs {
     /// `BIN server 127.0.0.1` in the background, then `BIN client localhost ARGS`.
     /// `deadlocks`: a stall is page 53's deadlock (Listing 3-2 as the book wrote it).
     ServerAndClient { deadlocks: bool },
+    /// Chapter 5's shape: `BIN` serves one connection in the background, `BIN -c` is the
+    /// client; then the server's output, once it has exited.
+    OneShot,
     /// A Zen server, `BIN localhost`, then the Zen client twice, as the book's `test.sh`.
     ZenServer,
     /// Under a super-server, `systemd-socket-activate --inetd` (`-a`: one process per
@@ -131,6 +146,10 @@ pub enum LogStyle {
     ZenUtils,
     /// socketserver (`srv_legacy1`): errors only.
     Socketserver,
+    /// `streamer`: `Received N bytes` per piece, then `Message:` and the message.
+    Streamer,
+    /// `blocks`: `Block says: b'...'` per block.
+    Blocks,
     /// One loop (`srv_async`, `srv_asyncio2`): `Accepted ...`, `Client ... closed`.
     Loop,
     /// asyncio's callbacks (`srv_asyncio1`).
@@ -308,6 +327,17 @@ const DEMO: Listing = Listing {
     ..ROW
 };
 
+/// A Chapter 5 listing: a server of one connection, and its client with `-c`.
+const ONE_SHOT: Listing = Listing {
+    chapter: CH05,
+    transport: Transport::Tcp,
+    lifetime: Lifetime::OneConnection,
+    runs: Runs::OneShot,
+    listening: true,
+    concurrency: Concurrency::One,
+    ..ROW
+};
+
 /// A Chapter 7 Zen server, run as `test.sh` runs it.
 const ZEN: Listing = Listing {
     chapter: CH07,
@@ -425,6 +455,53 @@ pub static LISTINGS: &[Listing] = &[
             client: &["--datagrams", "20000"],
         },
         ..DEMO
+    },
+    Listing {
+        id: "5-1",
+        book: "Listing 5-1",
+        krate: "streamer",
+        bins: &["streamer"],
+        script: Some("py3/chapter05/streamer.py"),
+        usage: "streamer [-c] [-p port] [hostname]",
+        summary: "the end of the stream ends the message: the client sends and closes",
+        family: Family::Streamer,
+        log: LogStyle::Streamer,
+        ..ONE_SHOT
+    },
+    Listing {
+        id: "5-2",
+        book: "Listing 5-2",
+        krate: "blocks",
+        bins: &["blocks"],
+        script: Some("py3/chapter05/blocks.py"),
+        usage: "blocks [-c] [-p port] [hostname] [--max-block BYTES]",
+        summary: "length-prefixed blocks: a 4-byte length before each, an empty block to end",
+        family: Family::Blocks,
+        log: LogStyle::Blocks,
+        ..ONE_SHOT
+    },
+    Listing {
+        id: "5-2-async",
+        book: "Listing 5-2, the codec way (not in the book)",
+        krate: "blocks-async",
+        bins: &["blocks_async"],
+        usage: "(as 5-2)",
+        summary: "Listing 5-2 on tokio: tokio_util's LengthDelimitedCodec, the same wire and lines",
+        family: Family::Blocks,
+        log: LogStyle::Blocks,
+        ..ONE_SHOT
+    },
+    Listing {
+        id: "examples.rst",
+        chapter: CH05,
+        book: "examples.rst",
+        krate: "examples-rst",
+        script: Some("py3/chapter05/examples.rst"),
+        usage: "(doc tests)",
+        summary: "the chapter's interactive session: byte order and text encodings, computed in Rust",
+        lifetime: Lifetime::Once,
+        recorded: Recorded::Nothing,
+        ..ROW
     },
     Listing {
         id: "zen_utils",

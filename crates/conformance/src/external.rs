@@ -230,19 +230,34 @@ impl ExternalServer {
     }
 }
 
+/// How a server of one connection ended its case: its exit status and what it printed.
+#[derive(Clone, Debug)]
+pub struct Ended {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
 impl ExternalServer {
     /// For a server of one connection: waits up to `limit` for it to exit after its case,
-    /// and starts a fresh one for the next. Its exit status (`Err` if it did not exit, or
-    /// cannot be restarted) is part of the case's verdict, not a crash.
-    pub fn end_case(&mut self, limit: Duration) -> Result<std::process::ExitStatus, String> {
-        let status = self
-            .process
-            .wait_exit(limit)
-            .ok_or_else(|| format!("it served its connection but did not exit within {limit:?}"))?;
+    /// and starts a fresh one for the next. Its exit status and output (`Err` if it did
+    /// not exit, or cannot be restarted) are part of the case's verdict, not a crash.
+    pub fn end_case(&mut self, limit: Duration) -> Result<Ended, String> {
+        let exited = self.process.wait_exit(limit);
         let mut fresh = Self::launch(&self.template, self.launch.clone())?;
         fresh.earlier_logs = self.log();
-        *self = fresh;
-        Ok(status)
+        let mut old = std::mem::replace(self, fresh);
+        let Some(status) = exited else {
+            old.process.kill();
+            return Err(format!("it did not exit within {limit:?}"));
+        };
+        old.process.stdout.wait_closed(Duration::from_secs(5));
+        old.process.stderr.wait_closed(Duration::from_secs(5));
+        Ok(Ended {
+            status,
+            stdout: old.process.stdout.text(),
+            stderr: old.process.stderr.text(),
+        })
     }
 }
 
@@ -364,8 +379,8 @@ mod tests {
             let mut reply = [0; 8];
             let (n, _) = sock.recv_from(&mut reply).unwrap();
             assert_eq!(&reply[..n], b"hi!");
-            let status = server.end_case(Duration::from_secs(10)).unwrap();
-            assert!(status.success());
+            let ended = server.end_case(Duration::from_secs(10)).unwrap();
+            assert!(ended.status.success());
         }
         let tcp_once = Template::parse(
             "python3 -c \"import socket, sys; s = socket.create_server(('{host}', {port})); \
@@ -379,8 +394,8 @@ mod tests {
         let mut server = ExternalServer::launch(&tcp_once, launch).unwrap();
         let mut conn = std::net::TcpStream::connect((HOST, server.port())).unwrap();
         std::io::Write::write_all(&mut conn, b"x").unwrap();
-        let status = server.end_case(Duration::from_secs(10)).unwrap();
-        assert_eq!(status.code(), Some(3));
+        let ended = server.end_case(Duration::from_secs(10)).unwrap();
+        assert_eq!(ended.status.code(), Some(3));
         assert!(server.running(), "a fresh process serves the next case");
     }
 }

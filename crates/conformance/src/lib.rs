@@ -9,6 +9,8 @@
 //! Every case has a stable kebab-case ID (`all-byte-values`, `half-close-at-once`).
 
 pub mod external;
+pub mod framing;
+pub mod framing_binaries;
 pub mod runner;
 pub mod sixteen;
 pub mod stream;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use catalog::{Concurrency, Family, LogStyle};
 use testkit::{STEP, ServerThread, Transcript, within};
 
-use crate::external::ExternalServer;
-use crate::{ClientRun, RunClient, Skip, Verdict, sixteen, transcripts, uppercase, zen};
+use crate::external::{Ended, ExternalServer};
+use crate::{ClientRun, RunClient, Skip, Verdict, framing, sixteen, transcripts, uppercase, zen};
 
 /// How long one case may take before it counts as a hang.
 pub const CASE_LIMIT: Duration = Duration::from_secs(150);
@@ -63,6 +63,11 @@ pub trait Running {
     fn after_case(&mut self, _failed: bool) -> Result<Option<String>, String> {
         Ok(None)
     }
+    /// For a server of one connection: its exit after the case, and a fresh one for the
+    /// next.
+    fn end_case(&mut self, _limit: Duration) -> Result<Ended, String> {
+        Err("this server is not run one connection at a time".into())
+    }
 }
 
 impl Running for ServerThread {
@@ -86,6 +91,10 @@ impl Running for ExternalServer {
 
     fn after_case(&mut self, failed: bool) -> Result<Option<String>, String> {
         self.restart_if_dead(failed)
+    }
+
+    fn end_case(&mut self, limit: Duration) -> Result<Ended, String> {
+        ExternalServer::end_case(self, limit)
     }
 }
 
@@ -121,6 +130,10 @@ pub fn server_case_ids(family: Family) -> Vec<&'static str> {
             .chain([uppercase::BIG_STREAM.id, uppercase::CONCURRENT.id])
             .collect(),
         Family::Zen => zen::server_case_ids(),
+        Family::Blocks | Family::Streamer => framing::server_cases(family == Family::Blocks)
+            .iter()
+            .map(|c| c.id)
+            .collect(),
         Family::None => Vec::new(),
     }
 }
@@ -166,8 +179,18 @@ pub fn server_cases_where(
             Family::Sixteen => sixteen_case(spec, &*server, id, &mut served),
             Family::Uppercase => uppercase_case(spec, &*server, id, &mut served),
             Family::Zen => zen_case(spec, &*server, id),
+            Family::Blocks | Family::Streamer => one_shot_case(spec, server, id),
             Family::None => Verdict::Fail("no table".into()),
         };
+        if matches!(spec.family, Family::Blocks | Family::Streamer) {
+            // Each case had a server of its own; end_case started the next one.
+            outcomes.push(Outcome {
+                id,
+                verdict,
+                note: None,
+            });
+            continue;
+        }
         let failed = matches!(verdict, Verdict::Fail(_));
         let (note, dead) = match server.after_case(failed) {
             Ok(note) => (note, false),
@@ -269,6 +292,28 @@ fn zen_case(spec: &ServerSpec, server: &dyn Running, id: &str) -> Verdict {
         .map_or(Verdict::Fail("no such case".into()), |(_, v)| v)
 }
 
+/// A case of a server of one connection: the case's client, then the server's exit and
+/// what it printed; the case holds its connection open until then if it says so.
+fn one_shot_case(spec: &ServerSpec, server: &mut dyn Running, id: &str) -> Verdict {
+    let blocks = spec.family == Family::Blocks;
+    let Some(case) = framing::server_cases(blocks).iter().find(|c| c.id == id) else {
+        return Verdict::Fail("no such case".into());
+    };
+    let port = server.port();
+    let send = case.send;
+    let held = match with_deadline(CASE_LIMIT, move || send(port)) {
+        Ok(held) => held,
+        Err(error) => {
+            // The case's client failed: still end this server, so the next case has its own.
+            let _ = server.end_case(crate::patience());
+            return Verdict::Fail(error);
+        }
+    };
+    let ended = server.end_case(crate::patience());
+    drop(held);
+    verdict(ended.and_then(|ended| framing::judge(case, &ended, spec.log.is_some())))
+}
+
 /// What the workspace's Listing 3-2 variants read and write at a time, which their lines
 /// name.
 pub const VARIANT_CHUNK: usize = 256 * 1024;
@@ -303,6 +348,9 @@ pub fn client_cases(
     match family {
         Family::Sixteen => sixteen::run_client_cases(run, only),
         Family::Zen => zen::run_client_cases(run, only),
+        Family::Blocks | Family::Streamer => {
+            framing::run_client_cases(family == Family::Blocks, run, only)
+        }
         Family::Uppercase => uppercase::STREAM_SIZES
             .iter()
             .filter(|c| only.is_none_or(|id| id == c.id))

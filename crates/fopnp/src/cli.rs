@@ -32,6 +32,23 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// Chapter 5's command line, `[-c] [-p port] [hostname]`: a server by default, the
+/// client with `-c`, on 127.0.0.1 unless a host is given.
+#[derive(Clone, Debug, Args)]
+pub struct Address {
+    /// IP address or hostname (default: 127.0.0.1)
+    #[arg(default_value = "127.0.0.1", hide_default_value = true)]
+    pub hostname: String,
+
+    /// run as the client
+    #[arg(short = 'c')]
+    pub client: bool,
+
+    /// TCP port number (default: 1060)
+    #[arg(short = 'p', value_name = "port", default_value_t = DEFAULT_PORT, hide_default_value = true)]
+    pub port: u16,
+}
+
 /// Listing 3-2's extra positional argument, shared by its threaded and nonblocking
 /// variants: `role host [bytecount] [-p PORT]`.
 #[derive(Clone, Debug, Args)]

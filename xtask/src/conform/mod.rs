@@ -20,8 +20,13 @@ pub const LONG_ABOUT: &str = "\
 Run a family's conformance cases against any implementation
 
 FAMILY is 3-1 (Listing 3-1's sixteen-octet exchange), 3-2 (Listing 3-2's streaming
-uppercase with half-close) or zen (Chapter 7). With neither --server nor --client, the
-family's table runs against every implementation in the workspace, as a report.
+uppercase with half-close), streamer or blocks (Chapter 5's two ways to end a message)
+or zen (Chapter 7). With neither --server nor --client, the family's table runs against
+every implementation in the workspace, as a report.
+
+Chapter 5's servers serve one connection and exit: each case gets a fresh server, and
+its exit status is part of the verdict (the workspace's own servers are also held to
+their lines and their one-line errors).
 
 --server CMD runs the cases that talk to a server (the tool is the client) against a
 server started from CMD; --client CMD runs the cases that check a client (the tool
@@ -35,10 +40,11 @@ wherever they appear, inside a word too. For example:
   --server \"socat TCP-LISTEN:{port},bind={host},reuseaddr,fork EXEC:'tr a-z A-Z'\"
   --client \"python3 tcp_deadlock.py client {host} {bytecount} -p {port}\"
   --client \"python3 client.py {host} {args} -p {port}\"
+  --server \"python3 blocks.py {host} -p {port}\"
 
 The tool picks a free port, starts the server with PYTHONUNBUFFERED=1, and waits until
 the port is listening by watching the kernel's table of sockets (/proc/net/tcp), never
-by connecting; a server that a case kills is started again, and the report says so. A
+by connecting (a UDP server: until its socket is bound, in /proc/net/udp); a server that a case kills is started again, and the report says so. A
 foreign implementation is held to the wire (bytes, closes); log lines are compared only
 for the workspace's own servers. Every case has a deadline: a hang is a failed case.
 
@@ -57,6 +63,10 @@ pub enum Family {
     /// Listing 3-2: streaming uppercase with half-close
     #[value(name = "3-2")]
     Uppercase,
+    /// Chapter 5, Listing 5-1: a message ended by the end of the stream
+    Streamer,
+    /// Chapter 5, Listing 5-2: length-prefixed blocks
+    Blocks,
     /// Chapter 7: the Zen-of-Python service
     Zen,
 }
@@ -67,6 +77,8 @@ impl Family {
         match self {
             Family::Sixteen => catalog::Family::Sixteen,
             Family::Uppercase => catalog::Family::Uppercase,
+            Family::Streamer => catalog::Family::Streamer,
+            Family::Blocks => catalog::Family::Blocks,
             Family::Zen => catalog::Family::Zen,
         }
     }
@@ -217,7 +229,7 @@ fn print_report(report: &Report) {
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// which table: 3-1, 3-2 or zen
+    /// which table: 3-1, 3-2, streamer, blocks or zen
     family: Family,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]
@@ -255,7 +267,7 @@ pub fn main(args: Args) -> ExitCode {
                 let under = ServerUnderTest {
                     name: "under test".into(),
                     template: Template::parse(command)?,
-                    launch: Launch::default(),
+                    launch: workspace::launch(family.catalog()),
                     spec: ServerSpec::foreign(family.catalog()),
                 };
                 implementations.push(server_cases(&under, case));

@@ -3,11 +3,22 @@
 use std::path::Path;
 
 use catalog::{Concurrency, Family, Listing, Runs};
-use conformance::external::{Launch, Template};
+use conformance::external::{Launch, Lifetime, Template};
 use conformance::runner::{Output, ServerSpec};
 
 use super::{ClientUnderTest, ServerUnderTest};
 use crate::build::{Profile, build};
+
+/// How a family's servers are started: Chapter 5's serve one connection and exit.
+pub fn launch(family: Family) -> Launch {
+    Launch {
+        lifetime: match family {
+            Family::Blocks | Family::Streamer => Lifetime::OneConnection,
+            _ => Lifetime::Forever,
+        },
+        ..Launch::default()
+    }
+}
 
 /// The family's servers and clients in the workspace, built, as commands; the inetd pair
 /// only where a super-server is installed.
@@ -26,11 +37,12 @@ pub fn workspace(
     for l in listings {
         let Some(bin) = l.bin() else { continue };
         let exe = format!("'{}'", dir.join(bin).display());
-        // Chapter 3's programs are client and server both; Chapter 7's are one or the other.
-        if matches!(l.runs, Runs::ServerAndClient { .. })
-            || l.concurrency == Concurrency::NotAServer
-        {
+        // Chapters 3 and 5's programs are client and server both; Chapter 7's are one or
+        // the other.
+        let both = matches!(l.runs, Runs::ServerAndClient { .. } | Runs::OneShot);
+        if both || l.concurrency == Concurrency::NotAServer {
             let command = match family {
+                Family::Blocks | Family::Streamer => format!("{exe} -c {{host}} -p {{port}}"),
                 Family::Uppercase => format!("{exe} client {{host}} {{bytecount}} -p {{port}}"),
                 Family::Zen => format!("{exe} {{host}} {{args}} -p {{port}}"),
                 _ => format!("{exe} client {{host}} -p {{port}}"),
@@ -40,7 +52,7 @@ pub fn workspace(
         if l.concurrency == Concurrency::NotAServer {
             continue;
         }
-        let mut launch = Launch::default();
+        let mut launch = launch(family);
         let command = match l.runs {
             Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
             // The inetd pair under the super-server, logging to files: in_zen1 with a

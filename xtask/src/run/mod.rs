@@ -15,6 +15,7 @@ use testkit::Process;
 
 use crate::build::{Profile, build};
 
+mod one_shot;
 mod pair;
 mod trace;
 mod zen;
@@ -124,6 +125,10 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
         Runs::ServerAndClient { deadlocks } => {
             let dir = build(&[listing.krate], Profile::Debug)?;
             pair::pair(listing, &dir.join(bin), &args, options, deadlocks)
+        }
+        Runs::OneShot => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            one_shot::one_shot(listing, &dir.join(bin), &args, options)
         }
         Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),
         Runs::Each(family) => zen::each(family, options),
