@@ -10,7 +10,7 @@ use std::net::TcpListener;
 
 use conformance::Skip;
 use conformance::runner::{self, ServerSpec};
-use conformance::zen::Concurrency;
+use conformance::zen::{Concurrency, HEAVY_CASES};
 use fopnp::Log;
 use testkit::{ServerThread, Transcript};
 
@@ -92,17 +92,31 @@ const SERVERS: &[Server] = &[
     },
 ];
 
-fn run(index: usize) {
+/// The table's cases that `pick` picks, against a fresh in-process server.
+fn run_picked(index: usize, pick: impl Fn(&str) -> bool) {
     let server = &SERVERS[index];
     let serve = server.serve;
     let mut running =
         ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
     let mut spec = ServerSpec::of(catalog::by_bin(server.script).unwrap());
     spec.skips = server.skips;
-    runner::assert_passed(
-        server.name,
-        &runner::server_cases(&spec, &mut running, None),
-    );
+    let outcomes = runner::server_cases_where(&spec, &mut running, pick);
+    runner::assert_passed(server.name, &outcomes);
+}
+
+fn run(index: usize) {
+    run_picked(index, |id| !HEAVY_CASES.contains(&id));
+}
+
+#[test]
+#[ignore = "slow: 600 conversations and 50 slow writers against every server"]
+fn every_server_takes_immediate_reconnects_and_slow_writers() {
+    let runs: Vec<_> = (0..SERVERS.len())
+        .map(|index| std::thread::spawn(move || run_picked(index, |id| HEAVY_CASES.contains(&id))))
+        .collect();
+    for run in runs {
+        run.join().unwrap();
+    }
 }
 
 /// The one fact the shared table cannot take from the listing itself.

@@ -18,7 +18,9 @@ fn recorded_sessions_are_what_the_code_prints() {
     assert!(status.success(), "{stderr}");
     let sessions = catalog::recorded_crates().len();
     assert!(
-        stdout.contains(&format!("{sessions} recorded sessions and the README match")),
+        stdout.contains(&format!(
+            "{sessions} recorded sessions and the README match"
+        )),
         "{stdout}"
     );
 }

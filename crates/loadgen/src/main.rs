@@ -45,6 +45,10 @@ enum Task {
         clients: usize,
         #[arg(long)]
         seconds: f64,
+        /// how long a question may go unanswered, and how long the conversations under
+        /// way when the time is up have to finish before they count as unfinished
+        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64())]
+        answer_timeout: f64,
     },
     /// The minimal no-logging Zen server (the load generator's ceiling), at PORT
     ZenMinimal {
@@ -72,7 +76,14 @@ fn main() -> ExitCode {
             port,
             clients,
             seconds,
-        } => zen::load(port, clients, seconds).and_then(|report| {
+            answer_timeout,
+        } => zen::load(
+            port,
+            clients,
+            seconds,
+            std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
+        )
+        .and_then(|report| {
             serde_json::to_string(&report)
                 .map(|json| println!("{json}"))
                 .map_err(|e| e.to_string())

@@ -15,13 +15,9 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A question not answered within this long is an error, not latency.
+/// A question not answered within this long is an error, not latency; and when a step
+/// ends, a conversation under way has this long to finish, or it counts as unfinished.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
-/// After the run's time is up, how long a conversation under way may take to finish
-/// before it is cut off (and not counted): as long as the run, at most a second.
-fn grace(seconds: f64) -> Duration {
-    Duration::from_secs_f64(seconds.min(1.0))
-}
 
 /// What went wrong, by kind.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -34,6 +30,9 @@ pub struct Errors {
     pub refused: u64,
     /// No answer (or no connection) within 10 s.
     pub timeout: u64,
+    /// Under way when the step ended, and still not finished when the answer time-out
+    /// after it ran out (a connection waiting in the listen queue, a question unanswered).
+    pub unfinished: u64,
     /// Anything else.
     pub other: u64,
 }
@@ -44,6 +43,7 @@ impl Errors {
         self.reset += other.reset;
         self.refused += other.refused;
         self.timeout += other.timeout;
+        self.unfinished += other.unfinished;
         self.other += other.other;
     }
 
@@ -76,9 +76,6 @@ pub struct LoadReport {
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
     pub errors: Errors,
-    /// Connections or questions still waiting when the run ended (not errors: a run
-    /// shorter than the 10 s time-out cannot tell).
-    pub cut_off: u64,
 }
 
 /// One client's tally.
@@ -87,26 +84,27 @@ struct Tally {
     conversations: u64,
     latency: Histogram<u64>,
     errors: Errors,
-    cut_off: u64,
 }
 
 /// Why a step of a conversation did not finish.
 enum Failed {
     Io(io::Error),
-    /// The run ended first.
-    CutOff,
+    /// The answer time-out after the step's end came first.
+    Unfinished,
 }
 
-/// Runs `step` with the answer time-out, or until `hard`, whichever comes first.
+/// Runs `step` with the answer time-out, or until `hard` (the step's end plus the answer
+/// time-out), whichever comes first.
 async fn bounded<T>(
     hard: Instant,
+    timeout: Duration,
     step: impl std::future::Future<Output = io::Result<T>>,
 ) -> Result<T, Failed> {
-    let limit = (Instant::now() + ANSWER_TIMEOUT).min(hard);
+    let limit = (Instant::now() + timeout).min(hard);
     match tokio::time::timeout_at(limit.into(), step).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failed::Io(error)),
-        Err(_) if limit == hard => Err(Failed::CutOff),
+        Err(_) if limit == hard => Err(Failed::Unfinished),
         Err(_) => Err(Failed::Io(io::ErrorKind::TimedOut.into())),
     }
 }
@@ -131,24 +129,24 @@ async fn ask(sock: &mut TcpStream, question: &[u8], buf: &mut Vec<u8>) -> io::Re
     Ok(())
 }
 
-/// One client: conversations until `deadline`.
-async fn client(address: SocketAddr, index: usize, deadline: Instant, grace: Duration) -> Tally {
+/// One client: conversations started until `deadline`; the one under way then has until
+/// the answer time-out after it to finish, or counts as unfinished.
+async fn client(address: SocketAddr, index: usize, deadline: Instant, timeout: Duration) -> Tally {
     let mut tally = Tally {
         answers: 0,
         conversations: 0,
         latency: histogram(),
         errors: Errors::default(),
-        cut_off: 0,
     };
-    let hard = deadline + grace;
+    let hard = deadline + timeout;
     let mut buf = Vec::with_capacity(64);
     let mut round = index;
     while Instant::now() < deadline {
         round += 1;
-        let mut sock = match bounded(hard, TcpStream::connect(address)).await {
+        let mut sock = match bounded(hard, timeout, TcpStream::connect(address)).await {
             Ok(sock) => sock,
-            Err(Failed::CutOff) => {
-                tally.cut_off += 1;
+            Err(Failed::Unfinished) => {
+                tally.errors.unfinished += 1;
                 break;
             }
             Err(Failed::Io(error)) => {
@@ -163,10 +161,10 @@ async fn client(address: SocketAddr, index: usize, deadline: Instant, grace: Dur
         for i in 0..3 {
             let (question, expected) = APHORISMS[(round + i) % 3];
             let asked = Instant::now();
-            match bounded(hard, ask(&mut sock, question, &mut buf)).await {
+            match bounded(hard, timeout, ask(&mut sock, question, &mut buf)).await {
                 Ok(()) => {}
-                Err(Failed::CutOff) => {
-                    tally.cut_off += 1;
+                Err(Failed::Unfinished) => {
+                    tally.errors.unfinished += 1;
                     break;
                 }
                 Err(Failed::Io(error)) => {
@@ -194,8 +192,14 @@ async fn client(address: SocketAddr, index: usize, deadline: Instant, grace: Dur
     tally
 }
 
-/// Runs `clients` concurrent clients against the server at `port` for `seconds`.
-pub fn load(port: u16, clients: usize, seconds: f64) -> Result<LoadReport, String> {
+/// Runs `clients` concurrent clients against the server at `port` for `seconds`, then
+/// waits up to `timeout` (the answer time-out) for the conversations under way.
+pub fn load(
+    port: u16,
+    clients: usize,
+    seconds: f64,
+    timeout: Duration,
+) -> Result<LoadReport, String> {
     raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -206,16 +210,14 @@ pub fn load(port: u16, clients: usize, seconds: f64) -> Result<LoadReport, Strin
         let started = Instant::now();
         let deadline = started + Duration::from_secs_f64(seconds);
         let tasks: Vec<_> = (0..clients)
-            .map(|i| tokio::spawn(client(address, i, deadline, grace(seconds))))
+            .map(|i| tokio::spawn(client(address, i, deadline, timeout)))
             .collect();
         let mut latency = histogram();
         let (mut answers, mut conversations, mut errors) = (0, 0, Errors::default());
-        let mut cut_off = 0;
         for task in tasks {
             let tally = task.await.map_err(|e| e.to_string())?;
             answers += tally.answers;
             conversations += tally.conversations;
-            cut_off += tally.cut_off;
             errors.add(&tally.errors);
             latency.add(&tally.latency).map_err(|e| e.to_string())?;
         }
@@ -240,7 +242,6 @@ pub fn load(port: u16, clients: usize, seconds: f64) -> Result<LoadReport, Strin
             latency_p99_ms: p99,
             latency_max_ms: max,
             errors,
-            cut_off,
         })
     })
 }
@@ -308,4 +309,63 @@ pub fn minimal_server(port: u16, delay: f64) -> Result<(), String> {
         let _ = worker.join();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A Zen server for the tests: a thread per connection; `stall(n)` says whether the
+    /// n-th connection (from 0) is held without an answer, and every answer waits `delay`.
+    fn server(stall: fn(usize) -> bool, delay: Duration) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for (n, sock) in listener.incoming().enumerate() {
+                let Ok(mut sock) = sock else { continue };
+                std::thread::spawn(move || {
+                    let mut message = Vec::new();
+                    let mut buf = [0; 256];
+                    while let Ok(read) = sock.read(&mut buf) {
+                        if read == 0 {
+                            break;
+                        }
+                        message.extend_from_slice(&buf[..read]);
+                        if message.ends_with(b"?") && !stall(n) {
+                            std::thread::sleep(delay);
+                            let _ = sock.write_all(answer(&message));
+                            message.clear();
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// The one connection that gets no answer is an error, not a conversation the run
+    /// forgot: before, a step shorter than the time-out cut it off uncounted.
+    #[test]
+    fn a_connection_stalled_past_the_time_out_is_counted() {
+        let port = server(|n| n == 0, Duration::ZERO);
+        let report = load(port, 4, 0.3, Duration::from_millis(400)).unwrap();
+        assert_eq!(
+            report.errors.timeout + report.errors.unfinished,
+            1,
+            "{report:?}"
+        );
+        assert!(report.conversations > 0, "{report:?}");
+    }
+
+    /// A conversation under way when the step ends, that cannot finish within the time-out
+    /// after it, counts as unfinished: here every client's.
+    #[test]
+    fn conversations_still_under_way_after_the_time_out_are_unfinished() {
+        let port = server(|_| false, Duration::from_millis(300));
+        let report = load(port, 3, 0.5, Duration::from_millis(400)).unwrap();
+        assert_eq!(report.errors.unfinished, 3, "{report:?}");
+        assert_eq!(report.conversations, 0, "{report:?}");
+    }
 }

@@ -130,6 +130,8 @@ pub struct Plan {
     pub seconds: f64,
     pub quick: bool,
     pub profile: Profile,
+    /// Only these servers (by the table's names), besides the ceiling; all if empty.
+    pub servers: Vec<String>,
 }
 
 impl Plan {
@@ -149,6 +151,7 @@ impl Plan {
             seconds: 1.5,
             quick: false,
             profile: Profile::Release,
+            servers: Vec::new(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Plan {
             seconds: 0.2,
             quick: true,
             profile: Profile::Release,
+            servers: Vec::new(),
         }
     }
 }
@@ -184,13 +188,19 @@ struct Record {
     errors_reset: u64,
     errors_refused: u64,
     errors_timeout: u64,
+    /// Under way when the step ended, still unfinished 10 s later.
+    errors_unfinished: u64,
     errors_other: u64,
-    /// Questions still waiting when the run ended.
-    cut_off: u64,
     /// The server's user + system CPU seconds during the run (not for in_zen1, whose
     /// work is done by a process per connection).
     server_cpu_s: Option<f64>,
     server_peak_bytes: Option<u64>,
+    /// The kernel's counters over the step, for the whole network namespace (other
+    /// traffic is included): full listen queues, SYNs dropped at a listener, and SYNs
+    /// sent again.
+    listen_overflows: Option<u64>,
+    listen_drops: Option<u64>,
+    syn_retrans: Option<u64>,
 }
 
 impl Record {
@@ -199,6 +209,7 @@ impl Record {
             + self.errors_reset
             + self.errors_refused
             + self.errors_timeout
+            + self.errors_unfinished
             + self.errors_other
     }
 }
@@ -229,7 +240,6 @@ struct Load {
     latency_p99_ms: f64,
     latency_max_ms: f64,
     errors: LoadErrors,
-    cut_off: u64,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -238,6 +248,7 @@ struct LoadErrors {
     reset: u64,
     refused: u64,
     timeout: u64,
+    unfinished: u64,
     other: u64,
 }
 
@@ -306,9 +317,13 @@ fn run_one(
         "--seconds",
         &seconds.to_string(),
     ]);
+    let counters = testkit::kernel::tcp_counters();
     let load = Process::spawn(command).map_err(|e| e.to_string())?;
     let (status, stdout, stderr) = load.finish(Duration::from_secs(120))?;
     let usage = process.stop_measured();
+    let counters = testkit::kernel::tcp_counters()
+        .zip(counters)
+        .map(|(after, before)| after.since(before));
     if !status.success() {
         return Err(format!("the load generator failed: {}", stderr.trim()));
     }
@@ -331,10 +346,13 @@ fn run_one(
         errors_reset: load.errors.reset,
         errors_refused: load.errors.refused,
         errors_timeout: load.errors.timeout,
+        errors_unfinished: load.errors.unfinished,
         errors_other: load.errors.other,
-        cut_off: load.cut_off,
         server_cpu_s: measurable.then_some(usage.user + usage.sys),
         server_peak_bytes: measurable.then_some(usage.peak_bytes),
+        listen_overflows: counters.map(|c| c.listen_overflows),
+        listen_drops: counters.map(|c| c.listen_drops),
+        syn_retrans: counters.map(|c| c.syn_retrans),
     })
 }
 
@@ -364,6 +382,10 @@ pub struct Args {
     /// 10, 13, 16, 20, 100, 1000, 10000)
     #[arg(long, value_name = "N,...", value_delimiter = ',')]
     clients: Option<Vec<usize>>,
+    /// only these servers, by their names in the table (srv_async, "in_zen1 (inetd,
+    /// -a)", ...), comma-separated; the ceiling always runs
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    servers: Vec<String>,
     /// seconds of load per step (default 1.5; 0.2 with --quick)
     #[arg(long, value_name = "S")]
     seconds: Option<f64>,
@@ -384,6 +406,7 @@ pub fn main(args: Args) -> ExitCode {
         plan.delayed_clients = None;
     }
     plan.seconds = args.seconds.unwrap_or(plan.seconds);
+    plan.servers = args.servers;
     if args.debug {
         plan.profile = Profile::Debug;
     }
@@ -401,7 +424,23 @@ pub fn main(args: Args) -> ExitCode {
 
 fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {
     let started = Instant::now();
-    let servers = servers();
+    let mut servers = servers();
+    if let Some(unknown) = plan
+        .servers
+        .iter()
+        .find(|name| !servers.iter().any(|s| &s.name == *name))
+    {
+        let names: Vec<String> = servers.iter().skip(1).map(|s| s.name.clone()).collect();
+        return Err(format!(
+            "no server {unknown:?}; the servers are: {}",
+            names.join(", ")
+        ));
+    }
+    servers.retain(|s| {
+        matches!(s.start, Start::Minimal)
+            || plan.servers.is_empty()
+            || plan.servers.contains(&s.name)
+    });
     let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
     let dir = build(&packages, plan.profile)?;

@@ -131,7 +131,8 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         );
         let headers: Vec<(&str, Align)> = columns.iter().map(|(h, a)| (h.as_str(), *a)).collect();
         let mut t = Table::new(&headers);
-        for server in &servers() {
+        let run = |s: &Server| report.records.iter().any(|r| r.server == s.name);
+        for server in servers().iter().filter(|s| run(s)) {
             let mut row = vec![server.name.to_string()];
             for &clients in plan.clients_for(delay) {
                 let cell = report
@@ -160,7 +161,9 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         ("p99 ms", Align::Right),
         ("max ms", Align::Right),
         ("errors", Align::Right),
-        ("cut off", Align::Right),
+        ("unfinished", Align::Right),
+        ("overflows", Align::Right),
+        ("SYN resent", Align::Right),
         ("CPU s", Align::Right),
         ("peak MiB", Align::Right),
     ]);
@@ -179,7 +182,9 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
             f(r.latency_p99_ms, 1),
             f(r.latency_max_ms, 0),
             r.errors().to_string(),
-            r.cut_off.to_string(),
+            r.errors_unfinished.to_string(),
+            r.listen_overflows.map_or("-".into(), |n| n.to_string()),
+            r.syn_retrans.map_or("-".into(), |n| n.to_string()),
             f(r.server_cpu_s, 2),
             f(r.server_peak_bytes.map(|b| b as f64 / (1 << 20) as f64), 1),
         ]);

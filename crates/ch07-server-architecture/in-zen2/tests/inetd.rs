@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use conformance::zen::{assert_all_pass, run_server_cases};
+use conformance::zen::{HEAVY_CASES, assert_all_pass, run_server_cases_where};
 use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_in_zen2");
@@ -24,6 +24,17 @@ fn start(log: &Path, idle: &str) -> (Process, u16) {
 
 #[test]
 fn answers_every_case_under_systemd_socket_activate() {
+    cases(|id| !HEAVY_CASES.contains(&id));
+}
+
+#[test]
+#[ignore = "slow: 600 conversations, and 50 slow writers, through the super-server"]
+fn answers_the_heavy_cases_under_systemd_socket_activate() {
+    cases(|id| HEAVY_CASES.contains(&id));
+}
+
+/// The table's cases that `pick` picks, held to the log file.
+fn cases(pick: impl Fn(&str) -> bool) {
     if !testkit::inetd::installed_or_skip() {
         return;
     }
@@ -32,11 +43,11 @@ fn answers_every_case_under_systemd_socket_activate() {
     let (_inetd, port) = start(&log, "120");
     let known = catalog::by_crate(env!("CARGO_PKG_NAME")).unwrap();
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases(
+    let results = run_server_cases_where(
         &conformance::zen::Target::of(known, port),
         Some((known.log, &read)),
         &[],
-        None,
+        pick,
     );
     assert_all_pass("in_zen2", &results);
 }

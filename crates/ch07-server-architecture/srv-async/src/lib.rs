@@ -101,8 +101,16 @@ impl Poll {
     }
 }
 
+/// How many pending connections one wakeup of the listener accepts at most: the backlog
+/// of `zen_utils::create_srv_socket`, so that a full listen queue empties in one round
+/// while the clients already connected still get their turn.
+pub const ACCEPT_BATCH: usize = 64;
+
 /// `serve(listener)`: the poll() loop over the listener and every client. Returns only
 /// when the listening socket fails or the log cannot be written.
+///
+/// On each wakeup of the listener it accepts up to [`ACCEPT_BATCH`] pending connections,
+/// where the book's accepts one.
 pub fn serve(listener: TcpListener, log: &Log) -> Result<(), Error> {
     // Not in the book: the listener is nonblocking too, so that a connection reset
     // between poll() and accept() cannot block the one loop in accept().
@@ -152,36 +160,43 @@ pub fn serve(listener: TcpListener, log: &Log) -> Result<(), Error> {
             }
             // New socket: add it to our data structures.
             else if let Sock::Listener(listening) = &*sock {
-                let (sock, address) = match listening.accept() {
-                    Ok(accepted) => accepted,
-                    // Gone between poll() and accept(): nothing to do.
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                        failures.working(&mut **log.lock())?;
-                        continue;
-                    }
-                    // Departure from the book: Python's server dies when accept() fails;
-                    // this one reports it and keeps serving, leaving the listener out of
-                    // the poll set for a moment while out of file descriptors.
-                    Err(error) => {
-                        let after = failures.failed(error, &mut **log.lock())?;
-                        if let AfterFailure::Pause(pause) = after {
-                            paused_until = Some(Instant::now() + pause);
-                            dicts.poll_object.modify(listener_fd, PollFlags::empty());
+                // Departure from the book, which accepts one connection per wakeup: under
+                // a thousand clients, those not yet accepted wait in the listen queue
+                // behind those being served, the queue (64) overflows, and the kernel
+                // drops their SYNs. This accepts what is pending, up to ACCEPT_BATCH.
+                for _ in 0..ACCEPT_BATCH {
+                    let (sock, address) = match listening.accept() {
+                        Ok(accepted) => accepted,
+                        // Nothing more pending (or gone between poll() and accept()).
+                        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                            failures.working(&mut **log.lock())?;
+                            break;
                         }
+                        // Departure from the book: Python's server dies when accept()
+                        // fails; this one reports it and keeps serving, leaving the
+                        // listener out of the poll set for a moment while out of file
+                        // descriptors.
+                        Err(error) => {
+                            let after = failures.failed(error, &mut **log.lock())?;
+                            if let AfterFailure::Pause(pause) = after {
+                                paused_until = Some(Instant::now() + pause);
+                                dicts.poll_object.modify(listener_fd, PollFlags::empty());
+                            }
+                            break;
+                        }
+                    };
+                    failures.working(&mut **log.lock())?;
+                    logln!(log, "Accepted connection from {}", PyAddr(address))?;
+                    if let Err(error) = sock.set_nonblocking(true) {
+                        logln!(log, "Client {} error: {error}", PyAddr(address))?;
                         continue;
                     }
-                };
-                failures.working(&mut **log.lock())?;
-                logln!(log, "Accepted connection from {}", PyAddr(address))?;
-                if let Err(error) = sock.set_nonblocking(true) {
-                    logln!(log, "Client {} error: {error}", PyAddr(address))?;
-                    continue;
+                    let sock = Rc::new(Sock::Client(sock));
+                    let fd = sock.as_fd().as_raw_fd();
+                    dicts.sockets.insert(fd, Rc::clone(&sock));
+                    dicts.addresses.insert(fd, address);
+                    dicts.poll_object.register(&sock, PollFlags::IN);
                 }
-                let sock = Rc::new(Sock::Client(sock));
-                let fd = sock.as_fd().as_raw_fd();
-                dicts.sockets.insert(fd, Rc::clone(&sock));
-                dicts.addresses.insert(fd, address);
-                dicts.poll_object.register(&sock, PollFlags::IN);
             }
             // Incoming data: keep receiving until we see the suffix.
             else if let (Sock::Client(stream), true) = (&*sock, event.contains(PollFlags::IN)) {

@@ -107,8 +107,9 @@ pub struct ServerCase {
     pub id: &'static str,
     pub title: &'static str,
     pub run: fn(&Target) -> Result<Vec<Connection>, String>,
-    /// Why a server with this concurrency cannot run it, if it cannot.
-    pub needs_several: bool,
+    /// How many clients the server must serve at once for the case to apply: 1 for
+    /// any server, 2 where a pool serves in turns, more where the case is about that many.
+    pub needs_at_once: usize,
 }
 
 pub const SERVER_CASES: &[ServerCase] = &[
@@ -116,79 +117,91 @@ pub const SERVER_CASES: &[ServerCase] = &[
         id: "three-questions-every-order",
         title: "the three questions, in each of the six orders, one connection each",
         run: every_order,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "unknown-question",
         title: "a question the server does not know: Error: unknown aphorism.",
         run: unknown_question,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "one-byte-writes",
         title: "a question written one byte per segment",
         run: one_byte_writes,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "two-pieces-with-a-pause",
         title: "a question in two pieces, 200 ms apart",
         run: two_pieces,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "two-questions-in-one-piece",
         title: "two questions in one write: one unknown aphorism, or Complex.Ugly. from a server that splits at ?",
         run: two_questions_at_once,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "cause-an-error",
         title: "client.py -e: the first question without its ?, then close",
         run: cause_an_error,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "connect-and-close",
         title: "a client that connects and closes at once",
         run: connect_and_close,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "half-close-after-last-question",
         title: "a client that half-closes after its last question and waits for the server to close",
         run: half_close,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "reset-mid-question",
         title: "a client that resets mid-question; the next client is served",
         run: reset_mid_question,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "megabyte-without-question-mark",
         title: "a megabyte with no ?: the server closes it and goes on serving",
         run: megabyte_without_question_mark,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "never-reads-answers",
         title: "a client that sends question after question and never reads an answer: the server stops taking them (or closes) long before 64 MiB",
         run: never_reads_answers,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "silent-client",
         title: "a client that never sends: others are served meanwhile (one-at-a-time servers: once it goes)",
         run: silent_client,
-        needs_several: false,
+        needs_at_once: 1,
     },
     ServerCase {
         id: "hundred-clients",
         title: "100 clients connected at once, each mid-conversation (as many at a time as the server serves)",
         run: hundred_clients,
-        needs_several: true,
+        needs_at_once: 2,
+    },
+    ServerCase {
+        id: "immediate-reconnects",
+        title: "two clients, 300 conversations each, each reconnecting the moment its last closed",
+        run: immediate_reconnects,
+        needs_at_once: 1,
+    },
+    ServerCase {
+        id: "slow-writers",
+        title: "50 clients writing two questions each a byte every 50 ms, while an ordinary client must get its three answers within 2 s",
+        run: slow_writers,
+        needs_at_once: SLOW_WRITERS + 1,
     },
 ];
 
@@ -207,20 +220,39 @@ pub fn run_server_cases(
     skips: &[crate::Skip],
     only: Option<&str>,
 ) -> Vec<(&'static str, Verdict)> {
+    run_server_cases_where(target, log, skips, |id| only.is_none_or(|only| only == id))
+}
+
+/// The cases that take seconds of the clients' own (600 conversations; 50 slow writers),
+/// which the quick suite leaves to its slow tests.
+pub const HEAVY_CASES: [&str; 2] = ["immediate-reconnects", "slow-writers"];
+
+/// [`run_server_cases`] for the cases that `pick` picks.
+pub fn run_server_cases_where(
+    target: &Target,
+    log: Option<(LogStyle, &dyn Fn() -> String)>,
+    skips: &[crate::Skip],
+    pick: impl Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
     let mut results = Vec::new();
     for case in SERVER_CASES {
-        if only.is_some_and(|id| id != case.id) {
+        if !pick(case.id) {
             continue;
         }
         if let Some(why) = crate::skip_reason(skips, case.id) {
             results.push((case.id, Verdict::Skipped(why.into())));
             continue;
         }
-        if case.needs_several && target.concurrency == Concurrency::One {
-            results.push((
-                case.id,
-                Verdict::Skipped("serves one client at a time, by design".into()),
-            ));
+        let at_once = target.concurrency.at_once();
+        if at_once < case.needs_at_once {
+            let why = match target.concurrency {
+                Concurrency::One => "serves one client at a time, by design".to_string(),
+                _ => format!(
+                    "serves {at_once} clients at a time, by design; the case needs {} at once",
+                    case.needs_at_once
+                ),
+            };
+            results.push((case.id, Verdict::Skipped(why)));
             continue;
         }
         let verdict = match (case.run)(target) {

@@ -393,3 +393,87 @@ pub(super) fn hundred_clients(target: &Target) -> Result<Vec<Connection>, String
     }
     Ok(connections)
 }
+
+/// Two clients that reconnect the moment their last conversation closed, interleaved: a
+/// server that reuses a closed socket's descriptor before it has forgotten the socket (the
+/// book's `srv_async.py` does) drops some of them.
+pub(super) fn immediate_reconnects(target: &Target) -> Result<Vec<Connection>, String> {
+    const ROUNDS: usize = 300;
+    let port = target.port;
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            thread::spawn(move || -> Result<Vec<Connection>, String> {
+                let mut connections = Vec::with_capacity(ROUNDS);
+                for round in 0..ROUNDS {
+                    let mut sock = connect(port)?;
+                    let (question, answer) = APHORISMS[round % 3];
+                    ask(&mut sock, question, answer)
+                        .map_err(|e| format!("conversation {}: {e}", round + 1))?;
+                    connections.push(Connection::normal(&sock));
+                    // Closed here, and the next connection follows at once.
+                }
+                Ok(connections)
+            })
+        })
+        .collect();
+    let mut connections = Vec::new();
+    for client in clients {
+        connections.extend(client.join().map_err(|_| "client thread panicked")??);
+    }
+    Ok(connections)
+}
+
+/// How many clients `slow-writers` has write a byte at a time.
+pub const SLOW_WRITERS: usize = 50;
+
+/// Fifty clients write two questions each, a byte every 50 ms (2.35 s or more), reading
+/// each answer; meanwhile an ordinary client must get its three answers within 2 s. A
+/// server that gives a slow client a thread or a turn of its own until it is done makes
+/// everyone else wait.
+pub(super) fn slow_writers(target: &Target) -> Result<Vec<Connection>, String> {
+    const PAUSE: Duration = Duration::from_millis(50);
+    const LIMIT: Duration = Duration::from_secs(2);
+    let port = target.port;
+    let mut socks = Vec::with_capacity(SLOW_WRITERS);
+    for _ in 0..SLOW_WRITERS {
+        socks.push(connect(port)?);
+    }
+    let writers: Vec<_> = socks
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut sock)| {
+            thread::spawn(move || -> Result<Connection, String> {
+                sock.set_nodelay(true).map_err(|e| e.to_string())?;
+                for k in 0..2 {
+                    let (question, answer) = APHORISMS[(i + k) % 3];
+                    for byte in question.chunks(1) {
+                        sock.write_all(byte).map_err(|e| format!("sending: {e}"))?;
+                        thread::sleep(PAUSE);
+                    }
+                    let got = read_answer(&mut sock)?;
+                    if got != answer {
+                        return Err(format!("a slow writer got {}", PyBytes(&got)));
+                    }
+                }
+                Ok(Connection::normal(&sock))
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut sock = connect(port)?;
+    for (question, answer) in APHORISMS {
+        ask(&mut sock, question, answer)?;
+    }
+    let took = started.elapsed();
+    let mut connections = vec![Connection::normal(&sock)];
+    drop(sock);
+    for writer in writers {
+        connections.push(writer.join().map_err(|_| "client thread panicked")??);
+    }
+    if took > LIMIT {
+        return Err(format!(
+            "the ordinary client's three answers took {took:.2?}, more than {LIMIT:?}: the slow writers held the server"
+        ));
+    }
+    Ok(connections)
+}
