@@ -14,7 +14,7 @@ const LIMIT: Duration = Duration::from_secs(300);
 /// `cargo xtask conform ARGS...`, with a short patience for the cases that must fail by
 /// waiting in vain.
 fn conform(args: &[&str]) -> (Option<i32>, String, String) {
-    conform_with(args, &["--timeout", "3"])
+    conform_with(args, &["--timeout", "1.5"])
 }
 
 /// `cargo xtask conform ARGS... MORE...`.

@@ -20,6 +20,12 @@ pub const CH03: &Chapter = &Chapter {
     dir: "ch03-tcp",
 };
 
+pub const CH02: &Chapter = &Chapter {
+    number: 2,
+    title: "UDP",
+    dir: "ch02-udp",
+};
+
 pub const CH05: &Chapter = &Chapter {
     number: 5,
     title: "Network Data and Network Errors",
@@ -35,6 +41,10 @@ pub const CH07: &Chapter = &Chapter {
 /// The conformance table a listing speaks: its protocol family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
+    /// Listing 2-1's datagram and its length (`udp-local`).
+    UdpLocal,
+    /// Listing 2-2's datagram, with drops and a backing-off client (`udp-remote`).
+    UdpRemote,
     /// Listing 3-1's sixteen-octet exchange (`3-1`).
     Sixteen,
     /// Listing 3-2's streaming uppercase with half-close (`3-2`).
@@ -53,6 +63,8 @@ impl Family {
     /// The name `cargo xtask conform` takes.
     pub fn name(self) -> &'static str {
         match self {
+            Family::UdpLocal => "udp-local",
+            Family::UdpRemote => "udp-remote",
             Family::Sixteen => "3-1",
             Family::Uppercase => "3-2",
             Family::Streamer => "streamer",
@@ -93,6 +105,13 @@ pub enum Runs {
     /// `BIN server 127.0.0.1` in the background, then `BIN client localhost ARGS`.
     /// `deadlocks`: a stall is page 53's deadlock (Listing 3-2 as the book wrote it).
     ServerAndClient { deadlocks: bool },
+    /// Chapter 2's shape: `BIN server [HOST]` in the background, `BIN client [HOST]`, then
+    /// the server's log once it has printed what the client sent (an empty host: the
+    /// listing takes none).
+    Datagrams {
+        server_host: &'static str,
+        client_host: &'static str,
+    },
     /// Chapter 5's shape: `BIN` serves one connection in the background, `BIN -c` is the
     /// client; then the server's output, once it has exited.
     OneShot,
@@ -136,6 +155,8 @@ const SUPER_SERVER: Needs = Needs {
 pub enum LogStyle {
     /// It logs nothing a table checks.
     None,
+    /// Chapter 2: `The client at (...) says '...'` for each datagram.
+    Datagrams,
     /// Listing 3-1: `We have accepted a connection from ...` and the reply.
     Sixteen,
     /// Listing 3-2 as written: `Processing up to 1024 bytes at a time from ...`.
@@ -327,6 +348,16 @@ const DEMO: Listing = Listing {
     ..ROW
 };
 
+/// A Chapter 2 listing: a UDP server and its client.
+const DATAGRAM: Listing = Listing {
+    chapter: CH02,
+    transport: Transport::Udp,
+    log: LogStyle::Datagrams,
+    listening: true,
+    concurrency: Concurrency::EventLoop,
+    ..ROW
+};
+
 /// A Chapter 5 listing: a server of one connection, and its client with `-c`.
 const ONE_SHOT: Listing = Listing {
     chapter: CH05,
@@ -351,6 +382,71 @@ const ZEN: Listing = Listing {
 
 /// Every listing, in the book's order.
 pub static LISTINGS: &[Listing] = &[
+    Listing {
+        id: "2-1",
+        book: "Listing 2-1",
+        krate: "udp-local",
+        bins: &["udp_local"],
+        script: Some("py3/chapter02/udp_local.py"),
+        usage: "udp_local {client,server} [-p PORT]",
+        summary: "UDP client and server on localhost: the time, and its length in reply",
+        family: Family::UdpLocal,
+        runs: Runs::Datagrams {
+            server_host: "",
+            client_host: "",
+        },
+        ..DATAGRAM
+    },
+    Listing {
+        id: "2-2",
+        book: "Listing 2-2",
+        krate: "udp-remote",
+        bins: &["udp_remote"],
+        script: Some("py3/chapter02/udp_remote.py"),
+        usage: "udp_remote {client,server} host [-p PORT] [--drop-rate P] [--seed N]",
+        summary: "a server that pretends to drop half the datagrams; a client that backs off",
+        family: Family::UdpRemote,
+        runs: Runs::Datagrams {
+            server_host: "127.0.0.1",
+            client_host: "localhost",
+        },
+        // A seed whose first datagram is dropped and second answered: the book's session.
+        session: Session {
+            server: &["--seed", "2"],
+            client: &[],
+        },
+        ..DATAGRAM
+    },
+    Listing {
+        id: "2-3",
+        book: "Listing 2-3",
+        krate: "big-sender",
+        bins: &["big_sender"],
+        script: Some("py3/chapter02/big_sender.py"),
+        usage: "big_sender host [-p PORT] [--size BYTES]",
+        summary: "a datagram too big for the path, with don't-fragment set: the path's MTU",
+        transport: Transport::Udp,
+        lifetime: Lifetime::Once,
+        runs: Runs::Alone {
+            subcommand: "localhost",
+        },
+        chapter: CH02,
+        ..ROW
+    },
+    Listing {
+        id: "2-4",
+        book: "Listing 2-4",
+        krate: "udp-broadcast",
+        bins: &["udp_broadcast"],
+        script: Some("py3/chapter02/udp_broadcast.py"),
+        usage: "udp_broadcast {client,server} host [-p port]",
+        summary: "SO_BROADCAST: a datagram to the network's broadcast address, and a server that hears it",
+        runs: Runs::Datagrams {
+            server_host: "127.255.255.255",
+            client_host: "127.255.255.255",
+        },
+        ..DATAGRAM
+    },
     Listing {
         id: "3-1",
         book: "Listing 3-1",
@@ -638,7 +734,7 @@ pub static LISTINGS: &[Listing] = &[
         listening: false,
         concurrency: Concurrency::One,
         session: Session {
-            server: &["--idle", "1"],
+            server: &["--idle", "0.5"],
             client: &[],
         },
         ..ZEN

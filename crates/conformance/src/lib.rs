@@ -15,6 +15,8 @@ pub mod runner;
 pub mod sixteen;
 pub mod stream;
 pub mod transcripts;
+pub mod udp;
+pub mod udp_binaries;
 pub mod uppercase;
 pub mod variants;
 pub mod zen;

@@ -11,7 +11,9 @@ use catalog::{Concurrency, Family, LogStyle};
 use testkit::{STEP, ServerThread, Transcript, within};
 
 use crate::external::{Ended, ExternalServer};
-use crate::{ClientRun, RunClient, Skip, Verdict, framing, sixteen, transcripts, uppercase, zen};
+use crate::{
+    ClientRun, RunClient, Skip, Verdict, framing, sixteen, transcripts, udp, uppercase, zen,
+};
 
 /// How long one case may take before it counts as a hang.
 pub const CASE_LIMIT: Duration = Duration::from_secs(150);
@@ -130,6 +132,7 @@ pub fn server_case_ids(family: Family) -> Vec<&'static str> {
             .chain([uppercase::BIG_STREAM.id, uppercase::CONCURRENT.id])
             .collect(),
         Family::Zen => zen::server_case_ids(),
+        Family::UdpLocal | Family::UdpRemote => udp::SERVER_CASES.iter().map(|c| c.id).collect(),
         Family::Blocks | Family::Streamer => framing::server_cases(family == Family::Blocks)
             .iter()
             .map(|c| c.id)
@@ -179,6 +182,7 @@ pub fn server_cases_where(
             Family::Sixteen => sixteen_case(spec, &*server, id, &mut served),
             Family::Uppercase => uppercase_case(spec, &*server, id, &mut served),
             Family::Zen => zen_case(spec, &*server, id),
+            Family::UdpLocal | Family::UdpRemote => udp_case(spec, &*server, id),
             Family::Blocks | Family::Streamer => one_shot_case(spec, server, id),
             Family::None => Verdict::Fail("no table".into()),
         };
@@ -292,6 +296,20 @@ fn zen_case(spec: &ServerSpec, server: &dyn Running, id: &str) -> Verdict {
         .map_or(Verdict::Fail("no such case".into()), |(_, v)| v)
 }
 
+/// A datagram case: the answers, and for the workspace's own servers, the log.
+fn udp_case(spec: &ServerSpec, server: &dyn Running, id: &'static str) -> Verdict {
+    let port = server.port();
+    verdict(
+        with_deadline(CASE_LIMIT, move || udp::run_server_case(id, port)).and_then(|sent| {
+            if spec.log.is_none() {
+                return Ok(());
+            }
+            wait_log(server, |log| udp::check_log(log, &sent).is_ok());
+            udp::check_log(&server.log(), &sent)
+        }),
+    )
+}
+
 /// A case of a server of one connection: the case's client, then the server's exit and
 /// what it printed; the case holds its connection open until then if it says so.
 fn one_shot_case(spec: &ServerSpec, server: &mut dyn Running, id: &str) -> Verdict {
@@ -350,6 +368,9 @@ pub fn client_cases(
         Family::Zen => zen::run_client_cases(run, only),
         Family::Blocks | Family::Streamer => {
             framing::run_client_cases(family == Family::Blocks, run, only)
+        }
+        Family::UdpLocal | Family::UdpRemote => {
+            udp::run_client_cases(family == Family::UdpRemote, run, only)
         }
         Family::Uppercase => uppercase::STREAM_SIZES
             .iter()

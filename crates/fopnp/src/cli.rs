@@ -32,6 +32,32 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// `udp_local`'s command line, `{client,server} [-p PORT]`: loopback only.
+#[derive(Clone, Debug, Args)]
+pub struct UdpLocal {
+    /// which role to play
+    pub role: Role,
+
+    /// UDP port (default 1060)
+    #[arg(short = 'p', value_name = "PORT", default_value_t = DEFAULT_PORT, hide_default_value = true)]
+    pub port: u16,
+}
+
+/// Chapter 2's other command lines, `{client,server} host [-p PORT]`.
+#[derive(Clone, Debug, Args)]
+pub struct UdpEndpoint {
+    /// which role to take
+    pub role: Role,
+
+    /// interface the server listens at; host the client sends to ("" means every IPv4
+    /// interface, "<broadcast>" the limited broadcast address 255.255.255.255)
+    pub host: String,
+
+    /// UDP port (default 1060)
+    #[arg(short = 'p', value_name = "PORT", default_value_t = DEFAULT_PORT, hide_default_value = true)]
+    pub port: u16,
+}
+
 /// Chapter 5's command line, `[-c] [-p port] [hostname]`: a server by default, the
 /// client with `-c`, on 127.0.0.1 unless a host is given.
 #[derive(Clone, Debug, Args)]

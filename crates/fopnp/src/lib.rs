@@ -15,4 +15,4 @@ pub mod pyfmt;
 
 pub use error::{Context, Error, exit_status};
 pub use log::Log;
-pub use pyfmt::{PyAddr, PyBytes, PyStr};
+pub use pyfmt::{PyAddr, PyBytes, PyStr, PyText};

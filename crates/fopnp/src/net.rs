@@ -10,10 +10,32 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use crate::cli::Buffers;
 use crate::{Context, Error};
 
-/// The book passes `host` straight to `bind()`/`connect()`, where the empty string means
-/// every IPv4 interface, `0.0.0.0`.
+/// The book passes `host` straight to `bind()`/`connect()`, where Python gives two
+/// strings a meaning that Rust's resolver does not know: the empty string is every IPv4
+/// interface, `0.0.0.0`, and `'<broadcast>'` is the limited broadcast address,
+/// `255.255.255.255` (Chapter 2).
 pub fn interface(host: &str) -> &str {
-    if host.is_empty() { "0.0.0.0" } else { host }
+    match host {
+        "" => "0.0.0.0",
+        "<broadcast>" => "255.255.255.255",
+        host => host,
+    }
+}
+
+/// `socket.socket(AF_INET, SOCK_DGRAM)` bound to `(host, port)`, as Chapter 2's servers
+/// bind (no `SO_REUSEADDR`: a second server on the port is refused, as in Python).
+pub fn udp_bind(host: &str, port: u16) -> Result<std::net::UdpSocket, Error> {
+    let addr = resolve(host, port)?[0];
+    std::net::UdpSocket::bind(addr)
+        .context(|| format!("cannot bind to {} port {port}", interface(host)))
+}
+
+/// A UDP socket for a client of `(host, port)`, not connected: bound to `0.0.0.0` and a
+/// port the system chooses, as Python's first `sendto()` binds it; and the address.
+pub fn udp_client(host: &str, port: u16) -> Result<(std::net::UdpSocket, SocketAddr), Error> {
+    let addr = resolve(host, port)?[0];
+    let sock = std::net::UdpSocket::bind(("0.0.0.0", 0)).context(|| "cannot bind a UDP socket")?;
+    Ok((sock, addr))
 }
 
 /// Resolves `host` and `port`, IPv4 addresses first: the book's sockets are `AF_INET`, so
@@ -312,6 +334,15 @@ fn out_of_descriptors(error: &io::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pythons_two_special_hosts_resolve() {
+        assert_eq!(interface(""), "0.0.0.0");
+        assert_eq!(interface("<broadcast>"), "255.255.255.255");
+        assert_eq!(interface("localhost"), "localhost");
+        let addr = resolve("<broadcast>", 1060).unwrap()[0];
+        assert_eq!(addr, SocketAddr::from(([255, 255, 255, 255], 1060)));
+    }
+
     use super::*;
 
     #[test]

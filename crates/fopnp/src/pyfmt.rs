@@ -98,8 +98,30 @@ impl fmt::Display for PyStr<'_> {
     }
 }
 
+/// What the book prints of received bytes it decodes as ASCII: the `str` repr
+/// (`'hello'`). Where Python's `decode('ascii')` would die, the ports print the bytes repr
+/// instead (`b'H\xc3\xa9'`) and go on.
+#[derive(Clone, Copy, Debug)]
+pub struct PyText<'a>(pub &'a [u8]);
+
+impl fmt::Display for PyText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match std::str::from_utf8(self.0) {
+            Ok(text) if text.is_ascii() => write!(f, "{}", PyStr(text)),
+            _ => write!(f, "{}", PyBytes(self.0)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ascii_prints_as_a_str_and_anything_else_as_bytes() {
+        assert_eq!(PyText(b"it's").to_string(), "\"it's\"");
+        assert_eq!(PyText(b"").to_string(), "''");
+        assert_eq!(PyText("Hé".as_bytes()).to_string(), "b'H\\xc3\\xa9'");
+    }
+
     use super::*;
 
     fn repr(bytes: &[u8]) -> String {

@@ -49,6 +49,18 @@ mod linux {
             .collect()
     }
 
+    /// The local ports of the UDP sockets among process `pid`'s descriptors.
+    pub fn udp_ports(pid: u32) -> Vec<u16> {
+        let mut table = procfs::net::udp().unwrap_or_default();
+        table.extend(procfs::net::udp6().unwrap_or_default());
+        let inodes = socket_inodes(pid);
+        table
+            .iter()
+            .filter(|e| inodes.contains(&e.inode))
+            .map(|e| e.local_address.port())
+            .collect()
+    }
+
     /// Whether process `pid`, or one it started, has a UDP socket bound to `port`
     /// (`/proc/net/udp`): a UDP server is ready once bound, and is never probed.
     pub fn tree_binds_udp(pid: u32, port: u16) -> bool {
@@ -328,6 +340,17 @@ pub fn tcp_counters() -> Option<TcpCounters> {
         listen_drops: field("ListenDrops")?,
         syn_retrans: field("TCPSynRetrans")?,
     })
+}
+
+/// The ports of process `pid`'s bound UDP sockets (empty where unknown).
+pub fn udp_ports(pid: u32) -> Vec<u16> {
+    #[cfg(target_os = "linux")]
+    return linux::udp_ports(pid);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Vec::new()
+    }
 }
 
 /// Whether process `pid` or a descendant has a UDP socket bound to `port`. `None` where

@@ -286,9 +286,20 @@ impl Process {
     /// given (or nothing) is found all the same. Elsewhere it is read from a `Listening at
     /// (..., PORT)` line.
     pub fn listening_port(&mut self, limit: Duration) -> Result<u16, String> {
+        self.bound_port(limit, false)
+    }
+
+    /// [`Process::listening_port`] for a TCP server, or for a UDP server (`udp`), which is
+    /// ready once its socket is bound (`/proc/net/udp`), and is never probed.
+    pub fn bound_port(&mut self, limit: Duration, udp: bool) -> Result<u16, String> {
         let end = Instant::now() + limit;
         loop {
-            if let Some(port) = kernel::listening_ports(self.id()).first() {
+            let ports = if udp {
+                kernel::udp_ports(self.id())
+            } else {
+                kernel::listening_ports(self.id())
+            };
+            if let Some(port) = ports.first() {
                 return Ok(*port);
             }
             if !kernel::SUPPORTED
@@ -508,7 +519,9 @@ pub fn free_port() -> io::Result<u16> {
 /// The port in a `Listening at ('127.0.0.1', 1060)` line, if the text has one: how the
 /// port is learned where the kernel's socket tables cannot be read.
 pub fn listening_port_in(text: &str) -> Option<u16> {
-    let line = text.lines().find(|l| l.starts_with("Listening at ("))?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Listening") && l.contains(" at ('"))?;
     let after_host = line.split("', ").nth(1)?;
     let digits: String = after_host
         .chars()

@@ -19,8 +19,9 @@ mod workspace;
 pub const LONG_ABOUT: &str = "\
 Run a family's conformance cases against any implementation
 
-FAMILY is 3-1 (Listing 3-1's sixteen-octet exchange), 3-2 (Listing 3-2's streaming
-uppercase with half-close), streamer or blocks (Chapter 5's two ways to end a message)
+FAMILY is udp-local or udp-remote (Chapter 2's datagrams), 3-1 (Listing 3-1's
+sixteen-octet exchange), 3-2 (Listing 3-2's streaming uppercase with half-close),
+streamer or blocks (Chapter 5's two ways to end a message)
 or zen (Chapter 7). With neither --server nor --client, the family's table runs against
 every implementation in the workspace, as a report.
 
@@ -63,6 +64,12 @@ pub enum Family {
     /// Listing 3-2: streaming uppercase with half-close
     #[value(name = "3-2")]
     Uppercase,
+    /// Chapter 2, Listing 2-1: a datagram on loopback, answered with its length
+    #[value(name = "udp-local")]
+    UdpLocal,
+    /// Chapter 2, Listing 2-2: the same, through a server that drops at random
+    #[value(name = "udp-remote")]
+    UdpRemote,
     /// Chapter 5, Listing 5-1: a message ended by the end of the stream
     Streamer,
     /// Chapter 5, Listing 5-2: length-prefixed blocks
@@ -77,6 +84,8 @@ impl Family {
         match self {
             Family::Sixteen => catalog::Family::Sixteen,
             Family::Uppercase => catalog::Family::Uppercase,
+            Family::UdpLocal => catalog::Family::UdpLocal,
+            Family::UdpRemote => catalog::Family::UdpRemote,
             Family::Streamer => catalog::Family::Streamer,
             Family::Blocks => catalog::Family::Blocks,
             Family::Zen => catalog::Family::Zen,
@@ -229,7 +238,7 @@ fn print_report(report: &Report) {
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// which table: 3-1, 3-2, streamer, blocks or zen
+    /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks or zen
     family: Family,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]

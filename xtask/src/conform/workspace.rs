@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use catalog::{Concurrency, Family, Listing, Runs};
-use conformance::external::{Launch, Lifetime, Template};
+use conformance::external::{Launch, Lifetime, Template, Transport};
 use conformance::runner::{Output, ServerSpec};
 
 use super::{ClientUnderTest, ServerUnderTest};
@@ -15,6 +15,10 @@ pub fn launch(family: Family) -> Launch {
         lifetime: match family {
             Family::Blocks | Family::Streamer => Lifetime::OneConnection,
             _ => Lifetime::Forever,
+        },
+        transport: match family {
+            Family::UdpLocal | Family::UdpRemote => Transport::Udp,
+            _ => Transport::Tcp,
         },
         ..Launch::default()
     }
@@ -39,10 +43,14 @@ pub fn workspace(
         let exe = format!("'{}'", dir.join(bin).display());
         // Chapters 3 and 5's programs are client and server both; Chapter 7's are one or
         // the other.
-        let both = matches!(l.runs, Runs::ServerAndClient { .. } | Runs::OneShot);
+        let both = matches!(
+            l.runs,
+            Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams { .. }
+        );
         if both || l.concurrency == Concurrency::NotAServer {
             let command = match family {
                 Family::Blocks | Family::Streamer => format!("{exe} -c {{host}} -p {{port}}"),
+                Family::UdpLocal => format!("{exe} client -p {{port}}"),
                 Family::Uppercase => format!("{exe} client {{host}} {{bytecount}} -p {{port}}"),
                 Family::Zen => format!("{exe} {{host}} {{args}} -p {{port}}"),
                 _ => format!("{exe} client {{host}} -p {{port}}"),
@@ -55,6 +63,10 @@ pub fn workspace(
         let mut launch = launch(family);
         let command = match l.runs {
             Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
+            Runs::Datagrams {
+                server_host: "", ..
+            } => format!("{exe} server -p {{port}}"),
+            Runs::Datagrams { .. } => format!("{exe} server {{host}} -p {{port}}"),
             // The inetd pair under the super-server, logging to files: in_zen1 with a
             // process per connection (-a), in_zen2 as one process that stays.
             Runs::SuperServer { accept } => {

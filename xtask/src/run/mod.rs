@@ -15,6 +15,7 @@ use testkit::Process;
 
 use crate::build::{Profile, build};
 
+mod datagrams;
 mod one_shot;
 mod pair;
 mod trace;
@@ -126,6 +127,14 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
             let dir = build(&[listing.krate], Profile::Debug)?;
             pair::pair(listing, &dir.join(bin), &args, options, deadlocks)
         }
+        Runs::Datagrams {
+            server_host,
+            client_host,
+        } => {
+            let dir = build(&[listing.krate], Profile::Debug)?;
+            let hosts = (server_host, client_host);
+            datagrams::datagrams(listing, &dir.join(bin), hosts, &args, options)
+        }
         Runs::OneShot => {
             let dir = build(&[listing.krate], Profile::Debug)?;
             one_shot::one_shot(listing, &dir.join(bin), &args, options)
@@ -165,7 +174,23 @@ pub fn start_server(
     zero_ok: bool,
     command: impl Fn(u16) -> Command,
 ) -> Result<Started, String> {
-    let attempt = |asked: u16| Process::server(command(asked), SERVER_STEP);
+    start_server_of(port, zero_ok, false, command)
+}
+
+/// [`start_server`] for a TCP server, or a UDP one (`udp`: ready once its socket is bound).
+pub fn start_server_of(
+    port: u16,
+    zero_ok: bool,
+    udp: bool,
+    command: impl Fn(u16) -> Command,
+) -> Result<Started, String> {
+    let attempt = |asked: u16| {
+        let mut server = testkit::Spawn::new(command(asked))
+            .start()
+            .map_err(|e| e.to_string())?;
+        let port = server.bound_port(SERVER_STEP, udp)?;
+        Ok::<_, String>((server, port))
+    };
     match attempt(port) {
         Ok((server, listening)) => Ok(Started {
             server,

@@ -1,0 +1,71 @@
+//! Checks every Chapter 2 server and client binary passes, run as a reader runs it: the
+//! datagram table through the one runner, and the command line. Each crate's tests call
+//! these with its own binary.
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::Command;
+
+use testkit::{Process, STEP};
+
+use crate::external::{ExternalServer, Launch, Template, Transport, run_client};
+use crate::runner::{self, Output, ServerSpec};
+use crate::{assert_all_pass, udp};
+
+fn name(bin: &str) -> String {
+    Path::new(bin)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The table's server cases against `BIN ARGS...` (with `{port}` in them).
+pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
+    let template = Template::parse(&format!("'{bin}' {args}")).unwrap();
+    let launch = Launch {
+        transport: Transport::Udp,
+        ..Launch::default()
+    };
+    let mut server = ExternalServer::launch(&template, launch).unwrap();
+    let outcomes = runner::server_cases(&ServerSpec::of(listing), &mut server, None);
+    assert_eq!(outcomes.len(), udp::SERVER_CASES.len());
+    runner::assert_passed(&format!("{} server", name(bin)), &outcomes);
+}
+
+/// The table's client cases against `BIN ARGS...`.
+pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing) {
+    let template = Template::parse(&format!("'{bin}' {args}")).unwrap();
+    let run = |port, bytecount, args: &[&str]| run_client(&template, port, bytecount, args, STEP);
+    let results = runner::client_cases(listing.family, Output::Book, &run, None);
+    assert!(!results.is_empty());
+    assert_all_pass(&format!("{} client", name(bin)), &results);
+}
+
+/// Usage errors exit 2, as argparse's do.
+pub fn usage_errors(bin: &str, bad: &[&[&str]]) {
+    for args in bad {
+        let mut command = Command::new(bin);
+        command.args(*args);
+        let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stdout, "");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+}
+
+/// A busy port: one line and exit 1 (no Chapter 2 listing sets `SO_REUSEADDR`).
+pub fn busy_port(bin: &str, server_args: &[&str], host: &str) {
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port().to_string();
+    let mut command = Command::new(bin);
+    command.args(server_args).args(["-p", &port]);
+    let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        format!(
+            "{}: cannot bind to {host} port {port}: Address already in use (os error 98)\n",
+            name(bin)
+        )
+    );
+}
