@@ -145,6 +145,11 @@ const NOTHING: Needs = Needs {
     super_server: false,
 };
 
+const NAMESPACE: Needs = Needs {
+    namespace: true,
+    ..NOTHING
+};
+
 const SUPER_SERVER: Needs = Needs {
     super_server: true,
     ..NOTHING
@@ -358,6 +363,18 @@ const DATAGRAM: Listing = Listing {
     ..ROW
 };
 
+/// A Chapter 2 claim, run by `udp_claims CLAIM`.
+const CLAIM: Listing = Listing {
+    chapter: CH02,
+    book: "Chapter 2's claims",
+    krate: "udp-claims",
+    bins: &["udp_claims"],
+    usage: "udp_claims CLAIM [--flip]",
+    transport: Transport::Udp,
+    lifetime: Lifetime::Once,
+    ..ROW
+};
+
 /// A Chapter 5 listing: a server of one connection, and its client with `-c`.
 const ONE_SHOT: Listing = Listing {
     chapter: CH05,
@@ -446,6 +463,55 @@ pub static LISTINGS: &[Listing] = &[
             client_host: "127.255.255.255",
         },
         ..DATAGRAM
+    },
+    Listing {
+        id: "takes-anyone",
+        summary: "an unconnected client takes a reply from anyone",
+        runs: Runs::Alone {
+            subcommand: "takes-anyone",
+        },
+        ..CLAIM
+    },
+    Listing {
+        id: "connect-filters",
+        summary: "connect() drops strangers' datagrams and reports ICMP refusals",
+        runs: Runs::Alone {
+            subcommand: "connect-filters",
+        },
+        ..CLAIM
+    },
+    Listing {
+        id: "never-learns",
+        summary: "an unconnected client never learns that nobody is listening",
+        runs: Runs::Alone {
+            subcommand: "never-learns",
+        },
+        ..CLAIM
+    },
+    Listing {
+        id: "size-limits",
+        summary: "nothing over 65,507 bytes is sent; a short receive buffer truncates silently",
+        runs: Runs::Alone {
+            subcommand: "size-limits",
+        },
+        ..CLAIM
+    },
+    Listing {
+        id: "dont-fragment",
+        summary: "don't-fragment refuses what exceeds a 1500-byte path; fragments arrive whole",
+        runs: Runs::Alone {
+            subcommand: "dont-fragment",
+        },
+        needs: NAMESPACE,
+        ..CLAIM
+    },
+    Listing {
+        id: "broadcast-needs-permission",
+        summary: "a broadcast without SO_BROADCAST is refused",
+        runs: Runs::Alone {
+            subcommand: "broadcast-needs-permission",
+        },
+        ..CLAIM
     },
     Listing {
         id: "3-1",

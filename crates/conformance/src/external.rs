@@ -209,8 +209,10 @@ impl ExternalServer {
     /// happened to it. After a failed case, a dying server gets a moment to finish dying
     /// (a Python server prints its traceback first).
     pub fn restart_if_dead(&mut self, case_failed: bool) -> Result<Option<String>, String> {
+        // Long enough for a Python server to print its traceback and exit; a server that
+        // is still alive after it is taken to have survived the case.
         let grace = if case_failed {
-            Duration::from_secs(1)
+            Duration::from_millis(300)
         } else {
             Duration::ZERO
         };

@@ -370,7 +370,8 @@ pub fn client_cases(
             framing::run_client_cases(family == Family::Blocks, run, only)
         }
         Family::UdpLocal | Family::UdpRemote => {
-            udp::run_client_cases(family == Family::UdpRemote, run, only)
+            let pick = |id: &str| only.is_none_or(|only| only == id);
+            udp::run_client_cases(family == Family::UdpRemote, run, &pick)
         }
         Family::Uppercase => uppercase::STREAM_SIZES
             .iter()

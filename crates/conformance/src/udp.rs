@@ -265,17 +265,17 @@ fn scripted(reply: fn(usize) -> Option<bool>, listen_for: Duration) -> Result<Sc
     })
 }
 
-/// Runs the client cases (or only `only`); `remote` for the connected client.
+/// Runs the client cases that `pick` picks; `remote` for the connected client.
 pub fn run_client_cases(
     remote: bool,
     run: RunClient<'_>,
-    only: Option<&str>,
+    pick: &dyn Fn(&str) -> bool,
 ) -> Vec<(&'static str, Verdict)> {
     let mut results = Vec::new();
     // The retry schedule and the give-up are two verdicts on one run against silence.
     let mut silence: Option<Result<Silence, String>> = None;
     for case in CLIENT_CASES {
-        if only.is_some_and(|id| id != case.id) || (case.remote_only && !remote) {
+        if !pick(case.id) || (case.remote_only && !remote) {
             continue;
         }
         let result = match case.id {

@@ -9,7 +9,7 @@ use std::process::Command;
 use testkit::{Process, STEP};
 
 use crate::external::{ExternalServer, Launch, Template, Transport, run_client};
-use crate::runner::{self, Output, ServerSpec};
+use crate::runner::{self, ServerSpec};
 use crate::{assert_all_pass, udp};
 
 fn name(bin: &str) -> String {
@@ -32,14 +32,19 @@ pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
     runner::assert_passed(&format!("{} server", name(bin)), &outcomes);
 }
 
-/// The table's client cases against `BIN ARGS...`.
-pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing) {
+/// The table's client cases against `BIN ARGS...`: those that `pick` picks.
+pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing, pick: fn(&str) -> bool) {
     let template = Template::parse(&format!("'{bin}' {args}")).unwrap();
     let run = |port, bytecount, args: &[&str]| run_client(&template, port, bytecount, args, STEP);
-    let results = runner::client_cases(listing.family, Output::Book, &run, None);
+    let remote = listing.family == catalog::Family::UdpRemote;
+    let results = udp::run_client_cases(remote, &run, &pick);
     assert!(!results.is_empty());
     assert_all_pass(&format!("{} client", name(bin)), &results);
 }
+
+/// The client cases that wait out a silent server (3.1 s), which the quick suite leaves
+/// to its slow tests.
+pub const SILENCE_CASES: [&str; 2] = ["retry-schedule", "gives-up"];
 
 /// Usage errors exit 2, as argparse's do.
 pub fn usage_errors(bin: &str, bad: &[&[&str]]) {

@@ -126,9 +126,9 @@ pub fn errors(bin: &str) {
     );
 }
 
-/// `--delay 0.2` makes each answer take at least 0.2 s (the sleep in `get_answer`).
+/// `--delay 0.1` makes each answer take at least 0.1 s (the sleep in `get_answer`).
 pub fn delay(bin: &str) {
-    let (_server, port) = server(bin, &["--delay", "0.2"]);
+    let (_server, port) = server(bin, &["--delay", "0.1"]);
     let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(STEP)).unwrap();
     let started = Instant::now();
@@ -136,5 +136,5 @@ pub fn delay(bin: &str) {
     let mut answer = [0; 8];
     sock.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"Complex.");
-    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(started.elapsed() >= Duration::from_millis(100));
 }

@@ -50,7 +50,7 @@ pub struct UdpEndpoint {
     pub role: Role,
 
     /// interface the server listens at; host the client sends to ("" means every IPv4
-    /// interface, "<broadcast>" the limited broadcast address 255.255.255.255)
+    /// interface, `<broadcast>` the limited broadcast address 255.255.255.255)
     pub host: String,
 
     /// UDP port (default 1060)

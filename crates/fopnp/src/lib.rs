@@ -7,6 +7,7 @@
 //! they all use, so that each listing crate reads like its page.
 
 pub mod cli;
+pub mod demo;
 pub mod error;
 pub mod log;
 pub mod net;

@@ -360,11 +360,14 @@ mod tests {
     }
 
     /// A conversation under way when the step ends, that cannot finish within the time-out
-    /// after it, counts as unfinished: here every client's.
+    /// after it, counts as unfinished: here every client's. Each answer takes 0.3 s; the
+    /// step ends at 0.3 s, so the second question (asked at 0.3, answered at 0.6) is within
+    /// its time-out of 0.45 s, and the third (asked at 0.6, due at 0.9) is cut off at the
+    /// step's end plus the time-out, 0.75 s: 150 ms of margin each way.
     #[test]
     fn conversations_still_under_way_after_the_time_out_are_unfinished() {
         let port = server(|_| false, Duration::from_millis(300));
-        let report = load(port, 3, 0.5, Duration::from_millis(400)).unwrap();
+        let report = load(port, 3, 0.3, Duration::from_millis(450)).unwrap();
         assert_eq!(report.errors.unfinished, 3, "{report:?}");
         assert_eq!(report.conversations, 0, "{report:?}");
     }

@@ -75,6 +75,10 @@ pub struct Args {
     /// with a compact chart on the terminal at the end
     #[arg(long, value_name = "FILE.svg")]
     pub trace: Option<std::path::PathBuf>,
+    /// the binaries are built already (cargo xtask transcripts builds them all first, so
+    /// that its sessions do not queue for cargo's lock one by one)
+    #[arg(long, hide = true)]
+    pub built: bool,
     /// listing ID (3-1, 3-2, ...), crate name or binary name; see `cargo xtask list`
     pub listing: String,
     /// arguments passed to the client after its host (for 3-2: the bytecount)
@@ -83,6 +87,15 @@ pub struct Args {
 }
 
 impl Args {
+    /// The directory of the debug binaries of `packages`, built unless `--built` says so.
+    pub fn built(&self, packages: &[&str]) -> Result<std::path::PathBuf, String> {
+        if self.built {
+            Ok(crate::build::target_dir().join(Profile::Debug.name()))
+        } else {
+            build(packages, Profile::Debug)
+        }
+    }
+
     /// The server's extra arguments.
     pub fn server_args(&self) -> Vec<String> {
         self.server_args
@@ -120,23 +133,23 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
     let bin = listing.bin().unwrap_or_default();
     match listing.runs {
         Runs::Alone { subcommand } => {
-            let dir = build(&[listing.krate], Profile::Debug)?;
+            let dir = options.built(&[listing.krate])?;
             demo(bin, &dir.join(bin), subcommand, &args)
         }
         Runs::ServerAndClient { deadlocks } => {
-            let dir = build(&[listing.krate], Profile::Debug)?;
+            let dir = options.built(&[listing.krate])?;
             pair::pair(listing, &dir.join(bin), &args, options, deadlocks)
         }
         Runs::Datagrams {
             server_host,
             client_host,
         } => {
-            let dir = build(&[listing.krate], Profile::Debug)?;
+            let dir = options.built(&[listing.krate])?;
             let hosts = (server_host, client_host);
             datagrams::datagrams(listing, &dir.join(bin), hosts, &args, options)
         }
         Runs::OneShot => {
-            let dir = build(&[listing.krate], Profile::Debug)?;
+            let dir = options.built(&[listing.krate])?;
             one_shot::one_shot(listing, &dir.join(bin), &args, options)
         }
         Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),

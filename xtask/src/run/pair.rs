@@ -103,7 +103,7 @@ pub fn pair(
     let patience = if client_status == Some(0) {
         SERVER_STEP
     } else {
-        Duration::from_secs(1)
+        Duration::from_millis(300)
     };
     let (_, done) = server
         .stdout

@@ -15,7 +15,6 @@ use super::{
     Args, SERVER_STEP, STALL, STALLED, Started, Watched, exit_code, flush, port_arg, show_log,
     start_server, watch,
 };
-use crate::build::{Profile, build};
 
 /// How a Chapter 7 session went: the exit status to pass on, and whether it was the
 /// book's session (the client's lines, and the server's log lines).
@@ -37,7 +36,7 @@ fn client_and_packages(
 /// One Zen server's session, and what was not the book's in it.
 pub fn one(listing: &'static Listing, options: &Args) -> Result<ExitCode, String> {
     let (client, packages) = client_and_packages(&[listing])?;
-    let dir = build(&packages, Profile::Debug)?;
+    let dir = options.built(&packages)?;
     let outcome = zen_session(listing, &dir, client, options.port, &options.server_args())?;
     if let Err(why) = &outcome.verdict {
         println!("# not the book's session: {why}");
@@ -53,7 +52,7 @@ pub fn each(family: Family, options: &Args) -> Result<ExitCode, String> {
         .filter(|l| matches!(l.runs, Runs::ZenServer | Runs::SuperServer { .. }))
         .collect();
     let (client, packages) = client_and_packages(&servers)?;
-    let dir = build(&packages, Profile::Debug)?;
+    let dir = options.built(&packages)?;
     let mut verdicts = Vec::new();
     for listing in servers {
         println!("=========== {} ===========", listing.id);

@@ -25,6 +25,29 @@ pub fn run(args: &[&str]) -> (Option<i32>, String, String) {
     xtask(&all)
 }
 
+/// `cargo xtask run --built --port 0 ARGS...`, after one `cargo build` of every runnable
+/// listing for all the tests of this binary: their sessions then do not queue for cargo's
+/// lock one by one. (`run_3_1_shows_the_books_session` runs the build as a reader does.)
+pub fn run_built(args: &[&str]) -> (Option<i32>, String, String) {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command.args(["build", "--quiet", "--bins"]);
+        for l in catalog::LISTINGS.iter().filter(|l| !l.bins.is_empty()) {
+            command.args(["--package", l.krate]);
+        }
+        let status = command
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build failed");
+    });
+    let mut all = vec!["run", "--built", "--port", "0"];
+    all.extend_from_slice(args);
+    xtask(&all)
+}
+
 /// The port the session's server listened on, from its `-p N` on the client's line.
 pub fn session_port(stdout: &str) -> u16 {
     let line = stdout
@@ -87,7 +110,7 @@ pub fn variant_session(id: &str, bytecount: Option<u64>) {
     let given = bytecount.map(|n| n.to_string());
     let mut args = vec![id];
     args.extend(given.as_deref());
-    let (code, stdout, stderr) = run(&args);
+    let (code, stdout, stderr) = run_built(&args);
     assert_eq!(code, Some(0), "stderr: {stderr}");
     assert_server_gone(&stdout);
     let bytecount = bytecount.unwrap_or(1 << 30);

@@ -19,7 +19,7 @@ fn the_server_passes_every_case_of_the_table() {
 
 #[test]
 fn the_client_passes_every_case_of_the_table() {
-    client_table(BIN, "client -p {port}", listing());
+    client_table(BIN, "client -p {port}", listing(), |_| true);
 }
 
 #[test]
