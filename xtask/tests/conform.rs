@@ -126,6 +126,18 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
         vec!["3-1".into(), "--server".into(), "false".into()],
         vec!["3-1".into(), "--server".into(), "sleep 60".into()],
         vec!["3-1".into(), "--server".into(), "'unbalanced".into()],
+        vec![
+            "udp-local".into(),
+            "--server".into(),
+            format!("{MUTANTS} udp-echo {{port}}"),
+        ],
+        vec![
+            "udp-remote".into(),
+            "--client".into(),
+            format!("{MUTANTS} udp-once {{host}} {{port}}"),
+            "--case".into(),
+            "the-reply,retry-schedule,gives-up".into(),
+        ],
         vec!["3-2".into(), "--case".into(), "no-such-case".into()],
     ];
     let results = all_at_once(runs.into_iter().map(|args| {
@@ -190,6 +202,21 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
     let (code, _, stderr) = &results[7];
     assert_eq!(*code, Some(1));
     assert!(stderr.contains("unbalanced quotes"), "{stderr}");
-    let (code, _, stderr) = &results[8];
+    let (code, _, stderr) = &results[10];
     assert_eq!(*code, Some(2), "{stderr}");
+
+    // A UDP server that echoes instead of answering with the length fails every case.
+    let (code, stdout, _) = &results[8];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert!(
+        stdout.ends_with("0 passed, 6 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("answered 'x' to 1 bytes"), "{stdout}");
+    // A client without the back-off: the reply is right, the schedule and give-up are not.
+    let (code, stdout, _) = &results[9];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert_eq!(verdict(stdout, "the-reply"), "pass");
+    assert_eq!(verdict(stdout, "retry-schedule"), "FAIL");
+    assert_eq!(verdict(stdout, "gives-up"), "FAIL");
 }
