@@ -299,49 +299,6 @@ pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
     }
 }
 
-/// The kernel's counters of what happened to connections being set up, for the whole
-/// network namespace (`/proc/net/netstat`, `TcpExt`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TcpCounters {
-    /// A full listen queue turned a completed handshake away (`ListenOverflows`).
-    pub listen_overflows: u64,
-    /// SYNs dropped at a listener, the overflows among them (`ListenDrops`).
-    pub listen_drops: u64,
-    /// SYNs sent again, each a client waiting 1, 3, 7 s... (`TCPSynRetrans`).
-    pub syn_retrans: u64,
-}
-
-impl TcpCounters {
-    /// What happened between `before` and `self`.
-    pub fn since(self, before: TcpCounters) -> TcpCounters {
-        TcpCounters {
-            listen_overflows: self
-                .listen_overflows
-                .saturating_sub(before.listen_overflows),
-            listen_drops: self.listen_drops.saturating_sub(before.listen_drops),
-            syn_retrans: self.syn_retrans.saturating_sub(before.syn_retrans),
-        }
-    }
-}
-
-/// The namespace's [`TcpCounters`] now; `None` where `/proc/net/netstat` cannot be read.
-pub fn tcp_counters() -> Option<TcpCounters> {
-    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
-    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
-    let (names, values) = (lines.next()?, lines.next()?);
-    let field = |name: &str| {
-        names
-            .split_whitespace()
-            .position(|n| n == name)
-            .and_then(|at| values.split_whitespace().nth(at)?.parse().ok())
-    };
-    Some(TcpCounters {
-        listen_overflows: field("ListenOverflows")?,
-        listen_drops: field("ListenDrops")?,
-        syn_retrans: field("TCPSynRetrans")?,
-    })
-}
-
 /// The ports of process `pid`'s bound UDP sockets (empty where unknown).
 pub fn udp_ports(pid: u32) -> Vec<u16> {
     #[cfg(target_os = "linux")]
@@ -501,39 +458,6 @@ pub fn describe_syscall(number: i64, args: &[u64; 6]) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn reads_the_listen_queue_counters() {
-        if !super::SUPPORTED {
-            return;
-        }
-        // A listener whose queue holds one connection, never accepted: the next clients'
-        // handshakes overflow it.
-        let sock =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        sock.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-            .unwrap();
-        sock.listen(0).unwrap();
-        let addr = sock.local_addr().unwrap().as_socket().unwrap();
-        let before = tcp_counters().expect("TcpExt in /proc/net/netstat");
-        let clients: Vec<_> = (0..4)
-            .map(|_| {
-                std::thread::spawn(move || {
-                    std::net::TcpStream::connect_timeout(
-                        &addr,
-                        std::time::Duration::from_millis(300),
-                    )
-                })
-            })
-            .collect();
-        let connected = clients
-            .into_iter()
-            .map(|c| c.join().unwrap())
-            .filter(Result::is_ok);
-        assert!(connected.count() >= 1);
-        let grew = tcp_counters().unwrap().since(before);
-        assert!(grew.listen_overflows >= 1, "{grew:?}");
-        assert!(grew.listen_drops >= grew.listen_overflows, "{grew:?}");
-    }
 
     #[test]
     fn sees_this_processs_bound_udp_socket() {

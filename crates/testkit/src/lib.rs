@@ -10,6 +10,7 @@
 //! Every test has a deadline, synchronises on what a process prints or on the kernel's
 //! state (never on a sleep), and kills what it spawns when it is dropped.
 
+pub mod counters;
 pub mod inetd;
 pub mod kernel;
 pub mod process;

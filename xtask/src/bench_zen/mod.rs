@@ -317,11 +317,11 @@ fn run_one(
         "--seconds",
         &seconds.to_string(),
     ]);
-    let counters = testkit::kernel::tcp_counters();
+    let counters = testkit::counters::tcp_counters();
     let load = Process::spawn(command).map_err(|e| e.to_string())?;
     let (status, stdout, stderr) = load.finish(Duration::from_secs(120))?;
     let usage = process.stop_measured();
-    let counters = testkit::kernel::tcp_counters()
+    let counters = testkit::counters::tcp_counters()
         .zip(counters)
         .map(|(after, before)| after.since(before));
     if !status.success() {
