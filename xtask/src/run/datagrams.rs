@@ -6,11 +6,9 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use catalog::Listing;
-use testkit::Spawn;
 
 use super::{
-    Args, SERVER_STEP, STALLED, Started, Watched, exit_code, flush, port_arg, show_log,
-    start_server_of, watch,
+    Args, SERVER_STEP, Started, exit_code, flush, port_arg, run_client, show_log, start_server_of,
 };
 
 /// ` HOST`, shown as the shell needs it (`""` for the empty host), or nothing.
@@ -62,21 +60,10 @@ pub fn datagrams(
         command.arg(client_host);
     }
     command.args(args).args(["-p", &port.to_string()]);
-    let mut client = Spawn::new(command)
-        .tee()
-        .inherit_stderr()
-        .start()
-        .map_err(|e| format!("cannot start the client: {e}"))?;
-    let status = match watch(&mut client, &mut server) {
-        Watched::Exited(status) => status,
-        Watched::Stalled => {
-            server.kill();
-            client.kill();
-            println!("# the session stalled: neither side printed anything; both were stopped");
-            return Ok(ExitCode::from(STALLED));
-        }
+    let status = match run_client(command, &mut server)? {
+        Ok(status) => status,
+        Err(stalled) => return Ok(stalled),
     };
-    client.stdout.wait_closed(SERVER_STEP);
     // The server runs for ever: stop it once it has printed the datagram it answered (or,
     // after a failed client, a moment later).
     let patience = if status == Some(0) {

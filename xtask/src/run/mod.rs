@@ -239,6 +239,30 @@ pub fn port_arg(port: u16) -> String {
     }
 }
 
+/// Runs the client of a session, its output shown as it comes, watching both for a stall.
+/// `Ok(Err(code))`: it stalled, both were stopped, and `code` is the session's status.
+pub fn run_client(
+    command: Command,
+    server: &mut Process,
+) -> Result<Result<Option<i32>, ExitCode>, String> {
+    let mut client = testkit::Spawn::new(command)
+        .tee()
+        .inherit_stderr()
+        .start()
+        .map_err(|e| format!("cannot start the client: {e}"))?;
+    let status = match watch(&mut client, server) {
+        Watched::Exited(status) => status,
+        Watched::Stalled => {
+            server.kill();
+            client.kill();
+            println!("# the session stalled: neither side printed anything; both were stopped");
+            return Ok(Err(ExitCode::from(STALLED)));
+        }
+    };
+    client.stdout.wait_closed(SERVER_STEP);
+    Ok(Ok(status))
+}
+
 /// How watching a client ended.
 pub enum Watched {
     /// It exited with this code (`None`: killed by a signal).

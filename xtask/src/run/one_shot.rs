@@ -5,11 +5,9 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use catalog::Listing;
-use testkit::Spawn;
 
 use super::{
-    Args, SERVER_STEP, STALLED, Started, Watched, exit_code, flush, port_arg, show_log,
-    start_server, watch,
+    Args, SERVER_STEP, Started, exit_code, flush, port_arg, run_client, show_log, start_server,
 };
 
 pub fn one_shot(
@@ -36,21 +34,10 @@ pub fn one_shot(
     flush();
     let mut command = Command::new(bin);
     command.arg("-c").args(args).args(["-p", &port.to_string()]);
-    let mut client = Spawn::new(command)
-        .tee()
-        .inherit_stderr()
-        .start()
-        .map_err(|e| format!("cannot start the client: {e}"))?;
-    let client_status = match watch(&mut client, &mut server) {
-        Watched::Exited(status) => status,
-        Watched::Stalled => {
-            server.kill();
-            client.kill();
-            println!("# the session stalled: neither side printed anything; both were stopped");
-            return Ok(ExitCode::from(STALLED));
-        }
+    let client_status = match run_client(command, &mut server)? {
+        Ok(status) => status,
+        Err(stalled) => return Ok(stalled),
     };
-    client.stdout.wait_closed(SERVER_STEP);
     println!("$ wait");
     flush();
     let server_status = server.wait_exit(SERVER_STEP);

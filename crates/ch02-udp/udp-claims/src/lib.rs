@@ -100,27 +100,33 @@ fn send(
     Ok(result)
 }
 
+/// Claims 1 and 2: a client (connected, if `connected`) asks a server that never
+/// answers, and a stranger sends it `FAKE`; what the client then receives, and from whom.
+fn asked_then_stranger(
+    out: &mut dyn Write,
+    connected: bool,
+) -> Result<(UdpSocket, io::Result<(usize, SocketAddr)>), Error> {
+    let server = bound("127.0.0.1:0")?;
+    let stranger = bound("127.0.0.1:0")?;
+    let sock = client(out, addr(&server)?, connected)?;
+    let _ = send(out, &sock, addr(&server)?, b"a question")?;
+    let me = SocketAddr::from(([127, 0, 0, 1], addr(&sock)?.port()));
+    let result = stranger.send_to(b"FAKE", me);
+    let call = format!("sendto(b'FAKE', {})", PyAddr(me));
+    step(out, "stranger", &call, &answer(&result))?;
+    let mut buf = [0; 64];
+    let got = sock.recv_from(&mut buf);
+    step(out, "client", "recvfrom(64)", &received(&got, &buf))?;
+    Ok((stranger, got))
+}
+
 /// Claim 1: an unconnected client takes a reply from anyone.
 pub fn takes_anyone(out: &mut dyn Write, flip: bool) -> Result<Verdict, Error> {
     claim(
         out,
         "an unconnected client takes the first datagram that comes as the reply, from whoever sent it",
     )?;
-    let server = bound("127.0.0.1:0")?;
-    let stranger = bound("127.0.0.1:0")?;
-    let sock = client(out, addr(&server)?, flip)?;
-    let _ = send(out, &sock, addr(&server)?, b"a question")?;
-    let me = SocketAddr::from(([127, 0, 0, 1], addr(&sock)?.port()));
-    let result = stranger.send_to(b"FAKE", me);
-    step(
-        out,
-        "stranger",
-        &format!("sendto(b'FAKE', {})", PyAddr(me)),
-        &answer(&result),
-    )?;
-    let mut buf = [0; 64];
-    let got = sock.recv_from(&mut buf);
-    step(out, "client", "recvfrom(64)", &received(&got, &buf))?;
+    let (stranger, got) = asked_then_stranger(out, flip)?;
     let verdict = match got {
         Ok((_, from)) if from == addr(&stranger)? => Verdict::Holds(format!(
             "the stranger's datagram, from {}, was taken as the server's reply",
@@ -141,21 +147,8 @@ pub fn connect_filters(out: &mut dyn Write, flip: bool) -> Result<Verdict, Error
         out,
         "a connected socket receives only from its peer, and hears the ICMP error when nobody listens",
     )?;
-    let server = bound("127.0.0.1:0")?;
-    let stranger = bound("127.0.0.1:0")?;
-    let sock = client(out, addr(&server)?, !flip)?;
-    let _ = send(out, &sock, addr(&server)?, b"a question")?;
-    let me = SocketAddr::from(([127, 0, 0, 1], addr(&sock)?.port()));
-    let result = stranger.send_to(b"FAKE", me);
-    step(
-        out,
-        "stranger",
-        &format!("sendto(b'FAKE', {})", PyAddr(me)),
-        &answer(&result),
-    )?;
+    let (_, got) = asked_then_stranger(out, !flip)?;
     let mut buf = [0; 64];
-    let got = sock.recv_from(&mut buf);
-    step(out, "client", "recvfrom(64)", &received(&got, &buf))?;
     let filtered = got.is_err();
     // A second client, to a port nobody is bound to.
     let nobody = nobodys_port()?;
