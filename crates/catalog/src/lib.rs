@@ -366,7 +366,7 @@ const DATAGRAM: Listing = Listing {
 /// A Chapter 2 claim, run by `udp_claims CLAIM`.
 const CLAIM: Listing = Listing {
     chapter: CH02,
-    book: "Chapter 2's claims",
+    book: "the chapter's claims",
     krate: "udp-claims",
     bins: &["udp_claims"],
     usage: "udp_claims CLAIM [--flip]",

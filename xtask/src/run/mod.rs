@@ -24,9 +24,14 @@ mod zen;
 pub const LONG_ABOUT: &str = "\
 Build a listing, run its server and client, and show both transcripts
 
-(The page 53 demonstrations, IDs half-close, shut-rd, close-vs-shutdown,
-eof-vs-wouldblock and udp-flood, are one program each: it runs and prints its steps
-and its verdict, and its exit status is passed on.)
+(The demonstrations, page 53's (half-close ... udp-flood) and Chapter 2's claims
+(takes-anyone ... broadcast-needs-permission), and big_sender (2-3) are one program
+each: it runs and prints its steps and its verdict, and its exit status is passed on.)
+
+Chapter 2's UDP servers (2-1, 2-2, 2-4) run in the background, ready once their socket
+is bound, and are stopped once they have printed the client's datagram. Chapter 5's
+servers (5-1, 5-2, 5-2-async) serve one connection: the client runs with -c, then
+`wait`, then the server's output.
 
 Chapter 7's servers (srv_single ... srv_legacy2) run as the book's test.sh runs them:
 the server on localhost, then `zen_client localhost` and `zen_client localhost -e`,
