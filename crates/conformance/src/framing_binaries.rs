@@ -8,11 +8,11 @@
 
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::Path;
 use std::process::Command;
 
 use testkit::{Process, STEP, kernel};
 
+use crate::binaries::{name, run, usage_errors};
 use crate::external::{ExternalServer, Launch, Lifetime, Template, run_client};
 use crate::runner::{self, Output, ServerSpec};
 use crate::{assert_all_pass, framing};
@@ -58,13 +58,6 @@ macro_rules! framing_binary_tests {
     };
 }
 
-fn name(bin: &str) -> String {
-    Path::new(bin)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// The table's server cases, a fresh server per case.
 pub fn server_table(bin: &str, listing: &catalog::Listing) {
     let template = Template::parse(&format!("'{bin}' {{host}} -p {{port}}")).unwrap();
@@ -93,19 +86,11 @@ pub fn client_table(bin: &str, listing: &catalog::Listing) {
 /// Usage errors exit 2; a busy port and a refused client are one line and exit 1.
 pub fn command_line(bin: &str) {
     let name = name(bin);
-    for args in [&["-p", "http"][..], &["a", "b"], &["-x"]] {
-        let mut command = Command::new(bin);
-        command.args(args);
-        let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-    }
+    usage_errors(bin, &[&["-p", "http"], &["a", "b"], &["-x"]]);
     let holder = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
-    let mut command = Command::new(bin);
-    command.args(["-p", &port]);
-    let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-    assert_eq!(status.code(), Some(1));
+    let (code, _, stderr) = run(bin, &["-p", &port]);
+    assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
         format!(
@@ -113,10 +98,8 @@ pub fn command_line(bin: &str) {
         )
     );
     let free = testkit::process::free_port().unwrap().to_string();
-    let mut command = Command::new(bin);
-    command.args(["-c", "-p", &free]);
-    let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-    assert_eq!(status.code(), Some(1));
+    let (code, _, stderr) = run(bin, &["-c", "-p", &free]);
+    assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
         format!(

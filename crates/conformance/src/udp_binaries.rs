@@ -3,21 +3,12 @@
 //! these with its own binary.
 
 use std::net::UdpSocket;
-use std::path::Path;
-use std::process::Command;
+use testkit::STEP;
 
-use testkit::{Process, STEP};
-
+use crate::binaries::{name, run};
 use crate::external::{ExternalServer, Launch, Template, Transport, run_client};
 use crate::runner::{self, ServerSpec};
 use crate::{assert_all_pass, udp};
-
-fn name(bin: &str) -> String {
-    Path::new(bin)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
 
 /// The table's server cases against `BIN ARGS...` (with `{port}` in them).
 pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
@@ -46,26 +37,15 @@ pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing, pick: fn(
 /// to its slow tests.
 pub const SILENCE_CASES: [&str; 2] = ["retry-schedule", "gives-up"];
 
-/// Usage errors exit 2, as argparse's do.
-pub fn usage_errors(bin: &str, bad: &[&[&str]]) {
-    for args in bad {
-        let mut command = Command::new(bin);
-        command.args(*args);
-        let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stdout, "");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-    }
-}
+pub use crate::binaries::usage_errors;
 
 /// A busy port: one line and exit 1 (no Chapter 2 listing sets `SO_REUSEADDR`).
 pub fn busy_port(bin: &str, server_args: &[&str], host: &str) {
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
-    let mut command = Command::new(bin);
-    command.args(server_args).args(["-p", &port]);
-    let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-    assert_eq!(status.code(), Some(1));
+    let args: Vec<&str> = server_args.iter().copied().chain(["-p", &port]).collect();
+    let (code, _, stderr) = run(bin, &args);
+    assert_eq!(code, Some(1));
     assert_eq!(
         stderr,
         format!(

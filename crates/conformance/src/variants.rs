@@ -257,21 +257,17 @@ pub fn thousand_clients(bin: &str) {
 
 /// The command line is Listing 3-2's, with its usage errors.
 pub fn usage_errors(bin: &str) {
-    for args in [
-        &["client", "localhost", "-5"][..],
-        &["client", "localhost", "lots"],
-        &["server"],
-        &["sender", "localhost"],
-        &["client", "localhost", "16", "-p", "99999"],
-        &["client", "localhost", "16", "--sndbuf", "lots"],
-    ] {
-        let mut command = Command::new(bin);
-        command.args(args);
-        let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-        assert_eq!(status.code(), Some(2), "{args:?}");
-        assert_eq!(stdout, "");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-    }
+    crate::binaries::usage_errors(
+        bin,
+        &[
+            &["client", "localhost", "-5"],
+            &["client", "localhost", "lots"],
+            &["server"],
+            &["sender", "localhost"],
+            &["client", "localhost", "16", "-p", "99999"],
+            &["client", "localhost", "16", "--sndbuf", "lots"],
+        ],
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -327,11 +323,7 @@ pub fn closed_stdout(bin: &str) {
     server.stderr.wait_closed(STEP);
     let stderr = server.stderr.text();
     assert_eq!(status.code(), Some(1), "{stderr}");
-    let name = std::path::Path::new(bin)
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    let name = crate::binaries::name(bin);
     assert_eq!(
         stderr,
         format!("{name}: cannot write to standard output: Broken pipe (os error 32)\n")

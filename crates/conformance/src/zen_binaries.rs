@@ -96,28 +96,21 @@ pub fn session(bin: &str, style: LogStyle, listening: bool) {
 
 /// Usage errors exit with status 2; a busy port is one line and status 1.
 pub fn errors(bin: &str) {
-    for args in [
-        &[][..],
-        &["localhost", "-p", "http"],
-        &["localhost", "--delay", "-1"],
-        &["localhost", "--delay", "soon"],
-    ] {
-        let mut command = Command::new(bin);
-        command.args(args);
-        let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stdout, "");
-        assert!(stderr.starts_with("error: "), "{stderr}");
-    }
+    crate::binaries::usage_errors(
+        bin,
+        &[
+            &[],
+            &["localhost", "-p", "http"],
+            &["localhost", "--delay", "-1"],
+            &["localhost", "--delay", "soon"],
+        ],
+    );
     let (_first, port) = server(bin, &[]);
     let mut command = Command::new(bin);
     command.args(["localhost", "-p", &port.to_string()]);
     let (status, _, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
     assert_eq!(status.code(), Some(1));
-    let name = std::path::Path::new(bin)
-        .file_name()
-        .unwrap()
-        .to_string_lossy();
+    let name = crate::binaries::name(bin);
     assert_eq!(
         stderr,
         format!(
@@ -137,4 +130,34 @@ pub fn delay(bin: &str) {
     sock.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"Complex.");
     assert!(started.elapsed() >= Duration::from_millis(100));
+}
+
+/// The Zen table's cases that `pick` picks, against `bin` under the super-server
+/// (`accept`: `-a`, a process per connection; else one process that stays), given `extra`
+/// arguments and `--log log`, each case held to that log file.
+pub fn under_super_server(
+    bin: &str,
+    accept: bool,
+    extra: &[&str],
+    log: &std::path::Path,
+    pick: impl Fn(&str) -> bool,
+) {
+    if !testkit::inetd::installed_or_skip() {
+        return;
+    }
+    let (_inetd, port) = Process::server_on_free_port(
+        |port| {
+            let mut command = testkit::inetd::command(accept, port, std::path::Path::new(bin));
+            command.args(extra).arg("--log").arg(log);
+            command
+        },
+        STEP,
+    )
+    .unwrap();
+    let name = crate::binaries::name(bin);
+    let known = catalog::by_bin(&name).unwrap();
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let target = crate::zen::Target::of(known, port);
+    let results = crate::zen::run_server_cases_where(&target, Some((known.log, &read)), &[], pick);
+    crate::assert_all_pass(&name, &results);
 }

@@ -2,18 +2,9 @@
 //! size that fits, and the book's 1500 in a network namespace whose loopback has MTU
 //! 1500, where namespaces are permitted.
 
-use std::process::Command;
-
-use testkit::{Process, STEP};
+use conformance::binaries::run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_big_sender");
-
-fn run(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut command = Command::new(program);
-    command.args(args);
-    let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-    (status.code(), stdout, stderr)
-}
 
 #[test]
 fn on_loopback_the_datagram_does_not_make_it_and_the_mtu_is_65535() {
@@ -40,7 +31,7 @@ fn a_size_that_fits_is_sent() {
 
 #[test]
 fn usage_errors_exit_2() {
-    conformance::udp_binaries::usage_errors(BIN, &[&[], &["h", "--size", "x"], &["h", "-p", "y"]]);
+    conformance::binaries::usage_errors(BIN, &[&[], &["h", "--size", "x"], &["h", "-p", "y"]]);
 }
 
 /// The book's `Actual MTU: 1500`, in a network namespace of this test's own whose

@@ -5,17 +5,11 @@
 use std::net::UdpSocket;
 use std::process::Command;
 
-use conformance::udp_binaries::{busy_port, usage_errors};
+use conformance::binaries::{run, usage_errors};
+use conformance::udp_binaries::busy_port;
 use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp_broadcast");
-
-fn run(args: &[&str]) -> (Option<i32>, String, String) {
-    let mut command = Command::new(BIN);
-    command.args(args);
-    let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(STEP).unwrap();
-    (status.code(), stdout, stderr)
-}
 
 #[test]
 fn a_server_bound_to_loopbacks_broadcast_address_hears_the_client() {
@@ -23,7 +17,7 @@ fn a_server_bound_to_loopbacks_broadcast_address_hears_the_client() {
     command.args(["server", "127.255.255.255", "-p", "0"]);
     let mut server = testkit::Spawn::new(command).start().unwrap();
     let port = server.bound_port(STEP, true).unwrap().to_string();
-    let (code, stdout, stderr) = run(&["client", "127.255.255.255", "-p", &port]);
+    let (code, stdout, stderr) = run(BIN, &["client", "127.255.255.255", "-p", &port]);
     assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
     let (log, heard) = server
         .stdout

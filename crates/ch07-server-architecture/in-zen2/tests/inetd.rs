@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use conformance::zen::{HEAVY_CASES, assert_all_pass, run_server_cases_where};
+use conformance::zen::HEAVY_CASES;
 use testkit::{Process, STEP};
 
 const BIN: &str = env!("CARGO_BIN_EXE_in_zen2");
@@ -35,21 +35,9 @@ fn answers_the_heavy_cases_under_systemd_socket_activate() {
 
 /// The table's cases that `pick` picks, held to the log file.
 fn cases(pick: impl Fn(&str) -> bool) {
-    if !testkit::inetd::installed_or_skip() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("zen.log");
-    let (_inetd, port) = start(&log, "120");
-    let known = catalog::by_crate(env!("CARGO_PKG_NAME")).unwrap();
-    let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let results = run_server_cases_where(
-        &conformance::zen::Target::of(known, port),
-        Some((known.log, &read)),
-        &[],
-        pick,
-    );
-    assert_all_pass("in_zen2", &results);
+    conformance::zen_binaries::under_super_server(BIN, false, &["--idle", "120"], &log, pick);
 }
 
 #[test]
