@@ -20,6 +20,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict a demonstration printed as its last line (the inverse of `Display`),
+    /// for one that runs itself again elsewhere (in a network namespace).
+    pub fn parse(line: &str) -> Option<Self> {
+        if let Some(why) = line.strip_prefix("verdict: holds — ") {
+            return Some(Self::Holds(why.to_string()));
+        }
+        line.strip_prefix("verdict: differs on this system — ")
+            .map(|why| Self::Differs(why.to_string()))
+    }
+
     pub fn holds(&self) -> bool {
         matches!(self, Self::Holds(_))
     }
@@ -60,4 +70,20 @@ pub fn step(out: &mut dyn Write, who: &str, call: &str, answer: &str) -> io::Res
 /// Prints the claim being tested, and where the book makes it.
 pub fn claim(out: &mut dyn Write, source: &str, text: &str) -> io::Result<()> {
     writeln!(out, "claim ({source}): {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_printed_verdict_reads_back() {
+        for verdict in [
+            Verdict::Holds("it did".into()),
+            Verdict::Differs("it did not".into()),
+        ] {
+            assert_eq!(Verdict::parse(&verdict.to_string()), Some(verdict));
+        }
+        assert_eq!(Verdict::parse("claim (page 53): ..."), None);
+    }
 }

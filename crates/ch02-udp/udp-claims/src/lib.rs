@@ -285,18 +285,22 @@ fn in_a_namespace(out: &mut dyn Write, flip: bool) -> Result<Verdict, Error> {
             "network namespaces are not permitted here ({why}): this claim needs one with a 1500-byte path"
         )));
     }
-    // The run inside prints its steps and verdict itself, on this program's output.
-    let status = std::process::Command::new("unshare")
+    // The run inside prints its steps and verdict; they are passed on, and its verdict
+    // is this run's.
+    let inside = std::process::Command::new("unshare")
         .args(["-n", "sh", "-c", &script])
         .arg(&exe)
-        .status()
+        .stderr(std::process::Stdio::inherit())
+        .output()
         .context(|| "cannot run unshare")?;
-    if status.success() {
-        Ok(Verdict::Holds("(said inside the namespace)".into()))
-    } else {
-        Err(Error::msg(format!(
-            "the run inside the namespace failed ({status})"
-        )))
+    out.write_all(&inside.stdout)?;
+    let said = String::from_utf8_lossy(&inside.stdout);
+    match said.lines().last().and_then(Verdict::parse) {
+        Some(verdict) if inside.status.success() => Ok(verdict),
+        _ => Err(Error::msg(format!(
+            "the run inside the namespace failed ({})",
+            inside.status
+        ))),
     }
 }
 
