@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use testkit::{Process, kernel};
 
-pub use catalog::{Lifetime, Transport};
+pub use catalog::Transport;
 
 use crate::ClientRun;
 
@@ -83,16 +83,15 @@ impl Template {
     }
 }
 
-/// How a server under test is started and watched: what shows it is ready, how long it
-/// lives, and the placeholders its command needs besides `{host}` and `{port}`.
+/// How a server under test is started and watched: what shows it is ready, the
+/// placeholders its command needs besides `{host}` and `{port}`, and where it logs. (A
+/// server of one connection needs nothing here: the runner ends each of its cases with
+/// [`ExternalServer::end_case`].)
 #[derive(Clone, Debug)]
 pub struct Launch {
     /// TCP: ready once it listens. UDP: ready once its socket is bound
     /// (`/proc/net/udp`); it is never probed.
     pub transport: Transport,
-    /// A server of one connection exits after each case: [`ExternalServer::end_case`]
-    /// takes its exit status for the verdict and starts a fresh process.
-    pub lifetime: Lifetime,
     pub more: Vec<(&'static str, String)>,
     /// Where it logs, if not to its standard output (the inetd servers).
     pub log_file: Option<std::path::PathBuf>,
@@ -102,7 +101,6 @@ impl Default for Launch {
     fn default() -> Self {
         Self {
             transport: Transport::Tcp,
-            lifetime: Lifetime::Forever,
             more: Vec::new(),
             log_file: None,
         }
@@ -368,7 +366,6 @@ mod tests {
         .unwrap();
         let launch = Launch {
             transport: Transport::Udp,
-            lifetime: Lifetime::OneConnection,
             more: vec![("tag", "!".into())],
             log_file: None,
         };
@@ -389,10 +386,7 @@ mod tests {
              c, _ = s.accept(); c.recv(9); sys.exit(3)\"",
         )
         .unwrap();
-        let launch = Launch {
-            lifetime: Lifetime::OneConnection,
-            ..Launch::default()
-        };
+        let launch = Launch::default();
         let mut server = ExternalServer::launch(&tcp_once, launch).unwrap();
         let mut conn = std::net::TcpStream::connect((HOST, server.port())).unwrap();
         std::io::Write::write_all(&mut conn, b"x").unwrap();

@@ -13,7 +13,7 @@ use std::process::Command;
 use testkit::{Process, STEP, kernel};
 
 use crate::binaries::{name, run, usage_errors};
-use crate::external::{ExternalServer, Launch, Lifetime, Template, run_client};
+use crate::external::{ExternalServer, Template, run_client};
 use crate::runner::{self, Output, ServerSpec};
 use crate::{assert_all_pass, framing};
 
@@ -61,11 +61,7 @@ macro_rules! framing_binary_tests {
 /// The table's server cases, a fresh server per case.
 pub fn server_table(bin: &str, listing: &catalog::Listing) {
     let template = Template::parse(&format!("'{bin}' {{host}} -p {{port}}")).unwrap();
-    let launch = Launch {
-        lifetime: Lifetime::OneConnection,
-        ..Launch::default()
-    };
-    let mut server = ExternalServer::launch(&template, launch).unwrap();
+    let mut server = ExternalServer::start(&template).unwrap();
     let outcomes = runner::server_cases(&ServerSpec::of(listing), &mut server, None);
     assert_eq!(
         outcomes.len(),

@@ -3,19 +3,15 @@
 use std::path::Path;
 
 use catalog::{Concurrency, Family, Listing, Runs};
-use conformance::external::{Launch, Lifetime, Template, Transport};
+use conformance::external::{Launch, Template, Transport};
 use conformance::runner::{Output, ServerSpec};
 
 use super::{ClientUnderTest, ServerUnderTest};
 use crate::build::{Profile, build};
 
-/// How a family's servers are started: Chapter 5's serve one connection and exit.
+/// How a family's servers are started: Chapter 2's are ready once bound.
 pub fn launch(family: Family) -> Launch {
     Launch {
-        lifetime: match family {
-            Family::Blocks | Family::Streamer => Lifetime::OneConnection,
-            _ => Lifetime::Forever,
-        },
         transport: match family {
             Family::UdpLocal | Family::UdpRemote => Transport::Udp,
             _ => Transport::Tcp,
