@@ -74,6 +74,22 @@ impl Family {
         }
     }
 
+    /// The families with a conformance table, in the book's order.
+    pub const TABLES: [Family; 7] = [
+        Family::UdpLocal,
+        Family::UdpRemote,
+        Family::Sixteen,
+        Family::Uppercase,
+        Family::Streamer,
+        Family::Blocks,
+        Family::Zen,
+    ];
+
+    /// The family of a table by its name (`udp-local`, `3-2`, `zen`...).
+    pub fn from_name(name: &str) -> Option<Family> {
+        Self::TABLES.into_iter().find(|f| f.name() == name)
+    }
+
     /// Every listing of this family that has a binary, in the book's order.
     pub fn members(self) -> impl Iterator<Item = &'static Listing> {
         LISTINGS

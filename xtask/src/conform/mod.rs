@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use catalog::Family;
 use conformance::Verdict;
 use conformance::external::{ExternalServer, Launch, Template, run_client};
 use conformance::runner::{self, Output, ServerSpec};
@@ -55,42 +56,12 @@ Exit status: 0 nothing failed; 1 some case failed, or the command could not be s
 /// How long a client command may run.
 const CLIENT_LIMIT: Duration = Duration::from_secs(120);
 
-/// The families of cases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Family {
-    /// Listing 3-1: the sixteen-octet exchange
-    #[value(name = "3-1")]
-    Sixteen,
-    /// Listing 3-2: streaming uppercase with half-close
-    #[value(name = "3-2")]
-    Uppercase,
-    /// Chapter 2, Listing 2-1: a datagram on loopback, answered with its length
-    #[value(name = "udp-local")]
-    UdpLocal,
-    /// Chapter 2, Listing 2-2: the same, through a server that drops at random
-    #[value(name = "udp-remote")]
-    UdpRemote,
-    /// Chapter 5, Listing 5-1: a message ended by the end of the stream
-    Streamer,
-    /// Chapter 5, Listing 5-2: length-prefixed blocks
-    Blocks,
-    /// Chapter 7: the Zen-of-Python service
-    Zen,
-}
-
-impl Family {
-    /// The catalog's name for it.
-    fn catalog(self) -> catalog::Family {
-        match self {
-            Family::Sixteen => catalog::Family::Sixteen,
-            Family::Uppercase => catalog::Family::Uppercase,
-            Family::UdpLocal => catalog::Family::UdpLocal,
-            Family::UdpRemote => catalog::Family::UdpRemote,
-            Family::Streamer => catalog::Family::Streamer,
-            Family::Blocks => catalog::Family::Blocks,
-            Family::Zen => catalog::Family::Zen,
-        }
-    }
+/// `FAMILY`: one of the catalog's tables, by name.
+fn family(name: &str) -> Result<Family, String> {
+    Family::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Family::TABLES.iter().map(|f| f.name()).collect();
+        format!("no table {name:?}; the tables are {}", names.join(", "))
+    })
 }
 
 /// One case's line in the report.
@@ -180,10 +151,10 @@ fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Im
         run_client(template, port, bytecount, args, CLIENT_LIMIT)
     };
     let results = match only {
-        [] => runner::client_cases(family.catalog(), *output, &run, None),
+        [] => runner::client_cases(family, *output, &run, None),
         ids => ids
             .iter()
-            .flat_map(|id| runner::client_cases(family.catalog(), *output, &run, Some(id)))
+            .flat_map(|id| runner::client_cases(family, *output, &run, Some(id)))
             .collect(),
     };
     Implementation {
@@ -239,6 +210,7 @@ fn print_report(report: &Report) {
 #[derive(clap::Args)]
 pub struct Args {
     /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks or zen
+    #[arg(value_parser = family)]
     family: Family,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]
@@ -276,8 +248,8 @@ pub fn main(args: Args) -> ExitCode {
                 let under = ServerUnderTest {
                     name: "under test".into(),
                     template: Template::parse(command)?,
-                    launch: workspace::launch(family.catalog()),
-                    spec: ServerSpec::foreign(family.catalog()),
+                    launch: workspace::launch(family),
+                    spec: ServerSpec::foreign(family),
                 };
                 implementations.push(server_cases(&under, case));
             }
@@ -286,7 +258,7 @@ pub fn main(args: Args) -> ExitCode {
                 implementations.push(client_cases(family, &client, case));
             }
             (None, None) => {
-                let (servers, clients) = workspace::workspace(family.catalog(), &scratch)?;
+                let (servers, clients) = workspace::workspace(family, &scratch)?;
                 for under in &servers {
                     implementations.push(server_cases(under, case));
                 }
@@ -310,7 +282,7 @@ pub fn main(args: Args) -> ExitCode {
     {
         eprintln!(
             "cargo xtask conform: no case {id:?} in family {}",
-            family.catalog().name()
+            family.name()
         );
         return ExitCode::from(2);
     }
@@ -322,7 +294,7 @@ pub fn main(args: Args) -> ExitCode {
             .count()
     };
     let report = Report {
-        family: family.catalog().name(),
+        family: family.name(),
         passed: count("pass"),
         failed: count("fail"),
         skipped: count("skipped"),
