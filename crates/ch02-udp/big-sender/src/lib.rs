@@ -43,8 +43,7 @@ pub fn send_big_datagram(
 ) -> Result<(), Error> {
     use rustix::net::sockopt::{Ipv4PathMtuDiscovery, ip_mtu, set_ip_mtu_discover};
 
-    let addr = fopnp::net::resolve(host, port)?[0];
-    let sock = std::net::UdpSocket::bind(("0.0.0.0", 0)).context(|| "cannot bind a UDP socket")?;
+    let (sock, addr) = fopnp::net::udp_client(host, port)?;
     set_ip_mtu_discover(&sock, Ipv4PathMtuDiscovery::DO)
         .context(|| "cannot set IP_MTU_DISCOVER")?;
     sock.connect(addr)

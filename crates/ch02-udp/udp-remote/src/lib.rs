@@ -98,8 +98,7 @@ pub fn server(
 /// The listing's `client(hostname, port)`: sends, waits, and sends again with twice the
 /// wait, until a reply comes or the wait would pass two seconds.
 pub fn client(hostname: &str, port: u16, out: &mut impl Write) -> Result<(), Error> {
-    let addr = fopnp::net::resolve(hostname, port)?[0];
-    let sock = std::net::UdpSocket::bind(("0.0.0.0", 0)).context(|| "cannot bind a UDP socket")?;
+    let (sock, addr) = fopnp::net::udp_client(hostname, port)?;
     sock.connect(addr)
         .context(|| format!("cannot connect to {hostname} port {port}"))?;
     let local = sock
