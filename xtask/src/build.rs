@@ -1,7 +1,7 @@
 //! Building the workspace's binaries with cargo, as a reader would, and finding them.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Which cargo profile to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,8 +24,7 @@ impl Profile {
 /// `cargo build` of these packages' binaries; returns the directory that holds them.
 /// Cargo's own progress goes to stderr, as it would for a reader.
 pub fn build(packages: &[&str], profile: Profile) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
+    let mut command = testkit::cargo();
     command.arg("build").arg("--quiet").arg("--bins");
     if profile == Profile::Release {
         command.arg("--release");

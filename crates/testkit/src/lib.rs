@@ -59,19 +59,51 @@ pub fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// A `cargo` command (the one running us, if any) without the variables that cargo sets
+/// for the program it runs (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`...). `cargo xtask` and
+/// the tests run with them set to their own package; build scripts that watch them
+/// (ring's does) would see them change between such a build and the reader's own, and
+/// rebuild ring, rustls and all that follows, each time.
+pub fn cargo() -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_us = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"].contains(&&*name);
+        if set_for_us {
+            command.env_remove(&*name);
+        }
+    }
+    command
+}
+
 /// Replaces every port number in Python-style addresses `('host', PORT` with `PORT`, so
 /// that transcripts can be compared with the book's.
 pub fn mask_ports(text: &str) -> String {
     replace_ports(text, |_| "PORT".to_string())
 }
 
-/// Replaces the port number of every Python-style address `('host', 41234` in `text` with
-/// what `stand_in` makes of it.
+/// Replaces the port number of every Python-style address `('host', 41234` in `text`, and
+/// of Chapter 6's `host 'localhost' and port 41234`, with what `stand_in` makes of it.
 pub fn replace_ports(text: &str, mut stand_in: impl FnMut(u16) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("', ") {
-        let (head, tail) = rest.split_at(at + 3);
+    let next = |rest: &str| {
+        ["', ", "' and port "]
+            .iter()
+            .filter_map(|m| rest.find(m).map(|at| at + m.len()))
+            .min()
+    };
+    while let Some(end) = next(rest) {
+        let (head, tail) = rest.split_at(end);
         out.push_str(head);
         let digits = tail.chars().take_while(char::is_ascii_digit).count();
         if digits > 0 {
@@ -92,6 +124,10 @@ mod tests {
         assert_eq!(
             mask_ports("from ('127.0.0.1', 34183)\n  32 bytes, ('::1', 9, 0, 0)"),
             "from ('127.0.0.1', PORT)\n  32 bytes, ('::1', PORT, 0, 0)"
+        );
+        assert_eq!(
+            mask_ports("Connection from host '127.0.0.1' and port 50886"),
+            "Connection from host '127.0.0.1' and port PORT"
         );
     }
 

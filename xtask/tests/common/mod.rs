@@ -31,11 +31,12 @@ pub fn run(args: &[&str]) -> (Option<i32>, String, String) {
 pub fn run_built(args: &[&str]) -> (Option<i32>, String, String) {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
+        let mut command = testkit::cargo();
         command.args(["build", "--quiet", "--bins"]);
         for l in catalog::LISTINGS.iter().filter(|l| !l.bins.is_empty()) {
-            command.args(["--package", l.krate]);
+            for package in l.packages() {
+                command.args(["--package", package]);
+            }
         }
         let status = command
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
