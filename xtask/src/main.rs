@@ -5,6 +5,7 @@
 mod bench;
 mod bench_zen;
 mod build;
+mod certs;
 mod conform;
 mod deadlock;
 mod listings;
@@ -48,6 +49,9 @@ enum Task {
     /// sizes, and compare it with what the four buffers hold
     #[command(long_about = deadlock::LONG_ABOUT)]
     Deadlock(deadlock::Args),
+    /// Write a CA (ca.crt) and a localhost certificate (localhost.pem) for Chapter 6
+    #[command(long_about = certs::LONG_ABOUT)]
+    Certs(certs::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +66,6 @@ fn main() -> ExitCode {
         Task::Conform(args) => conform::main(args),
         Task::Transcripts(args) => transcripts::main(args),
         Task::Deadlock(args) => deadlock::main(args),
+        Task::Certs(args) => certs::main(args),
     }
 }

@@ -101,6 +101,13 @@ pub fn normalise(text: &str) -> String {
         if let Some(at) = l.find(" -l 127.0.0.1:") {
             return l[at + 14..].split_whitespace().next()?.parse::<u16>().ok();
         }
+        // Chapter 6's client: `BIN -a certs/ca.crt localhost PORT`.
+        if let Some((head, last)) = l.rsplit_once(' ')
+            && l.contains(" -a ")
+            && head.ends_with(" localhost")
+        {
+            return last.parse::<u16>().ok();
+        }
         let zen_client = catalog::client_of(catalog::Family::Zen).and_then(Listing::bin);
         let client = l.contains(" client ") || l.contains(" -c ");
         if client || zen_client.is_some_and(|c| l.starts_with(&format!("{c} "))) {
@@ -123,6 +130,19 @@ pub fn normalise(text: &str) -> String {
             }
             if let Some(port) = server_port.filter(|_| line.contains(" -l 127.0.0.1:")) {
                 *line = line.replacen(&format!("127.0.0.1:{port}"), "127.0.0.1:1060", 1);
+            }
+            // Chapter 6: the port is the last word, after the host.
+            let words: Vec<&str> = line.split(' ').collect();
+            if let [.., host, port, ">", "server.log", "&"] | [.., host, port] = words[..]
+                && ["localhost", "127.0.0.1"].contains(&host)
+                && let Ok(port) = port.parse::<u16>()
+                && let Some(stand_in) = ports.get(&port)
+            {
+                *line = line.replacen(
+                    &format!(" {host} {port}"),
+                    &format!(" {host} {stand_in}"),
+                    1,
+                );
             }
         }
         *line = replace_ports(line, &mut ports, &mut next);
@@ -273,7 +293,7 @@ fn record_all() -> Result<Vec<(String, String)>, String> {
     let packages: Vec<&str> = crates
         .iter()
         .filter(|l| !l.bins.is_empty())
-        .map(|l| l.krate)
+        .flat_map(|l| l.packages())
         .collect();
     build(&packages, Profile::Debug)?;
     let jobs: Vec<_> = crates

@@ -220,3 +220,49 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
     assert_eq!(verdict(stdout, "retry-schedule"), "FAIL");
     assert_eq!(verdict(stdout, "gives-up"), "FAIL");
 }
+
+/// A TLS server written for this test (not the book's): Python's ssl module, which ends
+/// the stream without close_notify, as the book's safe_tls.py does.
+const NO_CLOSE_NOTIFY: &str = "python3 -c \"import socket, ssl, sys; \
+    c = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH); c.load_cert_chain(sys.argv[1]); \
+    s = socket.create_server(('127.0.0.1', int(sys.argv[2]))); k, _ = s.accept(); \
+    t = c.wrap_socket(k, server_side=True); t.sendall(b'Simple is better than complex.'); \
+    t.close()\" {certfile} {port}";
+
+#[test]
+fn tls_every_port_passes_and_a_server_without_close_notify_fails_that_case() {
+    let python_ssl = Command::new("python3")
+        .args(["-c", "import ssl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let (code, stdout, stderr) = conform_with(&["tls"], &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    for implementation in [
+        "server safe_tls",
+        "client safe_tls",
+        "server test_tls",
+        "client test_tls",
+    ] {
+        assert!(stdout.contains(implementation), "{stdout}");
+    }
+    assert_eq!(verdict(&stdout, "wrong-name"), "pass");
+    if !python_ssl {
+        eprintln!("skipped the mutant: needs python3 with its ssl module");
+        return;
+    }
+    let (code, stdout, stderr) = conform(&[
+        "tls",
+        "--server",
+        NO_CLOSE_NOTIFY,
+        "--case",
+        "tls13,payload-whole,close-notify-sent",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert_eq!(verdict(&stdout, "tls13"), "pass", "{stdout}");
+    assert_eq!(verdict(&stdout, "payload-whole"), "pass", "{stdout}");
+    assert_eq!(verdict(&stdout, "close-notify-sent"), "FAIL", "{stdout}");
+    assert!(
+        stdout.ends_with("2 passed, 1 failed, 0 skipped\n"),
+        "{stdout}"
+    );
+}

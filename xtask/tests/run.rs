@@ -195,3 +195,61 @@ fn run_7_runs_every_chapter_7_server_and_says_each_was_right() {
     let cut = format!("$ {client} localhost -e -p ");
     assert_eq!(stdout.matches(&cut).count(), servers.len());
 }
+
+#[test]
+fn chapter_6_sessions_make_certificates_and_show_both_sides() {
+    let (code, stdout, stderr) = run_built(&["6-safe"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "$ cargo xtask certs certs");
+    assert!(
+        lines[1].starts_with("$ safe_tls -s certs/localhost.pem 127.0.0.1 "),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"b'Simple is better than complex.'"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nConnection from host '127.0.0.1' and port "),
+        "{stdout}"
+    );
+    // The server's close_notify: the client has nothing to warn about.
+    assert!(!stderr.contains("close_notify"), "{stderr}");
+    let (code, stdout, stderr) = run_built(&["6-test", "-p", "TLSv1_2"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("\nProtocol version negotiated......... TLSv1.2\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Cipher chosen for this connection... ECDHE-ECDSA-AES256-GCM-SHA384"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Certificates loaded of type x509_ca. 1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn certs_writes_a_ca_and_a_private_localhost_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("made");
+    let (code, stdout, stderr) = xtask(&["certs", target.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let ca = std::fs::read_to_string(target.join("ca.crt")).unwrap();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    let leaf = std::fs::read_to_string(target.join("localhost.pem")).unwrap();
+    assert!(leaf.contains("-----BEGIN PRIVATE KEY-----"), "{leaf}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target.join("localhost.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the key is readable by others: {mode:o}");
+    }
+}

@@ -32,6 +32,12 @@ pub const CH05: &Chapter = &Chapter {
     dir: "ch05-network-data",
 };
 
+pub const CH06: &Chapter = &Chapter {
+    number: 6,
+    title: "TLS/SSL",
+    dir: "ch06-tls",
+};
+
 pub const CH07: &Chapter = &Chapter {
     number: 7,
     title: "Server Architecture",
@@ -53,6 +59,8 @@ pub enum Family {
     Streamer,
     /// Chapter 5's length-prefixed blocks (`blocks`).
     Blocks,
+    /// Chapter 6's TLS client and server, either of the book's two (`tls`).
+    Tls,
     /// Chapter 7's Zen-of-Python service (`zen`).
     Zen,
     /// A demonstration that speaks no protocol of its own.
@@ -69,19 +77,21 @@ impl Family {
             Family::Uppercase => "3-2",
             Family::Streamer => "streamer",
             Family::Blocks => "blocks",
+            Family::Tls => "tls",
             Family::Zen => "zen",
             Family::None => "-",
         }
     }
 
     /// The families with a conformance table, in the book's order.
-    pub const TABLES: [Family; 7] = [
+    pub const TABLES: [Family; 8] = [
         Family::UdpLocal,
         Family::UdpRemote,
         Family::Sixteen,
         Family::Uppercase,
         Family::Streamer,
         Family::Blocks,
+        Family::Tls,
         Family::Zen,
     ];
 
@@ -131,6 +141,11 @@ pub enum Runs {
     /// Chapter 5's shape: `BIN` serves one connection in the background, `BIN -c` is the
     /// client; then the server's output, once it has exited.
     OneShot,
+    /// Chapter 6's shape: certificates made in a scratch directory ([`CERTIFICATE_MAKER`]),
+    /// `BIN -s certs/localhost.pem 127.0.0.1 PORT` serves one connection in the
+    /// background, `BIN -a certs/ca.crt localhost PORT` is the client; then the server's
+    /// output, once it has exited.
+    Tls,
     /// A Zen server, `BIN localhost`, then the Zen client twice, as the book's `test.sh`.
     ZenServer,
     /// Under a super-server, `systemd-socket-activate --inetd` (`-a`: one process per
@@ -160,6 +175,15 @@ const NOTHING: Needs = Needs {
     namespace: false,
     super_server: false,
 };
+
+const CERTIFICATES: Needs = Needs {
+    certificates: true,
+    ..NOTHING
+};
+
+/// The package and binary that make certificates (`cargo xtask certs DIR`): a tool, not a
+/// listing, since rustls and rcgen stay out of xtask.
+pub const CERTIFICATE_MAKER: (&str, &str) = ("tls-peer", "tls_certs");
 
 const NAMESPACE: Needs = Needs {
     namespace: true,
@@ -192,6 +216,10 @@ pub enum LogStyle {
     Streamer,
     /// `blocks`: `Block says: b'...'` per block.
     Blocks,
+    /// `safe_tls`: `Listening at interface ...`, `Connection from host ...`.
+    TlsMessage,
+    /// `test_tls`: its report, `title.ljust(36, '.')` and what was negotiated.
+    TlsReport,
     /// One loop (`srv_async`, `srv_asyncio2`): `Accepted ...`, `Client ... closed`.
     Loop,
     /// asyncio's callbacks (`srv_asyncio1`).
@@ -310,6 +338,13 @@ impl Listing {
             .map(|s| format!("https://github.com/brandon-rhodes/fopnp/blob/m/{s}"))
     }
 
+    /// The packages its session needs built: its crate, and the certificate maker if it
+    /// needs certificates.
+    pub fn packages(&self) -> impl Iterator<Item = &'static str> {
+        let maker = self.needs.certificates.then_some(CERTIFICATE_MAKER.0);
+        std::iter::once(self.krate).chain(maker)
+    }
+
     /// Whether `cargo xtask run` can run it by itself.
     pub fn runnable(&self) -> bool {
         self.runs != Runs::ByOthers
@@ -397,6 +432,18 @@ const ONE_SHOT: Listing = Listing {
     transport: Transport::Tcp,
     lifetime: Lifetime::OneConnection,
     runs: Runs::OneShot,
+    listening: true,
+    concurrency: Concurrency::One,
+    ..ROW
+};
+
+/// A Chapter 6 listing: a TLS server of one connection, and its client.
+const TLS: Listing = Listing {
+    chapter: CH06,
+    family: Family::Tls,
+    lifetime: Lifetime::OneConnection,
+    runs: Runs::Tls,
+    needs: CERTIFICATES,
     listening: true,
     concurrency: Concurrency::One,
     ..ROW
@@ -680,6 +727,28 @@ pub static LISTINGS: &[Listing] = &[
         lifetime: Lifetime::Once,
         recorded: Recorded::Nothing,
         ..ROW
+    },
+    Listing {
+        id: "6-safe",
+        book: "safe_tls.py",
+        krate: "safe-tls",
+        bins: &["safe_tls"],
+        script: Some("py3/chapter06/safe_tls.py"),
+        usage: "safe_tls [-a cafile] [-s certfile] host port",
+        summary: "TLS with safe defaults: the client checks the CA and the name; one line, then close_notify",
+        log: LogStyle::TlsMessage,
+        ..TLS
+    },
+    Listing {
+        id: "6-test",
+        book: "test_tls.py",
+        krate: "test-tls",
+        bins: &["test_tls"],
+        script: Some("py3/chapter06/test_tls.py"),
+        usage: "test_tls [-a cafile] [-c certfile] [-C ciphers] [-p PROTOCOL] [-s certfile] [-d] [-v] host port",
+        summary: "attempt a TLS connection and report the peer's certificate, the version and the cipher",
+        log: LogStyle::TlsReport,
+        ..TLS
     },
     Listing {
         id: "zen_utils",

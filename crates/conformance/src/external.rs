@@ -246,17 +246,28 @@ impl ExternalServer {
         let exited = self.process.wait_exit(limit);
         let mut fresh = Self::launch(&self.template, self.launch.clone())?;
         fresh.earlier_logs = self.log();
-        let mut old = std::mem::replace(self, fresh);
-        let Some(status) = exited else {
-            old.process.kill();
+        let old = std::mem::replace(self, fresh);
+        // Exited already, or killed at once by finish().
+        old.finish(if exited.is_some() {
+            limit
+        } else {
+            Duration::ZERO
+        })
+    }
+
+    /// For a server of one connection that ran its last case: waits up to `limit` for it
+    /// to exit (killing it if it does not), with no fresh one after it.
+    pub fn finish(mut self, limit: Duration) -> Result<Ended, String> {
+        let Some(status) = self.process.wait_exit(limit) else {
+            self.process.kill();
             return Err(format!("it did not exit within {limit:?}"));
         };
-        old.process.stdout.wait_closed(Duration::from_secs(5));
-        old.process.stderr.wait_closed(Duration::from_secs(5));
+        self.process.stdout.wait_closed(Duration::from_secs(5));
+        self.process.stderr.wait_closed(Duration::from_secs(5));
         Ok(Ended {
             status,
-            stdout: old.process.stdout.text(),
-            stderr: old.process.stderr.text(),
+            stdout: self.process.stdout.text(),
+            stderr: self.process.stderr.text(),
         })
     }
 }
@@ -277,7 +288,11 @@ pub fn run_client(
     args: &[&str],
     limit: Duration,
 ) -> ClientRun {
-    let command = template.command(port, bytecount, args);
+    run_command(template.command(port, bytecount, args), template, limit)
+}
+
+/// Runs a client command, made from `template`, to its end, at most `limit`.
+pub fn run_command(command: Command, template: &Template, limit: Duration) -> ClientRun {
     match Process::spawn(command) {
         Err(error) => ClientRun {
             success: false,

@@ -15,6 +15,7 @@ pub mod framing_binaries;
 pub mod runner;
 pub mod sixteen;
 pub mod stream;
+pub mod tls;
 pub mod transcripts;
 pub mod udp;
 pub mod udp_binaries;

@@ -137,6 +137,7 @@ pub fn server_case_ids(family: Family) -> Vec<&'static str> {
             .iter()
             .map(|c| c.id)
             .collect(),
+        Family::Tls => crate::tls::SERVER_CASES.iter().map(|c| c.id).collect(),
         Family::None => Vec::new(),
     }
 }
@@ -184,6 +185,8 @@ pub fn server_cases_where(
             Family::Zen => zen_case(spec, &*server, id),
             Family::UdpLocal | Family::UdpRemote => udp_case(spec, &*server, id),
             Family::Blocks | Family::Streamer => one_shot_case(spec, server, id),
+            // Each TLS case needs certificates and a peer: see `crate::tls`.
+            Family::Tls => Verdict::Fail("the tls table runs through conformance::tls".into()),
             Family::None => Verdict::Fail("no table".into()),
         };
         if matches!(spec.family, Family::Blocks | Family::Streamer) {
@@ -389,7 +392,8 @@ pub fn client_cases(
                 )
             })
             .collect(),
-        Family::None => Vec::new(),
+        // Run through `crate::tls::run_client_cases`, which needs a peer.
+        Family::Tls | Family::None => Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ use conformance::external::{ExternalServer, Launch, Template, run_client};
 use conformance::runner::{self, Output, ServerSpec};
 use serde::Serialize;
 
+mod tls;
 mod workspace;
 
 pub const LONG_ABOUT: &str = "\
@@ -22,8 +23,8 @@ Run a family's conformance cases against any implementation
 
 FAMILY is udp-local or udp-remote (Chapter 2's datagrams), 3-1 (Listing 3-1's
 sixteen-octet exchange), 3-2 (Listing 3-2's streaming uppercase with half-close),
-streamer or blocks (Chapter 5's two ways to end a message)
-or zen (Chapter 7). With neither --server nor --client, the family's table runs against
+streamer or blocks (Chapter 5's two ways to end a message), tls (Chapter 6's
+safe_tls and test_tls) or zen (Chapter 7). With neither --server nor --client, the family's table runs against
 every implementation in the workspace, as a report.
 
 Chapter 5's servers serve one connection and exit: each case gets a fresh server, and
@@ -43,6 +44,14 @@ wherever they appear, inside a word too. For example:
   --client \"python3 tcp_deadlock.py client {host} {bytecount} -p {port}\"
   --client \"python3 client.py {host} {args} -p {port}\"
   --server \"python3 blocks.py {host} -p {port}\"
+  --server \"python3 safe_tls.py -a {cafile} -s {certfile} {host} {port}\"
+  --client \"python3 test_tls.py -a {cafile} {host} {port}\" --kind report
+
+For tls, the tool makes a CA and certificates for each run (cargo xtask certs makes the
+same pair) and fills in {cafile} (the CA) and {certfile} (a certificate and key for
+localhost and 127.0.0.1); each server case gets a fresh server, and the other side of
+each case is the workspace's tls_peer. --kind report holds a command to test_tls's
+shape: it sends no line, and its client does not refuse a wrong name.
 
 The tool picks a free port, starts the server with PYTHONUNBUFFERED=1, and waits until
 the port is listening by watching the kernel's table of sockets (/proc/net/tcp), never
@@ -209,7 +218,7 @@ fn print_report(report: &Report) {
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks or zen
+    /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks, tls or zen
     #[arg(value_parser = family)]
     family: Family,
     /// the server to check, as a command line with {host} and {port}
@@ -228,6 +237,10 @@ pub struct Args {
     /// how long a case waits for an answer, an end of file or the server to listen
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     timeout: f64,
+    /// tls only: which of the book's programs the command is, safe (safe_tls: a line is
+    /// sent and printed, names are checked) or report (test_tls)
+    #[arg(long, value_name = "KIND", default_value = "safe", value_parser = tls::kind)]
+    kind: conformance::tls::Kind,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -243,6 +256,9 @@ pub fn main(args: Args) -> ExitCode {
     let result = (|| -> Result<Vec<Implementation>, String> {
         std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
         let mut implementations = Vec::new();
+        if family == Family::Tls {
+            return tls::run(server, client, args.kind, case);
+        }
         match (server, client) {
             (Some(command), _) => {
                 let under = ServerUnderTest {

@@ -157,6 +157,10 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
             let dir = options.built(&[listing.krate])?;
             one_shot::one_shot(listing, &dir.join(bin), &args, options)
         }
+        Runs::Tls => {
+            let dir = options.built(&listing.packages().collect::<Vec<_>>())?;
+            one_shot::tls(listing, &dir, &args, options)
+        }
         Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),
         Runs::Each(family) => zen::each(family, options),
         Runs::ByOthers => Err("it is run by the other listings' sessions".into()),
