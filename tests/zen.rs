@@ -66,6 +66,17 @@ const SERVERS: &[Server] = &[
         skips: &[],
     },
     Server {
+        name: "srv_asyncio1 --poller poll",
+        script: "srv_asyncio1",
+        serve: |listener, log| {
+            let options = srv_asyncio1::Options {
+                poller: srv_asyncio1::Poller::Poll,
+            };
+            let _ = srv_asyncio1::serve_with(listener, options, &log);
+        },
+        skips: &[],
+    },
+    Server {
         name: "srv_asyncio2",
         script: "srv_asyncio2",
         serve: |listener, log| {
@@ -170,16 +181,21 @@ fn srv_asyncio1() {
 }
 
 #[test]
-fn srv_asyncio2() {
+fn srv_asyncio1_poller_poll() {
     run(5);
 }
 
 #[test]
-fn srv_asyncio2_await_delay() {
+fn srv_asyncio2() {
     run(6);
 }
 
 #[test]
-fn srv_legacy2() {
+fn srv_asyncio2_await_delay() {
     run(7);
+}
+
+#[test]
+fn srv_legacy2() {
+    run(8);
 }

@@ -275,7 +275,7 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
         });
         servers.extend(l.flavours.iter().map(|f| format!("{bin} {f}")));
     }
-    assert_eq!(servers.len(), 11);
+    assert_eq!(servers.len(), 12);
     for server in &servers {
         for delay in [0.0, 0.001] {
             let record = records

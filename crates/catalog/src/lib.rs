@@ -312,8 +312,8 @@ pub struct Listing {
     pub concurrency: Concurrency,
     /// Whether two questions in one piece get two answers (asynchat splits at every `?`).
     pub splits_questions: bool,
-    /// Other ways the same server runs, each one extra argument, that the benches and
-    /// the tables hold to the same cases (`--await-delay`).
+    /// Other ways the same server runs, each given as extra arguments (split at spaces),
+    /// that the benches and the tables hold to the same cases (`--await-delay`).
     pub flavours: &'static [&'static str],
     pub session: Session,
     /// The client's arguments when `cargo xtask run` is given none.
@@ -832,6 +832,9 @@ pub static LISTINGS: &[Listing] = &[
         usage: "srv_asyncio1 host [-p port]",
         summary: "asyncio-style callbacks (connection_made, data_received, connection_lost)",
         log: LogStyle::Callbacks,
+        // Its loop waits in epoll, as asyncio's does on Linux; the hidden --poller poll
+        // measures what poll() would cost instead.
+        flavours: &["--poller poll"],
         ..ZEN
     },
     Listing {

@@ -194,6 +194,9 @@ struct Record {
     /// The server's user + system CPU seconds during the run (not for in_zen1, whose
     /// work is done by a process per connection).
     server_cpu_s: Option<f64>,
+    /// The server's CPU microseconds per answer: what one answer costs it, whatever the
+    /// rate (`srv_asyncio1` against `srv_asyncio1 --poller poll`: epoll against poll()).
+    server_cpu_us_per_answer: Option<f64>,
     server_peak_bytes: Option<u64>,
     /// The kernel's counters over the step, for the whole network namespace (other
     /// traffic is included): full listen queues, SYNs dropped at a listener, and SYNs
@@ -277,7 +280,7 @@ fn start(
             let mut command = Command::new(&bin);
             command
                 .args(["localhost", "-p", "0", "--delay", &delay])
-                .args(flavour);
+                .args(flavour.into_iter().flat_map(str::split_whitespace));
             let spawn = Spawn::new(command).stdout(Stdio::from(log)).sample_memory();
             Process::server_with(spawn, testkit::STEP)?
         }
@@ -349,6 +352,8 @@ fn run_one(
         errors_unfinished: load.errors.unfinished,
         errors_other: load.errors.other,
         server_cpu_s: measurable.then_some(usage.user + usage.sys),
+        server_cpu_us_per_answer: (measurable && load.answers > 0)
+            .then(|| (usage.user + usage.sys) * 1e6 / load.answers as f64),
         server_peak_bytes: measurable.then_some(usage.peak_bytes),
         listen_overflows: counters.map(|c| c.listen_overflows),
         listen_drops: counters.map(|c| c.listen_drops),

@@ -11,10 +11,17 @@
 //! | `asyncio.Protocol` and its three callbacks | the [`Protocol`] trait |
 //! | the transport handed to `connection_made` | [`Transport`], handed to every callback (Rust will not let the protocol keep a reference to something the loop owns) |
 //! | `loop.create_server(ZenServer, host, port)` (backlog 100) | [`EventLoop::create_server`] |
-//! | `loop.run_forever()` | [`EventLoop::run_forever`]: one thread, one `poll()` over every socket |
+//! | `loop.run_forever()` | [`EventLoop::run_forever`]: one thread, one wait over every socket |
+//! | `selectors.DefaultSelector` (epoll on Linux) | [`Poller`]: epoll on Linux; `--poller poll` (hidden) waits in `poll()` instead, as `srv_async` does |
+//!
+//! The wait is the C10K lesson in one switch. `poll()` hands the kernel the whole list of
+//! sockets at every wait, so each wait costs in proportion to the connections, ready or
+//! not; epoll keeps the list in the kernel and returns only what is ready. asyncio waits in
+//! epoll on Linux, so this port does too; `srv_async`, whose listing calls
+//! `select.poll()` by name, keeps `poll()`.
 //!
 //! In Rust one would reach for tokio (or mio, the layer beneath it) instead of writing
-//! the loop: mio gives the readiness events this loop gets from `poll()`; tokio adds the
+//! the loop: mio gives the readiness events this loop gets from epoll; tokio adds the
 //! loop itself, and its `AsyncRead`/`AsyncWrite` traits replace callbacks with `async fn`s,
 //! as `srv_asyncio2` shows. The loop here is small enough to read in one sitting.
 //!
@@ -140,20 +147,59 @@ struct Server<P> {
     factory: Box<dyn Fn() -> P>,
 }
 
+/// The system call the loop waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Poller {
+    /// `poll()`: the whole list of sockets goes to the kernel at every wait, so each wait
+    /// costs in proportion to the connections, ready or not (`srv_async`'s way).
+    Poll,
+    /// epoll: the kernel keeps the list and returns only what is ready, as asyncio's
+    /// `selectors.DefaultSelector` does on Linux. Linux only.
+    Epoll,
+}
+
+impl Default for Poller {
+    /// asyncio's choice where the system has it: epoll on Linux, `poll()` elsewhere.
+    fn default() -> Self {
+        if cfg!(any(target_os = "linux", target_os = "android")) {
+            Poller::Epoll
+        } else {
+            Poller::Poll
+        }
+    }
+}
+
+/// `srv_asyncio1`'s options beyond the book's command line.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
+pub struct Options {
+    /// the system call the event loop waits in: epoll (asyncio's on Linux, the default
+    /// there) or poll (to measure the difference)
+    #[arg(long, value_enum, hide = true, default_value_t = Poller::default())]
+    pub poller: Poller,
+}
+
 /// asyncio's event loop, cut down to what a TCP server needs.
 pub struct EventLoop<P> {
     server: Option<Server<P>>,
-    connections: Vec<Connection<P>>,
     log: Log,
+    poller: Poller,
 }
+
+/// The token of the listening socket; a connection's token is its slot.
+const LISTENER: usize = usize::MAX;
 
 impl<P: Protocol> EventLoop<P> {
     /// `asyncio.get_event_loop()`. `log` receives the loop's own lines (a failed accept).
     pub fn new(log: &Log) -> Self {
+        Self::with_poller(log, Poller::default())
+    }
+
+    /// [`EventLoop::new`], waiting in `poller`.
+    pub fn with_poller(log: &Log, poller: Poller) -> Self {
         Self {
             server: None,
-            connections: Vec::new(),
             log: log.clone(),
+            poller,
         }
     }
 
@@ -183,48 +229,52 @@ impl<P: Protocol> EventLoop<P> {
         Ok(())
     }
 
-    /// `loop.run_forever()`: one `poll()` over the listener and every connection, and
-    /// the protocols' callbacks as things happen. Returns only when the listener fails or
-    /// the log cannot be written.
+    /// `loop.run_forever()`: waits on the listener and every connection at once, and
+    /// calls the protocols as things happen. Returns only when the listener fails or the
+    /// log cannot be written.
     pub fn run_forever(&mut self) -> Result<(), Error> {
         let server = self
             .server
             .take()
             .ok_or_else(|| Error::msg("run_forever() before create_server()"))?;
+        let mut waiter = Waiter::new(self.poller, &server.listener)?;
+        // The connections, each in a slot that is its token; free slots are reused.
+        let mut slots: Vec<Option<Connection<P>>> = Vec::new();
+        let mut free: Vec<usize> = Vec::new();
         let mut failures = AcceptFailures::default();
         let mut paused_until: Option<Instant> = None;
         let mut scratch = vec![0; MAX_SIZE];
         loop {
             let listening = paused_until.is_none_or(|until| Instant::now() >= until);
             let timeout = paused_until.map(|until| until.saturating_duration_since(Instant::now()));
-            let ready: Vec<PollFlags> = {
-                let mut fds = Vec::with_capacity(self.connections.len() + 1);
-                let wanted = if listening {
-                    PollFlags::IN
-                } else {
-                    PollFlags::empty()
-                };
-                fds.push(PollFd::new(&server.listener, wanted));
-                fds.extend(
-                    self.connections
-                        .iter()
-                        .map(|c| PollFd::new(&c.transport.sock, c.transport.interest())),
-                );
-                // Retried after a signal, as Python's is (PEP 475).
-                fopnp::net::poll(&mut fds, timeout)?;
-                fds.iter().map(PollFd::revents).collect()
-            };
+            // Retried after a signal, as Python's is (PEP 475).
+            let ready = waiter.wait(&server.listener, listening, &slots, timeout)?;
 
             // Connections first: data received, buffers sent, connections lost.
-            let mut index = 0;
-            self.connections.retain_mut(|c| {
-                index += 1;
-                step(c, ready[index], &mut scratch)
-            });
+            let mut listener_ready = false;
+            for (token, flags) in ready {
+                if token == LISTENER {
+                    listener_ready = true;
+                    continue;
+                }
+                let Some(c) = slots.get_mut(token).and_then(Option::as_mut) else {
+                    continue;
+                };
+                let before = c.transport.interest();
+                if step(c, flags, &mut scratch) {
+                    let now = c.transport.interest();
+                    if now != before {
+                        waiter.change(&c.transport.sock, token, now)?;
+                    }
+                } else if let Some(gone) = slots[token].take() {
+                    waiter.remove(&gone.transport.sock);
+                    free.push(token);
+                }
+            }
 
             // Then new connections.
             let paused_over = paused_until.is_some_and(|until| Instant::now() >= until);
-            if !ready[0].is_empty() || paused_over {
+            if listener_ready || paused_over {
                 paused_until = None;
                 loop {
                     let (sock, peername) = match server.listener.accept() {
@@ -256,14 +306,216 @@ impl<P: Protocol> EventLoop<P> {
                     };
                     let mut protocol = (server.factory)();
                     protocol.connection_made(&mut transport);
-                    self.connections.push(Connection {
+                    let token = free.pop().unwrap_or(slots.len());
+                    if let Err(error) = waiter.add(&transport.sock, token, transport.interest()) {
+                        protocol.connection_lost(Some(&error));
+                        free.push(token);
+                        continue;
+                    }
+                    let connection = Connection {
                         transport,
                         protocol,
-                    });
+                    };
+                    if token == slots.len() {
+                        slots.push(Some(connection));
+                    } else {
+                        slots[token] = Some(connection);
+                    }
                 }
             }
         }
     }
+}
+
+/// Where the loop waits: `poll()` over a list it builds at every wait, or an epoll
+/// instance that keeps the list and is told of each change.
+enum Waiter {
+    Poll,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Epoll {
+        epoll: std::os::fd::OwnedFd,
+        events: Vec<rustix::event::epoll::Event>,
+        /// Whether the listener is registered for reading (not while accepting pauses).
+        listening: bool,
+    },
+}
+
+impl Waiter {
+    fn new(poller: Poller, listener: &TcpListener) -> io::Result<Self> {
+        match poller {
+            Poller::Poll => Ok(Waiter::Poll),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Poller::Epoll => {
+                use rustix::event::epoll;
+                let fd = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+                epoll::add(
+                    &fd,
+                    listener,
+                    epoll::EventData::new_u64(LISTENER as u64),
+                    epoll::EventFlags::IN,
+                )?;
+                Ok(Waiter::Epoll {
+                    epoll: fd,
+                    events: Vec::with_capacity(1024),
+                    listening: true,
+                })
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            Poller::Epoll => {
+                let _ = listener;
+                Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "epoll is Linux only",
+                ))
+            }
+        }
+    }
+
+    /// Waits until something is ready (at most `timeout`); returns each ready token with
+    /// what it is ready for.
+    fn wait<P: Protocol>(
+        &mut self,
+        listener: &TcpListener,
+        listening: bool,
+        slots: &[Option<Connection<P>>],
+        timeout: Option<std::time::Duration>,
+    ) -> io::Result<Vec<(usize, PollFlags)>> {
+        match self {
+            Waiter::Poll => {
+                let mut tokens = Vec::with_capacity(slots.len() + 1);
+                let mut fds = Vec::with_capacity(slots.len() + 1);
+                let wanted = if listening {
+                    PollFlags::IN
+                } else {
+                    PollFlags::empty()
+                };
+                tokens.push(LISTENER);
+                fds.push(PollFd::new(listener, wanted));
+                for (token, c) in slots.iter().enumerate() {
+                    if let Some(c) = c {
+                        tokens.push(token);
+                        fds.push(PollFd::new(&c.transport.sock, c.transport.interest()));
+                    }
+                }
+                fopnp::net::poll(&mut fds, timeout)?;
+                Ok(tokens
+                    .into_iter()
+                    .zip(fds.iter().map(PollFd::revents))
+                    .filter(|(_, ready)| !ready.is_empty())
+                    .collect())
+            }
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Waiter::Epoll {
+                epoll: fd,
+                events,
+                listening: registered,
+            } => {
+                use rustix::event::epoll;
+                if *registered != listening {
+                    let flags = if listening {
+                        epoll::EventFlags::IN
+                    } else {
+                        epoll::EventFlags::empty()
+                    };
+                    epoll::modify(
+                        &*fd,
+                        listener,
+                        epoll::EventData::new_u64(LISTENER as u64),
+                        flags,
+                    )?;
+                    *registered = listening;
+                }
+                let timeout = timeout
+                    .map(rustix::event::Timespec::try_from)
+                    .transpose()
+                    .map_err(|_| io::Error::other("a timeout too long"))?;
+                events.clear();
+                loop {
+                    match epoll::wait(
+                        &*fd,
+                        rustix::buffer::spare_capacity(&mut *events),
+                        timeout.as_ref(),
+                    ) {
+                        Ok(_) => break,
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+                Ok(events
+                    .iter()
+                    .map(|e| (e.data.u64() as usize, poll_flags(e.flags)))
+                    .collect())
+            }
+        }
+    }
+
+    /// Registers a new connection.
+    fn add(&mut self, sock: &TcpStream, token: usize, interest: PollFlags) -> io::Result<()> {
+        match self {
+            Waiter::Poll => Ok(()),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Waiter::Epoll { epoll: fd, .. } => {
+                use rustix::event::epoll;
+                epoll::add(
+                    &*fd,
+                    sock,
+                    epoll::EventData::new_u64(token as u64),
+                    epoll_flags(interest),
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells the kernel that a connection now waits for something else.
+    fn change(&mut self, sock: &TcpStream, token: usize, interest: PollFlags) -> io::Result<()> {
+        match self {
+            Waiter::Poll => Ok(()),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Waiter::Epoll { epoll: fd, .. } => {
+                use rustix::event::epoll;
+                epoll::modify(
+                    &*fd,
+                    sock,
+                    epoll::EventData::new_u64(token as u64),
+                    epoll_flags(interest),
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets a connection that is closing.
+    fn remove(&mut self, sock: &TcpStream) {
+        match self {
+            Waiter::Poll => {}
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Waiter::Epoll { epoll: fd, .. } => {
+                // Closing the socket would unregister it too; said here for the reader.
+                let _ = rustix::event::epoll::delete(&*fd, sock);
+            }
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn epoll_flags(interest: PollFlags) -> rustix::event::epoll::EventFlags {
+    use rustix::event::epoll::EventFlags;
+    let mut flags = EventFlags::empty();
+    flags.set(EventFlags::IN, interest.contains(PollFlags::IN));
+    flags.set(EventFlags::OUT, interest.contains(PollFlags::OUT));
+    flags
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn poll_flags(ready: rustix::event::epoll::EventFlags) -> PollFlags {
+    use rustix::event::epoll::EventFlags;
+    let mut flags = PollFlags::empty();
+    flags.set(PollFlags::IN, ready.contains(EventFlags::IN));
+    flags.set(PollFlags::OUT, ready.contains(EventFlags::OUT));
+    flags.set(PollFlags::ERR, ready.contains(EventFlags::ERR));
+    flags.set(PollFlags::HUP, ready.contains(EventFlags::HUP));
+    flags
 }
 
 /// One connection's turn: calls its protocol as its socket says; returns whether the
@@ -368,15 +620,21 @@ impl Protocol for ZenServer {
 
 /// Serves on a socket that already listens, logging to `log`.
 pub fn serve(listener: TcpListener, log: &Log) -> Result<(), Error> {
-    let mut event_loop = EventLoop::new(log);
+    serve_with(listener, Options::default(), log)
+}
+
+/// [`serve`], waiting in the options' poller.
+pub fn serve_with(listener: TcpListener, options: Options, log: &Log) -> Result<(), Error> {
+    let mut event_loop = EventLoop::with_poller(log, options.poller);
     let factory_log = log.clone();
     event_loop.serve_on(move || ZenServer::new(&factory_log), listener)?;
     event_loop.run_forever()
 }
 
 /// The listing's `if __name__ == '__main__':` block, after `parse_command_line`.
-pub fn main(address: &Address, log: &Log) -> Result<(), Error> {
-    let mut event_loop = EventLoop::new(log); // loop = asyncio.get_event_loop()
+pub fn main(address: &Address, options: Options, log: &Log) -> Result<(), Error> {
+    // loop = asyncio.get_event_loop(): epoll on Linux, as asyncio's DefaultSelector.
+    let mut event_loop = EventLoop::with_poller(log, options.poller);
     let factory_log = log.clone();
     // coro = loop.create_server(ZenServer, *address); loop.run_until_complete(coro)
     event_loop.create_server(

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let address = zen_utils::parse_command_line("asyncio server using callbacks");
-    let result = srv_asyncio1::main(&address, &fopnp::Log::stdout());
+    let (address, options) = zen_utils::parse_command_line_with::<srv_asyncio1::Options>(
+        "asyncio server using callbacks",
+    );
+    let result = srv_asyncio1::main(&address, options, &fopnp::Log::stdout());
     fopnp::exit_status("srv_asyncio1", result)
 }
