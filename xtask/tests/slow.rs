@@ -300,3 +300,46 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
     well_formed(&drawn).unwrap();
     assert!(drawn.contains("answers per second") && drawn.contains(bin("srv_async")));
 }
+
+/// `cargo xtask bench zen --open --quick` (debug build): a knee for each server, strict
+/// JSON, an SVG, and srv_single, which answers about one question a millisecond, past its
+/// knee at 1,800 answers a second.
+#[test]
+#[ignore = "slow: builds and runs cargo xtask bench zen --open"]
+fn bench_zen_open_finds_the_knees_and_writes_json_and_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("open.json");
+    let svg = dir.path().join("open.svg");
+    let (code, stdout, stderr) = xtask(&[
+        "bench",
+        "zen",
+        "--open",
+        "--quick",
+        "--debug",
+        "--json",
+        json.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("the load generator's own floor: p99 "),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let knees = report["knees"].as_array().unwrap();
+    assert_eq!(knees.len(), 4, "the ceiling and three servers: {knees:?}");
+    let single = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["server"] == "srv_single" && r["rate"] == 600.0)
+        .expect("srv_single at 600 conversations a second");
+    assert!(
+        single["latency_p99_ms"].as_f64().unwrap_or(f64::MAX) > 10.0,
+        "{single}"
+    );
+    assert!(report["floor_p99_ms"].as_f64().is_some(), "{report}");
+    well_formed(&std::fs::read_to_string(&svg).unwrap()).unwrap();
+}

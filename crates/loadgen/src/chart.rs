@@ -249,3 +249,85 @@ pub fn zen(input: &Path, svg: &Path) -> Result<(), String> {
     }
     root.present().map_err(|e| e.to_string())
 }
+
+/// `cargo xtask bench zen --open`'s JSON, as far as the chart reads it.
+#[derive(Deserialize)]
+struct OpenBench {
+    records: Vec<OpenRecord>,
+}
+
+#[derive(Deserialize)]
+struct OpenRecord {
+    server: String,
+    rate: f64,
+    latency_p99_ms: Option<f64>,
+}
+
+/// The open loop's hockey sticks: p99 latency (log scale) against the offered rate, one
+/// line per server.
+pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let bench: OpenBench = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let mut servers: Vec<&str> = Vec::new();
+    for r in &bench.records {
+        if !servers.contains(&r.server.as_str()) {
+            servers.push(&r.server);
+        }
+    }
+    let points = |server: &str| -> Vec<(f64, f64)> {
+        let mut points: Vec<(f64, f64)> = bench
+            .records
+            .iter()
+            .filter(|r| r.server == server)
+            .filter_map(|r| Some((r.rate * 3.0, r.latency_p99_ms?.max(0.01))))
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points
+    };
+    let all: Vec<(f64, f64)> = servers.iter().flat_map(|s| points(s)).collect();
+    if all.is_empty() {
+        return Err("no records to draw".into());
+    }
+    let x_max = all.iter().map(|p| p.0).fold(10.0, f64::max) * 1.1;
+    let y_max = all.iter().map(|p| p.1).fold(10.0, f64::max) * 2.0;
+    let y_min = all.iter().map(|p| p.1).fold(f64::MAX, f64::min).max(0.01) / 2.0;
+    let root = SVGBackend::new(svg, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "open loop, get_answer sleeps 1 ms: p99 latency against the offered rate",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("offered answers per second (three per conversation)")
+        .y_desc("p99 latency from the scheduled start, ms")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v}"))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, server) in servers.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(points(server), color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(*server)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

@@ -5,12 +5,16 @@
 //! - `loadgen stream-load CLIENTS BYTES PORT`: many clients of Listing 3-2's protocol.
 //! - `loadgen zen-load --port P --clients N --seconds S`: Chapter 7's closed-loop load;
 //!   prints its figures as JSON.
+//! - `loadgen zen-open --port P --rate R --seconds S`: Chapter 7's open-loop load, at a
+//!   fixed offered rate; prints its figures as JSON.
 //! - `loadgen zen-minimal --port P [--delay S]`: the minimal no-logging Zen server.
 //! - `loadgen chart-trace TRACE.json OUT.svg`: the four socket queues of a session
 //!   (`cargo xtask run --trace`), drawn, with a compact chart on standard output.
 //! - `loadgen chart-zen BENCH.json OUT.svg`: `cargo xtask bench zen`'s chart.
+//! - `loadgen chart-open OPEN.json OUT.svg`: `cargo xtask bench zen --open`'s chart.
 
 mod chart;
+mod open;
 mod stream;
 mod zen;
 
@@ -49,6 +53,27 @@ enum Task {
         /// way when the time is up have to finish before they count as unfinished
         #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64())]
         answer_timeout: f64,
+        /// start the clients one after the other over this long, and count only after
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+        ramp: f64,
+        /// connect each client from an address of its own in 127.0.0.0/8
+        #[arg(long)]
+        spread_sources: bool,
+    },
+    /// Conversations offered at RATE a second to the server at PORT for SECONDS, timed
+    /// from their schedule (an open loop)
+    ZenOpen {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        rate: f64,
+        #[arg(long)]
+        seconds: f64,
+        /// the most conversations in flight at once
+        #[arg(long, default_value_t = 2000)]
+        max_in_flight: usize,
+        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64())]
+        answer_timeout: f64,
     },
     /// The minimal no-logging Zen server (the load generator's ceiling), at PORT
     ZenMinimal {
@@ -62,6 +87,8 @@ enum Task {
     ChartTrace { input: PathBuf, svg: PathBuf },
     /// Draw cargo xtask bench zen's answers per second as SVG
     ChartZen { input: PathBuf, svg: PathBuf },
+    /// Draw cargo xtask bench zen --open's p99 latency against the offered rate as SVG
+    ChartOpen { input: PathBuf, svg: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -77,10 +104,34 @@ fn main() -> ExitCode {
             clients,
             seconds,
             answer_timeout,
-        } => zen::load(
+            ramp,
+            spread_sources,
+        } => zen::load_shaped(
             port,
             clients,
             seconds,
+            std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
+            zen::Shape {
+                ramp: std::time::Duration::from_secs_f64(ramp.clamp(0.0, 3600.0)),
+                spread: spread_sources,
+            },
+        )
+        .and_then(|report| {
+            serde_json::to_string(&report)
+                .map(|json| println!("{json}"))
+                .map_err(|e| e.to_string())
+        }),
+        Task::ZenOpen {
+            port,
+            rate,
+            seconds,
+            max_in_flight,
+            answer_timeout,
+        } => open::open(
+            port,
+            rate,
+            seconds,
+            max_in_flight,
             std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
         )
         .and_then(|report| {
@@ -91,6 +142,7 @@ fn main() -> ExitCode {
         Task::ZenMinimal { port, delay } => zen::minimal_server(port, delay),
         Task::ChartTrace { input, svg } => chart::trace(&input, &svg).map(|text| print!("{text}")),
         Task::ChartZen { input, svg } => chart::zen(&input, &svg),
+        Task::ChartOpen { input, svg } => chart::open(&input, &svg),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

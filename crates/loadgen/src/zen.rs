@@ -5,7 +5,7 @@
 //! generator's own ceiling.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ pub struct Errors {
 }
 
 impl Errors {
-    fn add(&mut self, other: &Errors) {
+    pub(crate) fn add(&mut self, other: &Errors) {
         self.wrong_answer += other.wrong_answer;
         self.reset += other.reset;
         self.refused += other.refused;
@@ -47,7 +47,7 @@ impl Errors {
         self.other += other.other;
     }
 
-    fn count(&mut self, error: &io::Error) {
+    pub(crate) fn count(&mut self, error: &io::Error) {
         match error.kind() {
             io::ErrorKind::ConnectionRefused => self.refused += 1,
             io::ErrorKind::ConnectionReset
@@ -87,7 +87,7 @@ struct Tally {
 }
 
 /// Why a step of a conversation did not finish.
-enum Failed {
+pub(crate) enum Failed {
     Io(io::Error),
     /// The answer time-out after the step's end came first.
     Unfinished,
@@ -95,7 +95,7 @@ enum Failed {
 
 /// Runs `step` with the answer time-out, or until `hard` (the step's end plus the answer
 /// time-out), whichever comes first.
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     hard: Instant,
     timeout: Duration,
     step: impl std::future::Future<Output = io::Result<T>>,
@@ -109,13 +109,17 @@ async fn bounded<T>(
     }
 }
 
-fn histogram() -> Histogram<u64> {
+pub(crate) fn histogram() -> Histogram<u64> {
     // Microseconds, from 1 µs to 100 s, three significant figures.
     Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
 }
 
 /// Sends a question and reads until the bytes so far end with `.`.
-async fn ask(sock: &mut TcpStream, question: &[u8], buf: &mut Vec<u8>) -> io::Result<()> {
+pub(crate) async fn ask(
+    sock: &mut TcpStream,
+    question: &[u8],
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
     sock.write_all(question).await?;
     buf.clear();
     let mut piece = [0; 256];
@@ -129,9 +133,79 @@ async fn ask(sock: &mut TcpStream, question: &[u8], buf: &mut Vec<u8>) -> io::Re
     Ok(())
 }
 
-/// One client: conversations started until `deadline`; the one under way then has until
-/// the answer time-out after it to finish, or counts as unfinished.
-async fn client(address: SocketAddr, index: usize, deadline: Instant, timeout: Duration) -> Tally {
+/// The source address of client `index` when sources are spread: one of 62,500
+/// addresses of 127.0.0.0/8 (the whole block is loopback), so that no one address runs
+/// out of ephemeral ports (28,232 here) under 10,000 clients that reconnect for every
+/// conversation, with each closed connection in TIME_WAIT for a minute.
+pub(crate) fn source(index: usize) -> IpAddr {
+    let n = index % 62_500;
+    IpAddr::from([127, 1, (n / 250) as u8, (n % 250 + 1) as u8])
+}
+
+/// Connects from `source` (any loopback address if `None`).
+pub(crate) async fn connect_from(
+    source: Option<IpAddr>,
+    address: SocketAddr,
+) -> io::Result<TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    if let Some(ip) = source {
+        bind_address_only(&sock)?;
+        sock.bind(SocketAddr::new(ip, 0))?;
+    }
+    sock.connect(address).await
+}
+
+/// `IP_BIND_ADDRESS_NO_PORT`: `bind()` fixes the address only, and `connect()` picks the
+/// port, as it does for an unbound socket, reusing a port whose old connection waits in
+/// TIME_WAIT (`tcp_tw_reuse`, on for loopback). A port chosen at `bind()` time could not
+/// be, and 10,000 clients would soon search a range full of TIME_WAIT sockets at every
+/// connection (without it, one client fell from 19,000 to 1,600 answers a second).
+fn bind_address_only(sock: &tokio::net::TcpSocket) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let one: libc::c_int = 1;
+        // SAFETY: the descriptor is the socket's own and open; the option is a c_int,
+        // passed with its size, and read by the kernel only during the call.
+        let done = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if done != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = sock;
+    Ok(())
+}
+
+/// How a closed-loop run starts its clients and counts.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// The clients start one after the other over this long (a bounded pace, not a
+    /// storm), and only what they do after it counts.
+    pub ramp: Duration,
+    /// Each client connects from an address of its own in 127.0.0.0/8.
+    pub spread: bool,
+}
+
+/// One client: from `start` (its place in the ramp), conversations started until
+/// `deadline`, counted from `counted`; the one under way at the deadline has until the
+/// answer time-out after it to finish, or counts as unfinished.
+async fn client(
+    address: SocketAddr,
+    index: usize,
+    source: Option<IpAddr>,
+    (start, counted, deadline): (Instant, Instant, Instant),
+    timeout: Duration,
+) -> Tally {
+    tokio::time::sleep_until(start.into()).await;
     let mut tally = Tally {
         answers: 0,
         conversations: 0,
@@ -143,7 +217,7 @@ async fn client(address: SocketAddr, index: usize, deadline: Instant, timeout: D
     let mut round = index;
     while Instant::now() < deadline {
         round += 1;
-        let mut sock = match bounded(hard, timeout, TcpStream::connect(address)).await {
+        let mut sock = match bounded(hard, timeout, connect_from(source, address)).await {
             Ok(sock) => sock,
             Err(Failed::Unfinished) => {
                 tally.errors.unfinished += 1;
@@ -178,14 +252,20 @@ async fn client(address: SocketAddr, index: usize, deadline: Instant, timeout: D
             }
             let done = Instant::now();
             if done <= deadline {
-                tally.answers += 1;
                 answered += 1;
-                let micros = (done - asked).as_micros().max(1) as u64;
-                let _ = tally.latency.record(micros);
+                // Only what happens after the ramp counts: the answers that arrive in
+                // the counted seconds, and the latency of the questions asked in them.
+                if done >= counted {
+                    tally.answers += 1;
+                }
+                if asked >= counted {
+                    let micros = (done - asked).as_micros().max(1) as u64;
+                    let _ = tally.latency.record(micros);
+                }
             }
         }
         drop(sock); // close, as zen_client does
-        if answered == 3 {
+        if answered == 3 && Instant::now() >= counted {
             tally.conversations += 1;
         }
     }
@@ -194,11 +274,28 @@ async fn client(address: SocketAddr, index: usize, deadline: Instant, timeout: D
 
 /// Runs `clients` concurrent clients against the server at `port` for `seconds`, then
 /// waits up to `timeout` (the answer time-out) for the conversations under way.
-pub fn load(
+#[cfg(test)]
+pub(crate) fn load(
     port: u16,
     clients: usize,
     seconds: f64,
     timeout: Duration,
+) -> Result<LoadReport, String> {
+    let shape = Shape {
+        ramp: Duration::ZERO,
+        spread: false,
+    };
+    load_shaped(port, clients, seconds, timeout, shape)
+}
+
+/// `load`, with the clients started over `shape.ramp` (the `seconds` counted come
+/// after it) and their sources spread if `shape.spread` says so.
+pub fn load_shaped(
+    port: u16,
+    clients: usize,
+    seconds: f64,
+    timeout: Duration,
+    shape: Shape,
 ) -> Result<LoadReport, String> {
     raise_descriptor_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -208,9 +305,20 @@ pub fn load(
     let address: SocketAddr = ([127, 0, 0, 1], port).into();
     runtime.block_on(async move {
         let started = Instant::now();
-        let deadline = started + Duration::from_secs_f64(seconds);
+        let counted = started + shape.ramp;
+        let deadline = counted + Duration::from_secs_f64(seconds);
         let tasks: Vec<_> = (0..clients)
-            .map(|i| tokio::spawn(client(address, i, deadline, timeout)))
+            .map(|i| {
+                let start = started + shape.ramp.mul_f64(i as f64 / clients.max(1) as f64);
+                let source = shape.spread.then(|| source(i));
+                tokio::spawn(client(
+                    address,
+                    i,
+                    source,
+                    (start, counted, deadline),
+                    timeout,
+                ))
+            })
             .collect();
         let mut latency = histogram();
         let (mut answers, mut conversations, mut errors) = (0, 0, Errors::default());
@@ -248,7 +356,7 @@ pub fn load(
 
 /// Raises this process's soft limit on open files to its hard limit: 10,000 clients need
 /// 10,000 descriptors.
-fn raise_descriptor_limit() {
+pub(crate) fn raise_descriptor_limit() {
     let _ = testkit::process::set_descriptor_limit(None, None);
 }
 
@@ -311,38 +419,49 @@ pub fn minimal_server(port: u16, delay: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// A Zen server for the tests, a thread per connection: before each answer on the n-th
+/// connection (from 0), from `peer`, `before(n, peer)` runs and says whether to answer.
+#[cfg(test)]
+pub(crate) fn test_server(before: impl Fn(usize, IpAddr) -> bool + Send + Sync + 'static) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let before = Arc::new(before);
+    std::thread::spawn(move || {
+        for (n, sock) in listener.incoming().enumerate() {
+            let Ok(mut sock) = sock else { continue };
+            let before = Arc::clone(&before);
+            std::thread::spawn(move || {
+                let peer = sock.peer_addr().unwrap().ip();
+                let mut message = Vec::new();
+                let mut buf = [0; 256];
+                while let Ok(read) = sock.read(&mut buf) {
+                    if read == 0 {
+                        break;
+                    }
+                    message.extend_from_slice(&buf[..read]);
+                    if message.ends_with(b"?") && before(n, peer) {
+                        let _ = sock.write_all(answer(&message));
+                        message.clear();
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::net::TcpListener;
 
     /// A Zen server for the tests: a thread per connection; `stall(n)` says whether the
     /// n-th connection (from 0) is held without an answer, and every answer waits `delay`.
     fn server(stall: fn(usize) -> bool, delay: Duration) -> u16 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for (n, sock) in listener.incoming().enumerate() {
-                let Ok(mut sock) = sock else { continue };
-                std::thread::spawn(move || {
-                    let mut message = Vec::new();
-                    let mut buf = [0; 256];
-                    while let Ok(read) = sock.read(&mut buf) {
-                        if read == 0 {
-                            break;
-                        }
-                        message.extend_from_slice(&buf[..read]);
-                        if message.ends_with(b"?") && !stall(n) {
-                            std::thread::sleep(delay);
-                            let _ = sock.write_all(answer(&message));
-                            message.clear();
-                        }
-                    }
-                });
-            }
-        });
-        port
+        test_server(move |n, _| {
+            std::thread::sleep(delay);
+            !stall(n)
+        })
     }
 
     /// The one connection that gets no answer is an error, not a conversation the run
@@ -370,5 +489,27 @@ mod tests {
         let report = load(port, 3, 0.3, Duration::from_millis(450)).unwrap();
         assert_eq!(report.errors.unfinished, 3, "{report:?}");
         assert_eq!(report.conversations, 0, "{report:?}");
+    }
+
+    /// Spread sources: each client connects from its own address of 127.0.0.0/8; with a
+    /// ramp, the clients start one after the other and the run still counts its seconds.
+    #[test]
+    fn spread_clients_connect_from_addresses_of_their_own() {
+        let (seen, peers) = std::sync::mpsc::channel();
+        let seen = std::sync::Mutex::new(seen);
+        let port = test_server(move |_, peer| {
+            let _ = seen.lock().unwrap().send(peer);
+            true
+        });
+        let shape = Shape {
+            ramp: Duration::from_millis(200),
+            spread: true,
+        };
+        let report = load_shaped(port, 4, 0.2, Duration::from_secs(5), shape).unwrap();
+        assert!(report.conversations > 0, "{report:?}");
+        let mut sources: Vec<IpAddr> = peers.try_iter().collect();
+        sources.sort();
+        sources.dedup();
+        assert_eq!(sources, (0..4).map(source).collect::<Vec<_>>());
     }
 }

@@ -45,6 +45,18 @@ pub fn tcp_counters() -> Option<TcpCounters> {
     })
 }
 
+/// How many TCP sockets of the namespace are in TIME_WAIT now (`/proc/net/tcp`, state
+/// 06); `None` where it cannot be read.
+pub fn time_wait() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    Some(
+        text.lines()
+            .skip(1)
+            .filter(|l| l.split_whitespace().nth(3) == Some("06"))
+            .count() as u64,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

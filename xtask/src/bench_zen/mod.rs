@@ -19,9 +19,13 @@ use crate::build::{Profile, build};
 use crate::report::{finite, verdict, write_json};
 use catalog::{Concurrency, Family, Runs};
 
+mod open;
 mod report;
 
 use report::*;
+
+/// How fast the clients of a step start: 10,000 clients over 5 s.
+const RAMP_PER_S: f64 = 2000.0;
 
 /// The book's second edition's steps, then the hundreds and thousands.
 pub const FULL_CLIENTS: [usize; 13] = [1, 2, 3, 5, 7, 10, 13, 16, 20, 100, 1000, 10_000, 0];
@@ -204,6 +208,8 @@ struct Record {
     listen_overflows: Option<u64>,
     listen_drops: Option<u64>,
     syn_retrans: Option<u64>,
+    /// TCP sockets of the namespace in TIME_WAIT at the step's end.
+    time_wait: Option<u64>,
 }
 
 impl Record {
@@ -319,10 +325,17 @@ fn run_one(
         &clients.to_string(),
         "--seconds",
         &seconds.to_string(),
+        // The clients start at a bounded pace, not in a storm, and only what they do
+        // after the ramp counts; each connects from an address of its own, so that no one
+        // address runs out of ephemeral ports.
+        "--ramp",
+        &(clients as f64 / RAMP_PER_S).to_string(),
+        "--spread-sources",
     ]);
     let counters = testkit::counters::tcp_counters();
     let load = Process::spawn(command).map_err(|e| e.to_string())?;
     let (status, stdout, stderr) = load.finish(Duration::from_secs(120))?;
+    let time_wait = testkit::counters::time_wait();
     let usage = process.stop_measured();
     let counters = testkit::counters::tcp_counters()
         .zip(counters)
@@ -358,6 +371,7 @@ fn run_one(
         listen_overflows: counters.map(|c| c.listen_overflows),
         listen_drops: counters.map(|c| c.listen_drops),
         syn_retrans: counters.map(|c| c.syn_retrans),
+        time_wait,
     })
 }
 
@@ -397,9 +411,23 @@ pub struct Args {
     /// build and run the dev profile instead of release (for testing this command)
     #[arg(long, hide = true)]
     debug: bool,
+    /// an open loop instead: conversations offered at fixed rates, each timed from its
+    /// scheduled start, with the 1 ms delay, stepping up the rate until each server
+    /// saturates; p50, p99, p99.9 and the knee (p99 under 10 ms) per server; --svg draws
+    /// p99 against the rate (about 10 minutes; --quick: three servers, two rates)
+    #[arg(long)]
+    open: bool,
+    /// with --open: the offered rates, in conversations per second, comma-separated
+    /// (three answers each; default 50, 100, 200, 300, 400, 600, 800, 1200, 1600, 2400,
+    /// 3200)
+    #[arg(long, value_name = "R,...", value_delimiter = ',', requires = "open")]
+    rates: Option<Vec<f64>>,
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if args.open {
+        return open_main(args);
+    }
     let mut plan = if args.quick {
         Plan::quick()
     } else {
@@ -422,6 +450,32 @@ pub fn main(args: Args) -> ExitCode {
         }
         Err(error) => {
             eprintln!("cargo xtask bench zen: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_main(args: Args) -> ExitCode {
+    let mut plan = if args.quick {
+        open::OpenPlan::quick()
+    } else {
+        open::OpenPlan::full()
+    };
+    plan.rates = args.rates.unwrap_or(plan.rates);
+    plan.seconds = args.seconds.unwrap_or(plan.seconds);
+    if !args.servers.is_empty() {
+        plan.servers = args.servers;
+    }
+    if args.debug {
+        plan.profile = Profile::Debug;
+    }
+    match open::measure_open(&plan, args.json.as_deref(), args.svg.as_deref()) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cargo xtask bench zen --open: {error}");
             ExitCode::FAILURE
         }
     }
@@ -517,19 +571,25 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
         write_json(path, &report)?;
     }
     if let Some(svg) = svg {
-        let data =
-            std::env::temp_dir().join(format!("xtask-bench-zen-{}.json", std::process::id()));
-        write_json(&data, &report)?;
-        let status = Command::new(dir.join("loadgen"))
-            .arg("chart-zen")
-            .arg(&data)
-            .arg(svg)
-            .status()
-            .map_err(|e| format!("cannot run the chart tool: {e}"))?;
-        let _ = std::fs::remove_file(&data);
-        if !status.success() {
-            return Err("the chart tool failed".into());
-        }
+        draw(&dir, "chart-zen", &report, svg)?;
     }
     Ok(text + &format!("\n(measured in {:.0} s)\n", started.elapsed().as_secs_f64()))
+}
+
+/// Draws `report` into `svg` with `loadgen CHART`, which reads it as JSON.
+fn draw(dir: &Path, chart: &str, report: &impl Serialize, svg: &Path) -> Result<(), String> {
+    let data = std::env::temp_dir().join(format!("xtask-{chart}-{}.json", std::process::id()));
+    write_json(&data, report)?;
+    let status = Command::new(dir.join("loadgen"))
+        .arg(chart)
+        .arg(&data)
+        .arg(svg)
+        .status()
+        .map_err(|e| format!("cannot run the chart tool: {e}"))?;
+    let _ = std::fs::remove_file(&data);
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the chart tool failed".into())
+    }
 }

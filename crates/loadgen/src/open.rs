@@ -1,0 +1,205 @@
+//! Chapter 7's load in an open loop (`loadgen zen-open`), as wrk2 and oha's latency
+//! correction measure: conversations (connect, the three questions, close) start at a
+//! fixed rate whatever the server does, and each one's latency counts from when it was
+//! scheduled to start, not from when it did. A closed loop hides queueing (a slow server
+//! slows its own clients, and they ask less: "coordinated omission"); here a server that
+//! falls behind sees the queue grow, and the latencies show it.
+//!
+//! A cap bounds the conversations in flight. A conversation that must wait for a free
+//! place is still timed from its schedule, so the wait is in its latency.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conformance::zen::APHORISMS;
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+use crate::zen::{Errors, Failed, ask, bounded, histogram, raise_descriptor_limit};
+
+/// One open-loop run's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpenReport {
+    /// The offered rate, in conversations per second.
+    pub rate: f64,
+    pub seconds: f64,
+    pub max_in_flight: usize,
+    /// Conversations scheduled within the run, and those that had started by its end.
+    pub scheduled: u64,
+    pub started: u64,
+    /// Conversations that ended with their three right answers.
+    pub completed: u64,
+    /// Completed conversations per second of the run.
+    pub achieved_per_s: f64,
+    /// Latency of a whole conversation from its scheduled start, in milliseconds.
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p999_ms: f64,
+    pub latency_max_ms: f64,
+    pub errors: Errors,
+}
+
+/// One conversation, timed from `scheduled`: `Ok` its latency.
+async fn conversation(
+    address: SocketAddr,
+    round: usize,
+    scheduled: Instant,
+    hard: Instant,
+    timeout: Duration,
+) -> Result<Duration, Errors> {
+    let mut errors = Errors::default();
+    let fail = |failed: Failed, errors: &mut Errors| match failed {
+        Failed::Io(error) => errors.count(&error),
+        Failed::Unfinished => errors.unfinished += 1,
+    };
+    let mut sock = match bounded(hard, timeout, TcpStream::connect(address)).await {
+        Ok(sock) => sock,
+        Err(failed) => {
+            fail(failed, &mut errors);
+            return Err(errors);
+        }
+    };
+    let _ = sock.set_nodelay(true);
+    let mut buf = Vec::with_capacity(64);
+    for i in 0..3 {
+        let (question, expected) = APHORISMS[(round + i) % 3];
+        if let Err(failed) = bounded(hard, timeout, ask(&mut sock, question, &mut buf)).await {
+            fail(failed, &mut errors);
+            return Err(errors);
+        }
+        if buf != expected {
+            errors.wrong_answer += 1;
+            return Err(errors);
+        }
+    }
+    drop(sock); // close, as zen_client does
+    Ok(scheduled.elapsed())
+}
+
+/// Offers `rate` conversations a second to the server at `port` for `seconds`, at most
+/// `max_in_flight` at once; the conversations under way at the end have the answer
+/// time-out to finish.
+pub fn open(
+    port: u16,
+    rate: f64,
+    seconds: f64,
+    max_in_flight: usize,
+    timeout: Duration,
+) -> Result<OpenReport, String> {
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err(format!("the rate must be above 0, not {rate}"));
+    }
+    raise_descriptor_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let address: SocketAddr = ([127, 0, 0, 1], port).into();
+    runtime.block_on(async move {
+        let start = Instant::now() + Duration::from_millis(20);
+        let run = Duration::from_secs_f64(seconds);
+        let deadline = start + run;
+        let hard = deadline + timeout;
+        let places = Arc::new(Semaphore::new(max_in_flight.max(1)));
+        let scheduled = (rate * seconds).floor() as u64;
+        let mut running = Vec::with_capacity(scheduled as usize);
+        for i in 0..scheduled {
+            let at = start + Duration::from_secs_f64(i as f64 / rate);
+            tokio::time::sleep_until(at.into()).await;
+            // A free place, waited for until the run's end: the wait is in the latency.
+            let place =
+                match tokio::time::timeout_at(deadline.into(), Arc::clone(&places).acquire_owned())
+                    .await
+                {
+                    Ok(Ok(place)) => place,
+                    _ => break,
+                };
+            running.push(tokio::spawn(async move {
+                let outcome = conversation(address, i as usize, at, hard, timeout).await;
+                drop(place);
+                outcome
+            }));
+        }
+        let started = running.len() as u64;
+        let mut latency = histogram();
+        let (mut completed, mut errors) = (0, Errors::default());
+        for task in running {
+            match task.await.map_err(|e| e.to_string())? {
+                Ok(took) => {
+                    completed += 1;
+                    let _ = latency.record((took.as_micros() as u64).max(1));
+                }
+                Err(e) => errors.add(&e),
+            }
+        }
+        let ms = |q: f64| {
+            if latency.is_empty() {
+                0.0
+            } else {
+                latency.value_at_quantile(q) as f64 / 1000.0
+            }
+        };
+        Ok(OpenReport {
+            rate,
+            seconds,
+            max_in_flight,
+            scheduled,
+            started,
+            completed,
+            achieved_per_s: completed as f64 / seconds,
+            latency_p50_ms: ms(0.5),
+            latency_p99_ms: ms(0.99),
+            latency_p999_ms: ms(0.999),
+            latency_max_ms: latency.max() as f64 / 1000.0,
+            errors,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Zen server for the tests, a thread per connection, that stops answering for
+    /// `stall` once, `after` its start: everything asked meanwhile waits.
+    fn stalling_server(after: Duration, stall: Duration) -> u16 {
+        let begun = Instant::now();
+        crate::zen::test_server(move |_, _| {
+            let (from, to) = (begun + after, begun + after + stall);
+            let now = Instant::now();
+            if now >= from && now < to {
+                std::thread::sleep(to - now);
+            }
+            true
+        })
+    }
+
+    /// A server that stalls once for 200 ms: in the open loop, the conversations
+    /// scheduled during the stall queue behind it, one in ten of the run, so the p99 holds
+    /// most of the stall. A closed loop of two clients at about the same rate sees it in
+    /// two questions out of hundreds, and its p99 stays small.
+    #[test]
+    fn a_stall_shows_in_the_open_loops_p99_and_not_in_a_closed_loops() {
+        let (after, stall) = (Duration::from_millis(400), Duration::from_millis(200));
+        // Both at once, each against a server of its own.
+        let closed = std::thread::spawn(move || {
+            let port = stalling_server(after, stall);
+            crate::zen::load(port, 2, 1.2, Duration::from_secs(5)).unwrap()
+        });
+        let port = stalling_server(after, stall);
+        let report = open(port, 500.0, 1.2, 500, Duration::from_secs(5)).unwrap();
+        assert_eq!(report.completed, report.scheduled, "{report:?}");
+        assert!(report.latency_p99_ms >= 100.0, "{report:?}");
+        assert!(report.latency_p50_ms < 50.0, "{report:?}");
+        let closed = closed.join().unwrap();
+        assert!(closed.answers > 200, "{closed:?}");
+        assert!(closed.latency_p99_ms < 100.0, "{closed:?}");
+    }
+
+    #[test]
+    fn a_rate_of_zero_is_refused() {
+        assert!(open(1, 0.0, 1.0, 1, Duration::from_secs(1)).is_err());
+    }
+}
