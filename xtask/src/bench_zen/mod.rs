@@ -481,11 +481,10 @@ fn open_main(args: Args) -> ExitCode {
     }
 }
 
-fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {
-    let started = Instant::now();
+/// The ceiling and the servers `names` picks (all if empty); `Err` names an unknown one.
+fn servers_named(names: &[String]) -> Result<Vec<Server>, String> {
     let mut servers = servers();
-    if let Some(unknown) = plan
-        .servers
+    if let Some(unknown) = names
         .iter()
         .find(|name| !servers.iter().any(|s| &s.name == *name))
     {
@@ -496,10 +495,14 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
         ));
     }
     servers.retain(|s| {
-        matches!(s.start, Start::Minimal)
-            || plan.servers.is_empty()
-            || plan.servers.contains(&s.name)
+        matches!(s.start, Start::Minimal) || names.is_empty() || names.contains(&s.name)
     });
+    Ok(servers)
+}
+
+fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {
+    let started = Instant::now();
+    let servers = servers_named(&plan.servers)?;
     let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
     let dir = build(&packages, plan.profile)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use testkit::Process;
 use testkit::table::{Align, Table};
 
-use super::{Server, Start, servers, start};
+use super::{Server, Start, servers_named, start};
 use crate::build::{Profile, build};
 use crate::report::write_json;
 
@@ -209,25 +209,9 @@ pub fn measure_open(
     svg: Option<&Path>,
 ) -> Result<String, String> {
     let started = Instant::now();
-    let mut servers = servers();
-    if let Some(unknown) = plan
-        .servers
-        .iter()
-        .find(|n| !servers.iter().any(|s| &s.name == *n))
-    {
-        let names: Vec<String> = servers.iter().skip(1).map(|s| s.name.clone()).collect();
-        return Err(format!(
-            "no server {unknown:?}; the servers are: {}",
-            names.join(", ")
-        ));
-    }
     let inetd = testkit::inetd::installed();
-    servers.retain(|s| {
-        (matches!(s.start, Start::Minimal)
-            || plan.servers.is_empty()
-            || plan.servers.contains(&s.name))
-            && (inetd || !matches!(s.start, Start::Inetd { .. }))
-    });
+    let mut servers = servers_named(&plan.servers)?;
+    servers.retain(|s| inetd || !matches!(s.start, Start::Inetd { .. }));
     let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
     let dir = build(&packages, plan.profile)?;

@@ -451,35 +451,37 @@ impl Waiter {
 
     /// Registers a new connection.
     fn add(&mut self, sock: &TcpStream, token: usize, interest: PollFlags) -> io::Result<()> {
-        match self {
-            Waiter::Poll => Ok(()),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            Waiter::Epoll { epoll: fd, .. } => {
-                use rustix::event::epoll;
-                epoll::add(
-                    &*fd,
-                    sock,
-                    epoll::EventData::new_u64(token as u64),
-                    epoll_flags(interest),
-                )?;
-                Ok(())
-            }
-        }
+        self.register(sock, token, interest, true)
     }
 
     /// Tells the kernel that a connection now waits for something else.
     fn change(&mut self, sock: &TcpStream, token: usize, interest: PollFlags) -> io::Result<()> {
+        self.register(sock, token, interest, false)
+    }
+
+    /// `epoll_ctl()` with `EPOLL_CTL_ADD` (`new`) or `EPOLL_CTL_MOD`; nothing for `poll()`,
+    /// whose list is made afresh at every wait.
+    fn register(
+        &mut self,
+        sock: &TcpStream,
+        token: usize,
+        interest: PollFlags,
+        new: bool,
+    ) -> io::Result<()> {
         match self {
             Waiter::Poll => Ok(()),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Waiter::Epoll { epoll: fd, .. } => {
                 use rustix::event::epoll;
-                epoll::modify(
-                    &*fd,
-                    sock,
+                let (data, flags) = (
                     epoll::EventData::new_u64(token as u64),
                     epoll_flags(interest),
-                )?;
+                );
+                if new {
+                    epoll::add(&*fd, sock, data, flags)?;
+                } else {
+                    epoll::modify(&*fd, sock, data, flags)?;
+                }
                 Ok(())
             }
         }
