@@ -10,6 +10,7 @@ mod adapters;
 mod foreign;
 
 use std::net::{Shutdown, TcpStream};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -78,17 +79,20 @@ fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
     let handle = sock.try_clone().expect("a second handle on the socket");
     let out = Transcript::default();
     let mut their_out = out.clone();
+    // The worker says when it is done, so that a quick case is judged at once.
+    let (done, finished) = mpsc::channel();
     let worker = thread::spawn(move || {
         let mut reply = Reply::new();
         let result = (client.run)(sock, bytecount, &mut their_out, &mut |data| {
             reply.feed(data)
         });
+        let _ = done.send(());
         (result, reply)
     });
     let started = Instant::now();
     let (mut seen, mut last_growth) = (0, Instant::now());
     loop {
-        if worker.is_finished() {
+        if finished.recv_timeout(Duration::from_millis(20)) != Err(RecvTimeoutError::Timeout) {
             let (result, reply) = worker.join().expect("client thread panicked");
             let rounded = round_up(bytecount);
             let verdict = result
@@ -116,7 +120,6 @@ fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
                 started.elapsed()
             ));
         }
-        thread::sleep(Duration::from_millis(20));
     }
 }
 

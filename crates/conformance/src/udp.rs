@@ -1,8 +1,8 @@
 //! Chapter 2's datagrams (families `udp-local` and `udp-remote`): their cases,
 //! independent of any implementation. A server answers each datagram with `Your data was
-//! N bytes long`; a server case resends up to 20 times, so that a server that drops at
-//! random (the book's `udp_remote`) still passes. The client cases play the server, a
-//! stranger, or nobody at all.
+//! N bytes long`; a server case resends up to 40 times, every 50 ms, so that a server
+//! that drops at random (the book's `udp_remote`) still passes. The client cases play the
+//! server, a stranger, or nobody at all.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::thread;
@@ -13,9 +13,10 @@ use fopnp::{PyAddr, PyText};
 use crate::{ClientRun, RunClient, Verdict};
 
 /// How many times a server case sends its datagram before it gives up on an answer.
-pub const TRIES: usize = 20;
-/// How long a server case waits for an answer before it sends again.
-const WAIT: Duration = Duration::from_millis(150);
+pub const TRIES: usize = 40;
+/// How long a server case waits for an answer before it sends again: loopback answers
+/// in microseconds, and an answer that comes late is the same bytes as the next one.
+const WAIT: Duration = Duration::from_millis(50);
 
 /// The answer to a datagram of `n` bytes.
 pub fn answer(n: usize) -> String {
