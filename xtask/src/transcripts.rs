@@ -93,7 +93,13 @@ fn record(run: Run) -> Result<String, String> {
 /// slow-reader counts, and close-vs-shutdown's wake-up time, marked `[varies]`.
 pub fn normalise(text: &str) -> String {
     let rendered = fopnp::progress::render(text).join("\n");
-    let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
+    // `# port N is busy here; ...` is about the machine (another session took the port
+    // that was free a moment before), not about the listing.
+    let mut lines: Vec<String> = rendered
+        .lines()
+        .filter(|l| !(l.starts_with("# port ") && l.contains(" is busy here; ")))
+        .map(str::to_string)
+        .collect();
 
     // The server's port: the one the client commands connect to (or a super-server's).
     let server_port = lines.iter().find_map(|l| {
@@ -550,7 +556,8 @@ mod tests {
         let bin = |id| catalog::by_id(id).and_then(Listing::bin).unwrap();
         let (server, client, book) = (bin("srv_threaded"), bin("zen_client"), bin("3-2"));
         let session = format!(
-            "$ {server} localhost -p 0 > server.log &\n\
+            "# port 40011 is busy here; the server listens on port 40499 instead\n\
+$ {server} localhost -p 0 > server.log &\n\
 $ {client} localhost -p 40499\n\
 b'Beautiful is better than?' b'Ugly.'\n\
 b'Simple is better than?' b'Complex.'\n\
