@@ -251,6 +251,7 @@ struct Load {
     errors: LoadErrors,
 }
 
+/// The load generator's errors, as both its loads print them.
 #[derive(Debug, serde::Deserialize)]
 struct LoadErrors {
     wrong_answer: u64,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use testkit::Process;
 use testkit::table::{Align, Table};
 
-use super::{Server, Start, servers_named, start};
+use super::{LoadErrors, Server, Start, servers_named, start};
 use crate::build::{Profile, build};
 use crate::report::write_json;
 
@@ -120,16 +120,6 @@ struct Load {
     latency_p999_ms: f64,
     latency_max_ms: f64,
     errors: LoadErrors,
-}
-
-#[derive(Deserialize)]
-struct LoadErrors {
-    wrong_answer: u64,
-    reset: u64,
-    refused: u64,
-    timeout: u64,
-    unfinished: u64,
-    other: u64,
 }
 
 fn step(
