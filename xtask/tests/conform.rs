@@ -83,63 +83,25 @@ fn every_workspace_implementation_passes_its_family() {
 /// The deliberately wrong implementations, each run at once on its own thread.
 #[test]
 fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
-    let a_to_y = format!("{MUTANTS} a-to-y {{port}}");
-    let no_close = format!("{MUTANTS} no-close {{port}}");
-    let ugly = format!("{MUTANTS} ugly {{port}}");
-    let str_client = format!("{MUTANTS} str-client {{host}} {{bytecount}} {{port}}");
-    let runs: Vec<Vec<String>> = vec![
-        vec![
-            "3-2".into(),
-            "--server".into(),
-            a_to_y,
-            "--case".into(),
-            "half-close-at-once,the-books-message,all-byte-values,one-mib-every-byte".into(),
-        ],
-        vec![
-            "3-2".into(),
-            "--server".into(),
-            no_close,
-            "--case".into(),
-            "half-close-at-once".into(),
-        ],
-        vec![
-            "zen".into(),
-            "--server".into(),
-            ugly.clone(),
-            "--case".into(),
-            "unknown-question".into(),
-        ],
-        vec![
-            "zen".into(),
-            "--server".into(),
-            ugly,
-            "--case".into(),
-            "three-questions-every-order".into(),
-        ],
-        vec![
-            "3-2".into(),
-            "--client".into(),
-            str_client,
-            "--case".into(),
-            "sixteen-bytes".into(),
-        ],
-        vec!["3-1".into(), "--server".into(), "false".into()],
-        vec!["3-1".into(), "--server".into(), "sleep 60".into()],
-        vec!["3-1".into(), "--server".into(), "'unbalanced".into()],
-        vec![
-            "udp-local".into(),
-            "--server".into(),
-            format!("{MUTANTS} udp-echo {{port}}"),
-        ],
-        vec![
-            "udp-remote".into(),
-            "--client".into(),
-            format!("{MUTANTS} udp-once {{host}} {{port}}"),
-            "--case".into(),
-            "the-reply,retry-schedule,gives-up".into(),
-        ],
-        vec!["3-2".into(), "--case".into(), "no-such-case".into()],
-    ];
+    // Each run's arguments, with the mutants' commands quoted as a reader would quote them.
+    let runs: Vec<Vec<String>> = [
+        "3-2 --server '{M} a-to-y {port}' \
+         --case half-close-at-once,the-books-message,all-byte-values,one-mib-every-byte",
+        "3-2 --server '{M} no-close {port}' --case half-close-at-once",
+        "zen --server '{M} ugly {port}' --case unknown-question",
+        "zen --server '{M} ugly {port}' --case three-questions-every-order",
+        "3-2 --client '{M} str-client {host} {bytecount} {port}' --case sixteen-bytes",
+        "3-1 --server false",
+        "3-1 --server 'sleep 60'",
+        "3-1 --server \"'unbalanced\"",
+        "udp-local --server '{M} udp-echo {port}'",
+        "udp-remote --client '{M} udp-once {host} {port}' \
+         --case the-reply,retry-schedule,gives-up",
+        "3-2 --case no-such-case",
+    ]
+    .iter()
+    .map(|run| shlex::split(&run.replace("{M}", MUTANTS)).unwrap())
+    .collect();
     let results = all_at_once(runs.into_iter().map(|args| {
         move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
