@@ -435,8 +435,9 @@ pub fn out_of_descriptors(bin: &str) {
     // The connection the server has still echoes, a megabyte both ways.
     echo(&open, 1 << 20);
     // Descriptors come free, one more than the connections waiting: those are accepted
-    // and served, and the server is not at its limit again. (The last connection
-    // held may be waiting too: the log may have shown it accepted before the failure.)
+    // and served, and the server is not at its limit again. (The last connection held
+    // may be waiting too: the failure is logged just after the accept() that filled the
+    // table, and the loop may have seen that accept() and connected once more.)
     let unaccepted = held.len() + 1 - log.matches("Processing up to").count();
     for freed in held.drain(..(unaccepted + 2).min(held.len())) {
         freed.shutdown(Shutdown::Both).unwrap();
