@@ -1,5 +1,5 @@
 //! What the tasks' reports share: JSON written with serde, numbers JSON can hold, sizes
-//! in words, and the verdict of a goal line.
+//! in words, numbers in table cells, and the verdict of a goal line.
 
 use std::path::Path;
 
@@ -17,6 +17,11 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
 /// A finite number, or nothing (JSON has no NaN or infinity).
 pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
+}
+
+/// A number with `decimals` places, or `-` where there is none.
+pub fn decimals(x: Option<f64>, decimals: usize) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"))
 }
 
 /// A byte count as a reader says it: `4 KiB`, `1 GiB`, `1000 bytes`.

@@ -1,6 +1,7 @@
 //! The bench's goals and its table.
 
 use super::*;
+use crate::report::decimals;
 
 pub(super) fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
     let mut goals = vec![];
@@ -59,10 +60,6 @@ pub(super) fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
     goals
 }
 
-pub(super) fn fmt(x: Option<f64>, decimals: usize) -> String {
-    x.map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"))
-}
-
 pub(super) fn table(r: &Report, plan: &Plan) -> String {
     let mut out = format!(
         "cargo xtask bench: {} per throughput run, {} round{}, medians ({} cores, {} build)\n\n",
@@ -91,13 +88,13 @@ pub(super) fn table(r: &Report, plan: &Plan) -> String {
         };
         vec![
             row.name.clone(),
-            fmt(row.mb_per_s, 0),
-            fmt(row.ratio_to_ceiling, 2),
-            fmt(row.wall_s, 2),
+            decimals(row.mb_per_s, 0),
+            decimals(row.ratio_to_ceiling, 2),
+            decimals(row.wall_s, 2),
             cpu(row.client_user_s, row.client_sys_s),
             cpu(row.server_user_s, row.server_sys_s),
             format!("{:.1}", mib(row.client_peak_bytes)),
-            fmt(row.server_peak_bytes.map(mib), 1),
+            decimals(row.server_peak_bytes.map(mib), 1),
         ]
     };
     let mut ceiling_row = cells(&r.ceiling);
@@ -129,8 +126,8 @@ pub(super) fn table(r: &Report, plan: &Plan) -> String {
     for row in &r.concurrency {
         c.row(vec![
             format!("{:>5} clients against {}", row.clients, row.server),
-            fmt(row.seconds, 3),
-            fmt(row.mb_per_s, 0),
+            decimals(row.seconds, 3),
+            decimals(row.mb_per_s, 0),
             format!("{:.1}", mib(row.server_peak_bytes)),
         ]);
     }
@@ -153,10 +150,10 @@ pub(super) fn table(r: &Report, plan: &Plan) -> String {
     for row in &r.out_of_descriptors {
         d.row(vec![
             row.server.to_string(),
-            fmt(row.normal_s, 3),
-            fmt(row.out_of_descriptors_s, 3),
-            fmt(row.slowdown, 2),
-            fmt(row.server_cpu_s, 2),
+            decimals(row.normal_s, 3),
+            decimals(row.out_of_descriptors_s, 3),
+            decimals(row.slowdown, 2),
+            decimals(row.server_cpu_s, 2),
         ]);
     }
     out += "\n";

@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use testkit::table::{Align, Table};
@@ -19,8 +19,11 @@ use crate::build::{Profile, build};
 use crate::report::{finite, verdict, write_json};
 use catalog::{Concurrency, Family, Runs};
 
+mod loadgen;
 mod open;
 mod report;
+
+use loadgen::{LoadErrors, load};
 
 use report::*;
 
@@ -251,17 +254,6 @@ struct Load {
     errors: LoadErrors,
 }
 
-/// The load generator's errors, as both its loads print them.
-#[derive(Debug, serde::Deserialize)]
-struct LoadErrors {
-    wrong_answer: u64,
-    reset: u64,
-    refused: u64,
-    timeout: u64,
-    unfinished: u64,
-    other: u64,
-}
-
 /// Lets a server hold thousands of connections: its soft limit on open files raised to
 /// its hard limit.
 fn raise_descriptor_limit(pid: u32) {
@@ -317,34 +309,31 @@ fn run_one(
     seconds: f64,
 ) -> Result<Record, String> {
     let (mut process, port) = start(server, dir, scratch, delay)?;
-    let mut command = Command::new(dir.join("loadgen"));
-    command.args([
-        "zen-load",
-        "--port",
-        &port.to_string(),
-        "--clients",
-        &clients.to_string(),
-        "--seconds",
-        &seconds.to_string(),
-        // The clients start at a bounded pace, not in a storm, and only what they do
-        // after the ramp counts; each connects from an address of its own, so that no one
-        // address runs out of ephemeral ports.
-        "--ramp",
-        &(clients as f64 / RAMP_PER_S).to_string(),
-        "--spread-sources",
-    ]);
     let counters = testkit::counters::tcp_counters();
-    let load = Process::spawn(command).map_err(|e| e.to_string())?;
-    let (status, stdout, stderr) = load.finish(Duration::from_secs(120))?;
+    let load = load::<Load>(
+        dir,
+        &[
+            "zen-load",
+            "--port",
+            &port.to_string(),
+            "--clients",
+            &clients.to_string(),
+            "--seconds",
+            &seconds.to_string(),
+            // The clients start at a bounded pace, not in a storm, and only what they do
+            // after the ramp counts; each connects from an address of its own, so that no one
+            // address runs out of ephemeral ports.
+            "--ramp",
+            &(clients as f64 / RAMP_PER_S).to_string(),
+            "--spread-sources",
+        ],
+    );
     let time_wait = testkit::counters::time_wait();
     let usage = process.stop_measured();
     let counters = testkit::counters::tcp_counters()
         .zip(counters)
         .map(|(after, before)| after.since(before));
-    if !status.success() {
-        return Err(format!("the load generator failed: {}", stderr.trim()));
-    }
-    let load: Load = serde_json::from_str(stdout.trim()).map_err(|e| e.to_string())?;
+    let load = load?;
     let measurable = !matches!(server.start, Start::Inetd { accept: true });
     Ok(Record {
         server: server.name.clone(),

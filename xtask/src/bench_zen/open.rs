@@ -7,16 +7,15 @@
 //! the highest rate at which p99 stays under 10 ms.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use testkit::Process;
 use testkit::table::{Align, Table};
 
-use super::{LoadErrors, Server, Start, servers_named, start};
+use super::loadgen::{LoadErrors, load};
+use super::{Server, Start, servers_named, start};
 use crate::build::{Profile, build};
-use crate::report::write_json;
+use crate::report::{decimals, write_json};
 
 /// The offered rates, in conversations per second (three answers each).
 pub const FULL_RATES: [f64; 11] = [
@@ -130,31 +129,26 @@ fn step(
     plan: &OpenPlan,
 ) -> Result<OpenRecord, String> {
     let (mut process, port) = start(server, dir, scratch, DELAY)?;
-    let mut command = Command::new(dir.join("loadgen"));
-    command.args([
-        "zen-open",
-        "--port",
-        &port.to_string(),
-        "--rate",
-        &rate.to_string(),
-        "--seconds",
-        &plan.seconds.to_string(),
-        "--max-in-flight",
-        &plan.max_in_flight.to_string(),
-        // A saturated server's backlog is not waited out for long: what is still under
-        // way a second after the step counts as unfinished.
-        "--answer-timeout",
-        "1",
-    ]);
-    let finished = Process::spawn(command)
-        .map_err(|e| e.to_string())?
-        .finish(Duration::from_secs(120));
+    let load = load::<Load>(
+        dir,
+        &[
+            "zen-open",
+            "--port",
+            &port.to_string(),
+            "--rate",
+            &rate.to_string(),
+            "--seconds",
+            &plan.seconds.to_string(),
+            "--max-in-flight",
+            &plan.max_in_flight.to_string(),
+            // A saturated server's backlog is not waited out for long: what is still under
+            // way a second after the step counts as unfinished.
+            "--answer-timeout",
+            "1",
+        ],
+    );
     process.kill();
-    let (status, stdout, stderr) = finished?;
-    if !status.success() {
-        return Err(format!("the load generator failed: {}", stderr.trim()));
-    }
-    let load: Load = serde_json::from_str(stdout.trim()).map_err(|e| e.to_string())?;
+    let load = load?;
     let e = &load.errors;
     let measured = load.completed > 0;
     Ok(OpenRecord {
@@ -307,16 +301,15 @@ fn table(report: &OpenReport, plan: &OpenPlan) -> String {
         ("errors", Align::Right),
         ("unfinished", Align::Right),
     ]);
-    let f = |x: Option<f64>, d: usize| x.map_or("-".into(), |x| format!("{x:.d$}"));
     for r in &report.records {
         d.row(vec![
             r.server.clone(),
             format!("{:.0}", r.rate * 3.0),
             format!("{:.0}", r.achieved_per_s * 3.0),
-            f(r.latency_p50_ms, 2),
-            f(r.latency_p99_ms, 1),
-            f(r.latency_p999_ms, 1),
-            f(r.latency_max_ms, 0),
+            decimals(r.latency_p50_ms, 2),
+            decimals(r.latency_p99_ms, 1),
+            decimals(r.latency_p999_ms, 1),
+            decimals(r.latency_max_ms, 0),
             r.errors.to_string(),
             r.unfinished.to_string(),
         ]);
@@ -326,7 +319,7 @@ fn table(report: &OpenReport, plan: &OpenPlan) -> String {
     out += &format!(
         "\nthe load generator's own floor: p99 {} ms against the minimal server at {:.0} answers/s\n\
          a p99 marked + is a floor: some conversations had not finished a second after the step\n",
-        f(report.floor_p99_ms, 2),
+        decimals(report.floor_p99_ms, 2),
         plan.rates.first().copied().unwrap_or(0.0) * 3.0
     );
     out

@@ -1,6 +1,7 @@
 //! The Zen bench's goals and its table.
 
 use super::*;
+use crate::report::decimals;
 
 pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
     let mut goals = Vec::new();
@@ -169,7 +170,6 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         ("CPU µs/answer", Align::Right),
         ("peak MiB", Align::Right),
     ]);
-    let f = |x: Option<f64>, d: usize| x.map_or("-".into(), |x| format!("{x:.d$}"));
     for r in report
         .records
         .iter()
@@ -179,18 +179,18 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
             r.server.to_string(),
             format!("{} ms", r.delay_s * 1000.0),
             r.clients.to_string(),
-            f(r.conversations_per_s, 0),
-            f(r.latency_p50_ms, 2),
-            f(r.latency_p99_ms, 1),
-            f(r.latency_max_ms, 0),
+            decimals(r.conversations_per_s, 0),
+            decimals(r.latency_p50_ms, 2),
+            decimals(r.latency_p99_ms, 1),
+            decimals(r.latency_max_ms, 0),
             r.errors().to_string(),
             r.errors_unfinished.to_string(),
             r.listen_overflows.map_or("-".into(), |n| n.to_string()),
             r.syn_retrans.map_or("-".into(), |n| n.to_string()),
             r.time_wait.map_or("-".into(), |n| n.to_string()),
-            f(r.server_cpu_s, 2),
-            f(r.server_cpu_us_per_answer, 1),
-            f(r.server_peak_bytes.map(|b| b as f64 / (1 << 20) as f64), 1),
+            decimals(r.server_cpu_s, 2),
+            decimals(r.server_cpu_us_per_answer, 1),
+            decimals(r.server_peak_bytes.map(|b| b as f64 / (1 << 20) as f64), 1),
         ]);
     }
     out += "\n";

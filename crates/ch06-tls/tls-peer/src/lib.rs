@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use conformance::tls::{Peer, PeerClient, PeerServer, Report, Serving, Version};
@@ -114,14 +114,15 @@ pub fn server(how: &PeerServer) -> Result<PeerServing, String> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let how = how.clone();
-    let thread = std::thread::spawn(move || {
+    let (done, report) = mpsc::channel();
+    std::thread::spawn(move || {
         let mut report = Report::default();
         if let Err(error) = serve(listener, Arc::new(config), &how, &mut report) {
             report.error = Some(error);
         }
-        report
+        let _ = done.send(report);
     });
-    Ok(PeerServing { port, thread })
+    Ok(PeerServing { port, report })
 }
 
 fn serve(
@@ -150,10 +151,10 @@ fn serve(
     Ok(())
 }
 
-/// A peer server that listens, on a thread.
+/// A peer server that listens, on a thread that sends its report when the connection ends.
 pub struct PeerServing {
     port: u16,
-    thread: JoinHandle<Report>,
+    report: mpsc::Receiver<Report>,
 }
 
 impl Serving for PeerServing {
@@ -162,21 +163,18 @@ impl Serving for PeerServing {
     }
 
     fn report(self: Box<Self>, limit: Duration) -> Report {
-        let deadline = std::time::Instant::now() + limit;
-        while !self.thread.is_finished() {
-            if std::time::Instant::now() >= deadline {
-                // The thread is left to its read timeout; the case has its verdict.
-                return Report {
-                    error: Some(format!("the connection did not end within {limit:?}")),
-                    ..Report::default()
-                };
+        let error = match self.report.recv_timeout(limit) {
+            Ok(report) => return report,
+            // The thread is left to its read timeout; the case has its verdict.
+            Err(RecvTimeoutError::Timeout) => {
+                format!("the connection did not end within {limit:?}")
             }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.thread.join().unwrap_or_else(|_| Report {
-            error: Some("the peer server's thread panicked".into()),
+            Err(RecvTimeoutError::Disconnected) => "the peer server's thread panicked".into(),
+        };
+        Report {
+            error: Some(error),
             ..Report::default()
-        })
+        }
     }
 }
 

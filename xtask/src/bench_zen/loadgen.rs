@@ -1,0 +1,32 @@
+//! The load generator as the bench runs it: a process (`loadgen zen-load`, `loadgen
+//! zen-open`) that prints its figures as JSON.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::Process;
+
+/// The load generator's errors, as both its loads print them.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct LoadErrors {
+    pub wrong_answer: u64,
+    pub reset: u64,
+    pub refused: u64,
+    pub timeout: u64,
+    pub unfinished: u64,
+    pub other: u64,
+}
+
+/// Runs the load generator built in `dir` to its end, and reads the JSON it prints.
+pub(super) fn load<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> Result<T, String> {
+    let mut command = Command::new(dir.join("loadgen"));
+    command.args(args);
+    let (status, stdout, stderr) = Process::spawn(command)
+        .map_err(|e| e.to_string())?
+        .finish(Duration::from_secs(120))?;
+    if !status.success() {
+        return Err(format!("the load generator failed: {}", stderr.trim()));
+    }
+    serde_json::from_str(stdout.trim()).map_err(|e| e.to_string())
+}
