@@ -75,26 +75,12 @@ pub fn trace(input: &Path, svg: &Path) -> Result<String, String> {
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
-        for (i, (name, color)) in QUEUES.iter().enumerate() {
-            let points = trace
-                .samples
-                .iter()
-                .map(|s| (s.t, values(s)[i] as f64 / 1024.0));
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let lines = QUEUES.iter().enumerate().map(|(i, &(name, color))| {
+            let points = trace.samples.iter();
+            let points = points.map(|s| (s.t, values(s)[i] as f64 / 1024.0));
+            (name, color, points.collect())
+        });
+        draw_lines(&mut chart, lines, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(terminal_trace(&trace))
@@ -220,32 +206,17 @@ pub fn zen(input: &Path, svg: &Path) -> Result<(), String> {
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
-        for (i, server) in servers.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+        let lines = servers.iter().enumerate().map(|(i, &server)| {
             let mut points: Vec<(f64, f64)> = records
                 .iter()
-                .filter(|r| r.server == *server)
+                .filter(|r| r.server == server)
                 .filter_map(|r| Some((r.clients as f64, r.answers_per_s?)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            if points.is_empty() {
-                continue;
-            }
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(*server)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())?;
+            (server, PALETTE[i % PALETTE.len()], points)
+        });
+        let lines = lines.filter(|(_, _, points)| !points.is_empty());
+        draw_lines(&mut chart, lines, SeriesLabelPosition::UpperRight)?;
     }
     root.present().map_err(|e| e.to_string())
 }
@@ -312,22 +283,40 @@ pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
         .y_label_formatter(&|v| format!("{v}"))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (i, server) in servers.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+    let lines = servers
+        .iter()
+        .enumerate()
+        .map(|(i, &server)| (server, PALETTE[i % PALETTE.len()], points(server)));
+    draw_lines(&mut chart, lines, SeriesLabelPosition::UpperLeft)?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Draws each line (its label, color and points) with its entry in the legend, then the
+/// legend at `position`.
+fn draw_lines<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    lines: impl IntoIterator<Item = (&'a str, RGBColor, Vec<(f64, f64)>)>,
+    position: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (label, color, points) in lines {
         chart
-            .draw_series(LineSeries::new(points(server), color.stroke_width(2)))
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
             .map_err(|e| e.to_string())?
-            .label(*server)
+            .label(label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())
 }
