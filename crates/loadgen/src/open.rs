@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::zen::{Errors, Failed, ask, bounded, histogram, raise_descriptor_limit};
+use crate::zen::{Errors, Failed, ask, bounded, histogram, load_runtime};
 
 /// One open-loop run's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -91,11 +91,7 @@ pub fn open(
     if !(rate > 0.0 && rate.is_finite()) {
         return Err(format!("the rate must be above 0, not {rate}"));
     }
-    raise_descriptor_limit();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = load_runtime()?;
     let address: SocketAddr = ([127, 0, 0, 1], port).into();
     runtime.block_on(async move {
         let start = Instant::now() + Duration::from_millis(20);

@@ -297,11 +297,7 @@ pub fn load_shaped(
     timeout: Duration,
     shape: Shape,
 ) -> Result<LoadReport, String> {
-    raise_descriptor_limit();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = load_runtime()?;
     let address: SocketAddr = ([127, 0, 0, 1], port).into();
     runtime.block_on(async move {
         let started = Instant::now();
@@ -358,6 +354,15 @@ pub fn load_shaped(
 /// 10,000 descriptors.
 pub(crate) fn raise_descriptor_limit() {
     let _ = testkit::process::set_descriptor_limit(None, None);
+}
+
+/// The runtime a load runs on, all threads, in a process that may hold 10,000 sockets.
+pub(crate) fn load_runtime() -> Result<tokio::runtime::Runtime, String> {
+    raise_descriptor_limit();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// How many threads the minimal server serves with.
