@@ -3,28 +3,12 @@
 //! cases it cannot run, with the reason.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 
 use conformance::Skip;
+use conformance::pairs::Client;
 use conformance::transcripts::{check_deadlock_client, check_variant_client};
 use testkit::Transcript;
-
-/// Runs a whole client over an already connected socket for a bytecount, printing to the
-/// transcript and handing every piece received to the callback.
-pub type RunClient =
-    fn(TcpStream, u64, &mut Transcript, &mut dyn FnMut(&[u8])) -> Result<(), fopnp::Error>;
-
-/// A client implementation of the uppercase protocol.
-pub struct Client {
-    pub name: &'static str,
-    pub run: RunClient,
-    /// Whether it reads while it sends (and so cannot deadlock).
-    pub reads_while_sending: bool,
-    /// Checks its transcript for a completed run of `bytecount` (rounded) bytes.
-    pub check_transcript: fn(&[u8], u64) -> Result<(), String>,
-    /// Cases it cannot run: (case ID, reason).
-    pub skips: &'static [Skip],
-}
 
 /// A server implementation of the uppercase protocol.
 pub struct Server {

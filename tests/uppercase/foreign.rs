@@ -7,7 +7,8 @@ use std::io::Seek;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use testkit::{Process, Spawn};
+use conformance::Verdict;
+use testkit::{Process, STEP, Spawn};
 
 use super::*;
 
@@ -49,7 +50,7 @@ fn variant_clients_stream_through_socat_tr() {
     if !available("socat", "-d", "variant clients through socat") {
         return;
     }
-    let mut report = Report::default();
+    let mut results = Vec::new();
     for client in CLIENTS.iter().filter(|c| c.reads_while_sending) {
         let mut command = Command::new("socat");
         command.args([
@@ -58,10 +59,11 @@ fn variant_clients_stream_through_socat_tr() {
         ]);
         // socat prints nothing: its port comes from its listening socket.
         let (_socat, port) = Process::server(command, STEP).unwrap();
-        let result = completed(run_client(client, port, THROUGH_SOCAT));
-        report.check(client.name, "64 MiB through socat tr a-z A-Z", result);
+        let result = pairs::complete(client, port, THROUGH_SOCAT);
+        let who = format!("{} / 64 MiB through socat tr a-z A-Z", client.name);
+        results.push((who, Verdict::of(result)));
     }
-    report.finish();
+    assert_verdicts(results);
 }
 
 #[test]
@@ -73,7 +75,7 @@ fn every_server_answers_nc_exactly() {
     let expected = payload.to_ascii_uppercase();
     let mut input = tempfile::tempfile().unwrap();
     input.write_all(&payload).unwrap();
-    let mut report = Report::default();
+    let mut results = Vec::new();
     for server in SERVERS {
         let running = ServerThread::start(server.serve);
         input.rewind().unwrap();
@@ -95,11 +97,8 @@ fn every_server_answers_nc_exactly() {
             )),
             Ok(_) => Ok(()),
         };
-        report.check(
-            server.name,
-            "1 MiB of every byte value through nc -N",
-            result,
-        );
+        let who = format!("{} / 1 MiB of every byte value through nc -N", server.name);
+        results.push((who, Verdict::of(result)));
     }
-    report.finish();
+    assert_verdicts(results);
 }

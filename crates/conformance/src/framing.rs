@@ -370,11 +370,7 @@ pub fn run_client_cases(
                 "the-books-bytes" => recorded_client(run, &expected),
                 _ => refused_client(run),
             };
-            let verdict = match result {
-                Ok(()) => Verdict::Pass,
-                Err(error) => Verdict::Fail(error),
-            };
-            (case.id, verdict)
+            (case.id, Verdict::of(result))
         })
         .collect()
 }

@@ -12,6 +12,7 @@ pub mod binaries;
 pub mod external;
 pub mod framing;
 pub mod framing_binaries;
+pub mod pairs;
 pub mod runner;
 pub mod sixteen;
 pub mod stream;
@@ -63,6 +64,13 @@ pub enum Verdict {
     Skipped(String),
 }
 
+impl Verdict {
+    /// A pass, or a failure with its reason.
+    pub fn of(result: Result<(), String>) -> Self {
+        result.map_or_else(Verdict::Fail, |()| Verdict::Pass)
+    }
+}
+
 /// How a client run ended.
 #[derive(Clone, Debug)]
 pub struct ClientRun {
@@ -84,12 +92,22 @@ pub type CheckOutput<'a> = &'a dyn Fn(&[u8], u64) -> Result<(), String>;
 
 /// Panics with every failed case, for a test; prints passes and skips.
 pub fn assert_all_pass(who: &str, results: &[(&'static str, Verdict)]) {
+    assert_verdicts(
+        results
+            .iter()
+            .map(|(id, v)| (format!("{who} / {id}"), v.clone())),
+    );
+}
+
+/// Panics with every failed case, each named as given (`who / case`); prints passes and
+/// skips.
+pub fn assert_verdicts(results: impl IntoIterator<Item = (String, Verdict)>) {
     let mut failures = Vec::new();
-    for (id, verdict) in results {
+    for (case, verdict) in results {
         match verdict {
-            Verdict::Pass => eprintln!("ok: {who} / {id}"),
-            Verdict::Skipped(why) => eprintln!("skipped: {who} / {id}: {why}"),
-            Verdict::Fail(error) => failures.push(format!("{who} / {id}: {error}")),
+            Verdict::Pass => eprintln!("ok: {case}"),
+            Verdict::Skipped(why) => eprintln!("skipped: {case}: {why}"),
+            Verdict::Fail(error) => failures.push(format!("{case}: {error}")),
         }
     }
     assert!(

@@ -216,20 +216,13 @@ pub fn server_cases_where(
     outcomes
 }
 
-fn verdict(result: Result<(), String>) -> Verdict {
-    match result {
-        Ok(()) => Verdict::Pass,
-        Err(error) => Verdict::Fail(error),
-    }
-}
-
 fn sixteen_case(spec: &ServerSpec, server: &dyn Running, id: &str, served: &mut usize) -> Verdict {
     let port = server.port();
     let Some(case) = sixteen::SERVER_CASES.iter().find(|c| c.id == id) else {
         return Verdict::Fail("no such case".into());
     };
     let run = case.run;
-    verdict(
+    Verdict::of(
         with_deadline(CASE_LIMIT, move || run(port)).and_then(|connections| {
             if spec.log.is_none() {
                 return Ok(());
@@ -276,9 +269,9 @@ fn uppercase_case(
     let style = match spec.log {
         Some(LogStyle::Deadlock) => uppercase::LogStyle::Book,
         Some(LogStyle::Variant) => uppercase::LogStyle::Variant(VARIANT_CHUNK),
-        _ => return verdict(result.map(drop)),
+        _ => return Verdict::of(result.map(drop)),
     };
-    verdict(result.and_then(|connections| {
+    Verdict::of(result.and_then(|connections| {
         *served += connections.len();
         wait_log(server, |log| uppercase::log_complete(log, style, *served));
         uppercase::check_log(&server.log(), style, &connections)
@@ -302,7 +295,7 @@ fn zen_case(spec: &ServerSpec, server: &dyn Running, id: &str) -> Verdict {
 /// A datagram case: the answers, and for the workspace's own servers, the log.
 fn udp_case(spec: &ServerSpec, server: &dyn Running, id: &'static str) -> Verdict {
     let port = server.port();
-    verdict(
+    Verdict::of(
         with_deadline(CASE_LIMIT, move || udp::run_server_case(id, port)).and_then(|sent| {
             if spec.log.is_none() {
                 return Ok(());
@@ -332,7 +325,7 @@ fn one_shot_case(spec: &ServerSpec, server: &mut dyn Running, id: &str) -> Verdi
     };
     let ended = server.end_case(crate::patience());
     drop(held);
-    verdict(ended.and_then(|ended| framing::judge(case, &ended, spec.log.is_some())))
+    Verdict::of(ended.and_then(|ended| framing::judge(case, &ended, spec.log.is_some())))
 }
 
 /// What the workspace's Listing 3-2 variants read and write at a time, which their lines
@@ -388,7 +381,7 @@ pub fn client_cases(
                 };
                 (
                     case.id,
-                    verdict(uppercase::run_client_case(run, case, &check)),
+                    Verdict::of(uppercase::run_client_case(run, case, &check)),
                 )
             })
             .collect(),

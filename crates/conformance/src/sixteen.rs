@@ -359,13 +359,7 @@ pub fn run_client_cases(run: RunClient<'_>, only: Option<&str>) -> Vec<(&'static
     CLIENT_CASES
         .iter()
         .filter(|c| only.is_none_or(|id| id == c.id))
-        .map(|c| {
-            let verdict = match (c.run)(run) {
-                Ok(()) => Verdict::Pass,
-                Err(error) => Verdict::Fail(error),
-            };
-            (c.id, verdict)
-        })
+        .map(|c| (c.id, Verdict::of((c.run)(run))))
         .collect()
 }
 

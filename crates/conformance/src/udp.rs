@@ -286,11 +286,7 @@ pub fn run_client_cases(
                 .and_then(|s| judge_silence(case.id, &s)),
             id => client_case(id, remote, run),
         };
-        let verdict = match result {
-            Ok(()) => Verdict::Pass,
-            Err(error) => Verdict::Fail(error),
-        };
-        results.push((case.id, verdict));
+        results.push((case.id, Verdict::of(result)));
     }
     results
 }

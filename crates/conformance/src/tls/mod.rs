@@ -279,12 +279,8 @@ fn run_table(
             return cases.iter().map(|c| (c.id, verdict.clone())).collect();
         }
     };
-    let judge = |case: &Case| {
-        skip(case, kind).unwrap_or_else(|| match judge(&certs, case.id) {
-            Ok(()) => Verdict::Pass,
-            Err(error) => Verdict::Fail(error),
-        })
-    };
+    let judge =
+        |case: &Case| skip(case, kind).unwrap_or_else(|| Verdict::of(judge(&certs, case.id)));
     std::thread::scope(|scope| {
         let running: Vec<_> = cases
             .iter()

@@ -9,13 +9,7 @@ pub fn run_client_cases(run: RunClient<'_>, only: Option<&str>) -> Vec<(&'static
     CLIENT_CASES
         .iter()
         .filter(|case| only.is_none_or(|id| id == case.id))
-        .map(|case| {
-            let verdict = match (case.run)(run) {
-                Ok(()) => Verdict::Pass,
-                Err(error) => Verdict::Fail(error),
-            };
-            (case.id, verdict)
-        })
+        .map(|case| (case.id, Verdict::of((case.run)(run))))
         .collect()
 }
 

@@ -268,10 +268,7 @@ pub fn run_server_cases_where(
                     testkit::wait_until(crate::patience(), || {
                         log_complete(&this_case(), style, &connections)
                     });
-                    match check_log(&this_case(), style, &connections) {
-                        Ok(()) => Verdict::Pass,
-                        Err(error) => Verdict::Fail(error),
-                    }
+                    Verdict::of(check_log(&this_case(), style, &connections))
                 }
             },
         };
