@@ -34,11 +34,61 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// A goal line: met or missed, or indicative for a --quick run.
-pub fn verdict(met: bool, quick: bool) -> &'static str {
-    match (quick, met) {
-        (true, _) => "indicative",
-        (false, true) => "met",
-        (false, false) => "missed",
+/// A goal line and its verdict: `met`, `missed`, or `indicative` (a --quick run decides
+/// nothing).
+#[derive(Clone, Debug, Serialize)]
+pub struct Goal {
+    pub goal: String,
+    pub verdict: &'static str,
+}
+
+/// A run's goal lines: each met or missed, or every one indicative for a --quick run.
+pub struct Goals {
+    quick: bool,
+    pub list: Vec<Goal>,
+}
+
+impl Goals {
+    pub fn new(quick: bool) -> Self {
+        Self {
+            quick,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, met: bool, goal: String) {
+        let verdict = match (self.quick, met) {
+            (true, _) => "indicative",
+            (false, true) => "met",
+            (false, false) => "missed",
+        };
+        self.list.push(Goal { goal, verdict });
+    }
+}
+
+/// The goals' part of a table: `goals`, why a --quick run's are indicative, and a line each.
+pub fn goal_lines(goals: &[Goal], quick: Option<&str>) -> String {
+    let why = quick.map_or(String::new(), |why| format!(" (indicative: {why})"));
+    let lines: String = goals
+        .iter()
+        .map(|g| format!("  {}: {}\n", g.verdict, g.goal))
+        .collect();
+    format!("\ngoals{why}\n{lines}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_are_met_or_missed_and_all_indicative_when_quick() {
+        let mut goals = Goals::new(false);
+        goals.add(true, "a".into());
+        goals.add(false, "b".into());
+        assert_eq!(goal_lines(&goals.list, None), "\ngoals\n  met: a\n  missed: b\n");
+        let mut quick = Goals::new(true);
+        quick.add(false, "c".into());
+        let text = goal_lines(&quick.list, Some("one round"));
+        assert_eq!(text, "\ngoals (indicative: one round)\n  indicative: c\n");
     }
 }

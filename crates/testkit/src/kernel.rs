@@ -25,6 +25,57 @@ pub struct Connection {
 }
 
 #[cfg(target_os = "linux")]
+pub use linux::*;
+#[cfg(not(target_os = "linux"))]
+pub use other::*;
+
+/// Elsewhere, every answer is "unknown".
+#[cfg(not(target_os = "linux"))]
+mod other {
+    use super::*;
+
+    pub fn listening_ports(_: u32) -> Vec<u16> {
+        Vec::new()
+    }
+    pub fn connected_ports(_: u32, _: u16) -> Vec<u16> {
+        Vec::new()
+    }
+    pub fn udp_ports(_: u32) -> Vec<u16> {
+        Vec::new()
+    }
+    pub fn blocked_in(_: u32) -> Vec<String> {
+        Vec::new()
+    }
+    pub fn tree_listens_on(_: u32, _: u16) -> Option<bool> {
+        None
+    }
+    pub fn tree_binds_udp(_: u32, _: u16) -> Option<bool> {
+        None
+    }
+    pub fn listening_anywhere(_: u16) -> Option<bool> {
+        None
+    }
+    pub fn open_descriptors(_: u32) -> Option<usize> {
+        None
+    }
+    pub fn peak_memory(_: u32) -> Option<u64> {
+        None
+    }
+    pub fn cpu_seconds(_: u32) -> Option<(f64, f64)> {
+        None
+    }
+    pub fn connection(_: u16, _: u16) -> Option<Connection> {
+        None
+    }
+    pub fn socket_buffers(_: u32, _: u16, _: u16) -> Option<(usize, usize)> {
+        None
+    }
+    pub fn wait_exited_unreaped(_: u32) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
 mod linux {
     use super::*;
     use procfs::FromBufReadSI;
@@ -70,7 +121,7 @@ mod linux {
             .collect()
     }
 
-    /// The local ports of the UDP sockets among process `pid`'s descriptors.
+    /// The ports of process `pid`'s bound UDP sockets (empty where unknown).
     pub fn udp_ports(pid: u32) -> Vec<u16> {
         let mut table = procfs::net::udp().unwrap_or_default();
         table.extend(procfs::net::udp6().unwrap_or_default());
@@ -82,17 +133,17 @@ mod linux {
             .collect()
     }
 
-    /// Whether process `pid`, or one it started, has a UDP socket bound to `port`
-    /// (`/proc/net/udp`): a UDP server is ready once bound, and is never probed.
-    pub fn tree_binds_udp(pid: u32, port: u16) -> bool {
+    /// Whether process `pid` or a descendant has a UDP socket bound to `port`. `None` where
+    /// the kernel's tables cannot be read.
+    pub fn tree_binds_udp(pid: u32, port: u16) -> Option<bool> {
         let mut table = procfs::net::udp().unwrap_or_default();
         table.extend(procfs::net::udp6().unwrap_or_default());
-        tree_of(pid).into_iter().any(|p| {
+        Some(tree_of(pid).into_iter().any(|p| {
             let inodes = socket_inodes(p);
             table
                 .iter()
                 .any(|e| e.local_address.port() == port && inodes.contains(&e.inode))
-        })
+        }))
     }
 
     /// The kernel's entries for the TCP sockets among process `pid`'s descriptors.
@@ -107,6 +158,8 @@ mod linux {
             .collect()
     }
 
+    /// The ports of the TCP sockets process `pid` is listening on (its own descriptors
+    /// matched with the kernel's table of LISTEN sockets).
     pub fn listening_ports(pid: u32) -> Vec<u16> {
         sockets_of(pid)
             .into_iter()
@@ -140,12 +193,16 @@ mod linux {
         tree
     }
 
-    pub fn tree_listens_on(pid: u32, port: u16) -> bool {
-        tree_of(pid)
-            .into_iter()
-            .any(|p| listening_ports(p).contains(&port))
+    /// Whether process `pid`, or a process descended from it (a wrapper's child), listens on
+    /// TCP port `port`: a server told its port is known to be up, and not another program
+    /// that took the port first. `None` where the kernel's tables cannot be read.
+    pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
+        let mut tree = tree_of(pid).into_iter();
+        Some(tree.any(|p| listening_ports(p).contains(&port)))
     }
 
+    /// The local ports of process `pid`'s TCP sockets connected to `remote_port`: a client's
+    /// end of its connection to a server.
     pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
         sockets_of(pid)
             .into_iter()
@@ -154,27 +211,37 @@ mod linux {
             .collect()
     }
 
-    pub fn listening_anywhere(port: u16) -> bool {
-        tcp_table()
-            .iter()
-            .any(|e| e.state == TcpState::Listen && e.local_address.port() == port)
+    /// Whether any process listens on TCP port `port` (to check that a stopped server is
+    /// gone). `None` where the kernel's tables cannot be read.
+    pub fn listening_anywhere(port: u16) -> Option<bool> {
+        let table = tcp_table();
+        Some(
+            table
+                .iter()
+                .any(|e| e.state == TcpState::Listen && e.local_address.port() == port),
+        )
     }
 
+    /// How many file descriptors process `pid` has open.
     pub fn open_descriptors(pid: u32) -> Option<usize> {
         Process::new(pid as i32).ok()?.fd_count().ok()
     }
 
+    /// A process's peak resident memory so far, in bytes (`VmHWM`).
     pub fn peak_memory(pid: u32) -> Option<u64> {
         let kib = Process::new(pid as i32).ok()?.status().ok()?.vmhwm?;
         Some(kib * 1024)
     }
 
+    /// A process's user and system CPU seconds so far.
     pub fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
         let stat = Process::new(pid as i32).ok()?.stat().ok()?;
         let ticks = procfs::ticks_per_second() as f64;
         Some((stat.utime as f64 / ticks, stat.stime as f64 / ticks))
     }
 
+    /// The queues of both ends of the loopback connection between `client_port` and
+    /// `server_port`, from one reading of `/proc/net/tcp` and `tcp6`.
     pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
         // IPv4 first, and IPv6 only if the connection is not there: a sampler that reads
         // this every millisecond should read as little as it can.
@@ -206,6 +273,8 @@ mod linux {
         })
     }
 
+    /// The system calls the threads of process `pid` are in (`sendto() of 16 bytes`,
+    /// `running`), from `/proc/PID/task/*/syscall`; empty where unknown.
     pub fn blocked_in(pid: u32) -> Vec<String> {
         let Ok(tasks) = Process::new(pid as i32).and_then(|p| p.tasks()) else {
             return Vec::new();
@@ -227,6 +296,10 @@ mod linux {
         calls
     }
 
+    /// The buffer sizes the kernel grants, now, to the socket of process `pid` whose local port
+    /// is `local` and remote port `remote`: `(send, receive)`, as `getsockopt` in that process
+    /// would say (autotuned sizes included). Read through a duplicate of its descriptor
+    /// (`pidfd_getfd`, Linux 5.6 and later, with the right to trace the process).
     pub fn socket_buffers(pid: u32, local: u16, remote: u16) -> Option<(usize, usize)> {
         use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
         let process = Process::new(pid as i32).ok()?;
@@ -254,6 +327,7 @@ mod linux {
         Some((sock.send_buffer_size().ok()?, sock.recv_buffer_size().ok()?))
     }
 
+    /// Waits until process `pid` (a child of this one) has exited, without reaping it.
     pub fn wait_exited_unreaped(pid: u32) -> io::Result<()> {
         use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
         let pid = Pid::from_raw(pid as i32).ok_or_else(|| io::Error::other("no such pid"))?;
@@ -270,160 +344,6 @@ mod linux {
                 Err(errno) => return Err(errno.into()),
             }
         }
-    }
-}
-
-/// The ports of the TCP sockets process `pid` is listening on (its own descriptors
-/// matched with the kernel's table of LISTEN sockets).
-pub fn listening_ports(pid: u32) -> Vec<u16> {
-    #[cfg(target_os = "linux")]
-    return linux::listening_ports(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        Vec::new()
-    }
-}
-
-/// The local ports of process `pid`'s TCP sockets connected to `remote_port`: a client's
-/// end of its connection to a server.
-pub fn connected_ports(pid: u32, remote_port: u16) -> Vec<u16> {
-    #[cfg(target_os = "linux")]
-    return linux::connected_ports(pid, remote_port);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (pid, remote_port);
-        Vec::new()
-    }
-}
-
-/// Whether process `pid`, or a process descended from it (a wrapper's child), listens on
-/// TCP port `port`: a server told its port is known to be up, and not another program
-/// that took the port first. `None` where the kernel's tables cannot be read.
-pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
-    #[cfg(target_os = "linux")]
-    return Some(linux::tree_listens_on(pid, port));
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (pid, port);
-        None
-    }
-}
-
-/// The ports of process `pid`'s bound UDP sockets (empty where unknown).
-pub fn udp_ports(pid: u32) -> Vec<u16> {
-    #[cfg(target_os = "linux")]
-    return linux::udp_ports(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        Vec::new()
-    }
-}
-
-/// Whether process `pid` or a descendant has a UDP socket bound to `port`. `None` where
-/// the kernel's tables cannot be read.
-pub fn tree_binds_udp(pid: u32, port: u16) -> Option<bool> {
-    #[cfg(target_os = "linux")]
-    return Some(linux::tree_binds_udp(pid, port));
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (pid, port);
-        None
-    }
-}
-
-/// Whether any process listens on TCP port `port` (to check that a stopped server is
-/// gone). `None` where the kernel's tables cannot be read.
-pub fn listening_anywhere(port: u16) -> Option<bool> {
-    #[cfg(target_os = "linux")]
-    return Some(linux::listening_anywhere(port));
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = port;
-        None
-    }
-}
-
-/// How many file descriptors process `pid` has open.
-pub fn open_descriptors(pid: u32) -> Option<usize> {
-    #[cfg(target_os = "linux")]
-    return linux::open_descriptors(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        None
-    }
-}
-
-/// A process's peak resident memory so far, in bytes (`VmHWM`).
-pub fn peak_memory(pid: u32) -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    return linux::peak_memory(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        None
-    }
-}
-
-/// A process's user and system CPU seconds so far.
-pub fn cpu_seconds(pid: u32) -> Option<(f64, f64)> {
-    #[cfg(target_os = "linux")]
-    return linux::cpu_seconds(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        None
-    }
-}
-
-/// The queues of both ends of the loopback connection between `client_port` and
-/// `server_port`, from one reading of `/proc/net/tcp` and `tcp6`.
-pub fn connection(client_port: u16, server_port: u16) -> Option<Connection> {
-    #[cfg(target_os = "linux")]
-    return linux::connection(client_port, server_port);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (client_port, server_port);
-        None
-    }
-}
-
-/// The buffer sizes the kernel grants, now, to the socket of process `pid` whose local port
-/// is `local` and remote port `remote`: `(send, receive)`, as `getsockopt` in that process
-/// would say (autotuned sizes included). Read through a duplicate of its descriptor
-/// (`pidfd_getfd`, Linux 5.6 and later, with the right to trace the process).
-pub fn socket_buffers(pid: u32, local: u16, remote: u16) -> Option<(usize, usize)> {
-    #[cfg(target_os = "linux")]
-    return linux::socket_buffers(pid, local, remote);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (pid, local, remote);
-        None
-    }
-}
-
-/// The system calls the threads of process `pid` are in (`sendto() of 16 bytes`,
-/// `running`), from `/proc/PID/task/*/syscall`; empty where unknown.
-pub fn blocked_in(pid: u32) -> Vec<String> {
-    #[cfg(target_os = "linux")]
-    return linux::blocked_in(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        Vec::new()
-    }
-}
-
-/// Waits until process `pid` (a child of this one) has exited, without reaping it.
-pub fn wait_exited_unreaped(pid: u32) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    return linux::wait_exited_unreaped(pid);
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        Ok(())
     }
 }
 

@@ -21,7 +21,7 @@ use testkit::{Process, Spawn, Usage};
 use catalog::{Family, Listing, Runs};
 
 use crate::build::{Profile, build};
-use crate::report::{GIB, MIB, finite, size, verdict, write_json};
+use crate::report::{GIB, Goal, Goals, MIB, finite, size, write_json};
 
 mod report;
 
@@ -145,13 +145,6 @@ struct DescriptorRow {
     slowdown: Option<f64>,
     /// The server's CPU seconds during the second echo.
     server_cpu_s: Option<f64>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-struct Goal {
-    goal: String,
-    /// `met`, `missed`, or `indicative` (a --quick run decides nothing).
-    verdict: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -1,20 +1,20 @@
 //! The bench's goals and its table.
 
 use super::*;
-use crate::report::decimals;
+use crate::report::{decimals, goal_lines};
 
 pub(super) fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
-    let mut goals = vec![];
+    let mut goals = Goals::new(plan.quick);
     let lowest = r
         .pairs
         .iter()
         .filter_map(|p| Some((p.ratio_to_ceiling?, &p.name)))
         .min_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((ratio, name)) = lowest {
-        goals.push(Goal {
-            goal: format!("every variant pair ≥ 0.8× the ceiling (lowest {ratio:.2}×, {name})"),
-            verdict: verdict(ratio >= 0.8, plan.quick),
-        });
+        goals.add(
+            ratio >= 0.8,
+            format!("every variant pair ≥ 0.8× the ceiling (lowest {ratio:.2}×, {name})"),
+        );
     }
     let peak = r
         .pairs
@@ -22,42 +22,41 @@ pub(super) fn goals(r: &Report, plan: &Plan) -> Vec<Goal> {
         .flat_map(|p| [p.client_peak_bytes, p.server_peak_bytes.unwrap_or(0)])
         .max()
         .unwrap_or(0);
-    goals.push(Goal {
-        goal: format!(
+    goals.add(
+        peak <= 8 * MIB,
+        format!(
             "peak memory ≤ 8 MiB per client and server process for a {} stream (highest {:.1} MiB)",
             size(r.bytes),
             mib(peak)
         ),
-        verdict: verdict(peak <= 8 * MIB, plan.quick),
-    });
+    );
     let polled = catalog::by_id("3-2-nonblocking").and_then(Listing::bin);
     if let Some(c) = r
         .concurrency
         .iter()
         .find(|c| Some(c.server) == polled && c.clients == 1000)
     {
-        goals.push(Goal {
-            goal: format!(
+        goals.add(
+            c.server_peak_bytes <= 64 * MIB,
+            format!(
                 "{} holds 1,000 concurrent clients in ≤ 64 MiB ({:.1} MiB)",
                 c.server,
                 mib(c.server_peak_bytes)
             ),
-            verdict: verdict(c.server_peak_bytes <= 64 * MIB, plan.quick),
-        });
+        );
     }
     for d in &r.out_of_descriptors {
         if let Some(slowdown) = d.slowdown {
-            goals.push(Goal {
-                goal: format!(
-                    "out of descriptors, {} keeps an open connection's {} echo within 2× of normal ({slowdown:.2}×)",
-                    d.server,
-                    size(d.bytes)
+            let (server, echo) = (d.server, size(d.bytes));
+            goals.add(
+                slowdown <= 2.0,
+                format!(
+                    "out of descriptors, {server} keeps an open connection's {echo} echo within 2× of normal ({slowdown:.2}×)"
                 ),
-                verdict: verdict(slowdown <= 2.0, plan.quick),
-            });
+            );
         }
     }
-    goals
+    goals.list
 }
 
 pub(super) fn table(r: &Report, plan: &Plan) -> String {
@@ -159,16 +158,6 @@ pub(super) fn table(r: &Report, plan: &Plan) -> String {
     out += "\n";
     out += &d.render();
 
-    out += &format!(
-        "\ngoals{}\n",
-        if plan.quick {
-            " (indicative: one reduced round decides nothing)"
-        } else {
-            ""
-        }
-    );
-    for goal in &r.goals {
-        out += &format!("  {}: {}\n", goal.verdict, goal.goal);
-    }
-    out
+    let why = plan.quick.then_some("one reduced round decides nothing");
+    out + &goal_lines(&r.goals, why)
 }

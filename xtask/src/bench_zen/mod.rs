@@ -16,7 +16,7 @@ use testkit::table::{Align, Table};
 use testkit::{Process, Spawn};
 
 use crate::build::{Profile, build};
-use crate::report::{finite, verdict, write_json};
+use crate::report::{Goal, finite, write_json};
 use catalog::{Concurrency, Family, Runs};
 
 mod loadgen;
@@ -224,12 +224,6 @@ impl Record {
             + self.errors_unfinished
             + self.errors_other
     }
-}
-
-#[derive(Debug, Serialize)]
-struct Goal {
-    goal: String,
-    verdict: &'static str,
 }
 
 #[derive(Debug, Serialize)]

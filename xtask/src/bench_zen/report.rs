@@ -1,11 +1,10 @@
 //! The Zen bench's goals and its table.
 
 use super::*;
-use crate::report::decimals;
+use crate::report::{Goal, Goals, decimals, goal_lines};
 
 pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
-    let mut goals = Vec::new();
-    let v = |met| verdict(met, plan.quick);
+    let mut goals = Goals::new(plan.quick);
     let near = |x: f64, target: f64| (x - target).abs() <= 0.2 * target;
     let delay = 0.001;
     let per = 1.0 / delay;
@@ -37,13 +36,13 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
         } else {
             (near(rate, target * per), "≈")
         };
-        goals.push(Goal {
-            goal: format!(
+        goals.add(
+            met,
+            format!(
                 "1 ms delay, 20 clients: {server} {relation} {:.0} answers/s ({why}): {rate:.0}",
                 target * per
             ),
-            verdict: v(met),
-        });
+        );
     }
     for clients in [10, 100] {
         let Some(ceiling) =
@@ -60,14 +59,14 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             else {
                 continue;
             };
-            goals.push(Goal {
-                goal: format!(
+            goals.add(
+                rate >= 0.8 * ceiling,
+                format!(
                     "no delay, {clients} clients: {} ≥ 0.8× the load generator's ceiling ({:.2}×)",
                     server.name,
                     rate / ceiling
                 ),
-                verdict: v(rate >= 0.8 * ceiling),
-            });
+            );
         }
     }
     for server in servers().iter().filter(|s| !s.one_at_a_time()) {
@@ -80,13 +79,13 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             .iter()
             .any(|r| r.server == server.name && r.delay_s == 0.0)
         {
-            goals.push(Goal {
-                goal: format!(
+            goals.add(
+                errors == 0,
+                format!(
                     "no delay, up to 1,000 clients: {} makes 0 errors ({errors})",
                     server.name
                 ),
-                verdict: v(errors == 0),
-            });
+            );
         }
     }
     for server in servers().iter().filter(|s| s.event_driven()) {
@@ -94,17 +93,17 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             continue;
         };
         let peak = r.server_peak_bytes.unwrap_or(u64::MAX);
-        goals.push(Goal {
-            goal: format!(
+        goals.add(
+            r.errors_wrong_answer == 0 && peak <= 32 << 20,
+            format!(
                 "1,000 clients: {} answers every question right ({} wrong) in ≤ 32 MiB ({:.1} MiB)",
                 server.name,
                 r.errors_wrong_answer,
                 peak as f64 / (1 << 20) as f64
             ),
-            verdict: v(r.errors_wrong_answer == 0 && peak <= 32 << 20),
-        });
+        );
     }
-    goals
+    goals.list
 }
 
 pub(super) fn table(report: &Report, plan: &Plan) -> String {
@@ -224,16 +223,8 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         fixed.join(", ")
     ));
     out += &format!("\nnotes\n{}\n", notes.join("\n"));
-    out += &format!(
-        "\ngoals{}\n",
-        if plan.quick {
-            " (indicative: one short run per step decides nothing)"
-        } else {
-            ""
-        }
-    );
-    for goal in &report.goals {
-        out += &format!("  {}: {}\n", goal.verdict, goal.goal);
-    }
-    out
+    let why = plan
+        .quick
+        .then_some("one short run per step decides nothing");
+    out + &goal_lines(&report.goals, why)
 }
