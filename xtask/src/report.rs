@@ -85,7 +85,10 @@ mod tests {
         let mut goals = Goals::new(false);
         goals.add(true, "a".into());
         goals.add(false, "b".into());
-        assert_eq!(goal_lines(&goals.list, None), "\ngoals\n  met: a\n  missed: b\n");
+        assert_eq!(
+            goal_lines(&goals.list, None),
+            "\ngoals\n  met: a\n  missed: b\n"
+        );
         let mut quick = Goals::new(true);
         quick.add(false, "c".into());
         let text = goal_lines(&quick.list, Some("one round"));

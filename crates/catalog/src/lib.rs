@@ -332,12 +332,6 @@ impl Listing {
         format!("crates/{}/{}", self.chapter.dir, self.krate)
     }
 
-    /// The book's script as a link into the book's repository.
-    pub fn script_url(&self) -> Option<String> {
-        self.script
-            .map(|s| format!("https://github.com/brandon-rhodes/fopnp/blob/m/{s}"))
-    }
-
     /// The packages its session needs built: its crate, and the certificate maker if it
     /// needs certificates.
     pub fn packages(&self) -> impl Iterator<Item = &'static str> {

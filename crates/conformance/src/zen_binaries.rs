@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use testkit::{Process, STEP};
 
+use crate::runner::{self, ServerSpec};
+
 use crate::zen::{
     APHORISMS, CUT_QUESTION, Connection, Event, Lines, LogStyle, check_log, log_complete,
 };
@@ -155,9 +157,24 @@ pub fn under_super_server(
     )
     .unwrap();
     let name = crate::binaries::name(bin);
-    let known = catalog::by_bin(&name).unwrap();
-    let read = || std::fs::read_to_string(log).unwrap_or_default();
-    let target = crate::zen::Target::of(known, port);
-    let results = crate::zen::run_server_cases_where(&target, Some((known.log, &read)), &[], pick);
-    crate::assert_all_pass(&name, &results);
+    let spec = ServerSpec::of(catalog::by_bin(&name).unwrap());
+    let mut running = UnderInetd { port, log };
+    let outcomes = runner::server_cases_where(&spec, &mut running, pick);
+    runner::assert_passed(&name, &outcomes);
+}
+
+/// A server under the super-server, for the runner: its port, and its log file.
+struct UnderInetd<'a> {
+    port: u16,
+    log: &'a std::path::Path,
+}
+
+impl runner::Running for UnderInetd<'_> {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log).unwrap_or_default()
+    }
 }

@@ -29,12 +29,6 @@ impl Error {
         }
     }
 
-    /// The underlying error, for callers that branch on it (for example an
-    /// `io::ErrorKind`).
-    pub fn source_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        &*self.source
-    }
-
     /// The `io::ErrorKind` behind this error, if an I/O error caused it.
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         self.source.downcast_ref::<io::Error>().map(io::Error::kind)

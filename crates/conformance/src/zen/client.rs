@@ -184,8 +184,3 @@ fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// Every client case's ID.
-pub fn client_case_ids() -> Vec<&'static str> {
-    CLIENT_CASES.iter().map(|c| c.id).collect()
-}

@@ -11,7 +11,6 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use catalog::Listing;
 pub use catalog::{Concurrency, LogStyle};
 use fopnp::PyBytes;
 
@@ -60,17 +59,6 @@ pub struct Target {
     /// Whether two questions in one piece get two answers (`srv_legacy2`'s asynchat
     /// splits at every `?`) or one (every other server answers the whole message).
     pub splits_questions: bool,
-}
-
-impl Target {
-    /// The case's view of a listing of the catalog listening on `port`.
-    pub fn of(listing: &Listing, port: u16) -> Self {
-        Self {
-            port,
-            concurrency: listing.concurrency,
-            splits_questions: listing.splits_questions,
-        }
-    }
 }
 
 /// What one connection of a case should have made the server log.
@@ -210,71 +198,45 @@ pub fn server_case_ids() -> Vec<&'static str> {
     SERVER_CASES.iter().map(|c| c.id).collect()
 }
 
-/// Runs every server case (or only `only`) against `target`, in order. Where `log` is
-/// given (the workspace's own servers), each case's connections are also held to the
-/// server's log lines in `style`; `log` returns the log so far. `skips` names the cases
-/// this server cannot run, with why.
-pub fn run_server_cases(
-    target: &Target,
-    log: Option<(LogStyle, &dyn Fn() -> String)>,
-    skips: &[crate::Skip],
-    only: Option<&str>,
-) -> Vec<(&'static str, Verdict)> {
-    run_server_cases_where(target, log, skips, |id| only.is_none_or(|only| only == id))
-}
-
 /// The cases that take seconds of the clients' own (600 conversations; 50 slow writers),
 /// which the quick suite leaves to its slow tests.
 pub const HEAVY_CASES: [&str; 2] = ["immediate-reconnects", "slow-writers"];
 
-/// [`run_server_cases`] for the cases that `pick` picks.
-pub fn run_server_cases_where(
+/// Runs one server case against `target`. Where `log` is given (the workspace's own
+/// servers), the case's connections are also held to the server's log lines in `style`;
+/// `log` returns the log so far. A case needing more clients at once than the server
+/// serves is skipped.
+pub fn run_server_case(
+    case: &ServerCase,
     target: &Target,
     log: Option<(LogStyle, &dyn Fn() -> String)>,
-    skips: &[crate::Skip],
-    pick: impl Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    let mut results = Vec::new();
-    for case in SERVER_CASES {
-        if !pick(case.id) {
-            continue;
-        }
-        if let Some(why) = crate::skip_reason(skips, case.id) {
-            results.push((case.id, Verdict::Skipped(why.into())));
-            continue;
-        }
-        let at_once = target.concurrency.at_once();
-        if at_once < case.needs_at_once {
-            let why = match target.concurrency {
-                Concurrency::One => "serves one client at a time, by design".to_string(),
-                _ => format!(
-                    "serves {at_once} clients at a time, by design; the case needs {} at once",
-                    case.needs_at_once
-                ),
-            };
-            results.push((case.id, Verdict::Skipped(why)));
-            continue;
-        }
-        // Only what the server logs from now on is this case's: under churn, a client
-        // port of an earlier case comes round again.
-        let before = log.map_or(0, |(_, log)| log().len());
-        let verdict = match (case.run)(target) {
-            Err(error) => Verdict::Fail(error),
-            Ok(connections) => match log {
-                None => Verdict::Pass,
-                Some((style, log)) => {
-                    let this_case = || log().get(before..).unwrap_or_default().to_string();
-                    // Wait (with a deadline) until the server has logged the case.
-                    testkit::wait_until(crate::patience(), || {
-                        log_complete(&this_case(), style, &connections)
-                    });
-                    Verdict::of(check_log(&this_case(), style, &connections))
-                }
-            },
-        };
-        results.push((case.id, verdict));
+) -> Verdict {
+    let at_once = target.concurrency.at_once();
+    if at_once < case.needs_at_once {
+        return Verdict::Skipped(match target.concurrency {
+            Concurrency::One => "serves one client at a time, by design".to_string(),
+            _ => format!(
+                "serves {at_once} clients at a time, by design; the case needs {} at once",
+                case.needs_at_once
+            ),
+        });
     }
-    results
+    // Only what the server logs from now on is this case's: under churn, a client port of
+    // an earlier case comes round again.
+    let before = log.map_or(0, |(_, log)| log().len());
+    let connections = match (case.run)(target) {
+        Err(error) => return Verdict::Fail(error),
+        Ok(connections) => connections,
+    };
+    let Some((style, log)) = log else {
+        return Verdict::Pass;
+    };
+    let this_case = || log().get(before..).unwrap_or_default().to_string();
+    // Wait (with a deadline) until the server has logged the case.
+    testkit::wait_until(crate::patience(), || {
+        log_complete(&this_case(), style, &connections)
+    });
+    Verdict::of(check_log(&this_case(), style, &connections))
 }
 
 #[cfg(test)]
