@@ -351,11 +351,11 @@ pub const CLIENT_CASES: &[ClientCase] = &[
     },
 ];
 
-/// Runs the client cases (or only `only`) for `blocks` or `streamer` with `run`.
+/// Runs the client cases that `pick` picks for `blocks` or `streamer` with `run`.
 pub fn run_client_cases(
     blocks: bool,
     run: RunClient<'_>,
-    only: Option<&str>,
+    pick: &dyn Fn(&str) -> bool,
 ) -> Vec<(&'static str, Verdict)> {
     let expected = if blocks {
         blocks_wire()
@@ -364,7 +364,7 @@ pub fn run_client_cases(
     };
     CLIENT_CASES
         .iter()
-        .filter(|c| only.is_none_or(|id| id == c.id))
+        .filter(|c| pick(c.id))
         .map(|case| {
             let result = match case.id {
                 "the-books-bytes" => recorded_client(run, &expected),

@@ -10,9 +10,9 @@ use std::time::Duration;
 use catalog::{Concurrency, Family, LogStyle};
 use testkit::{STEP, ServerThread, Transcript, within};
 
-use crate::external::{Ended, ExternalServer};
+use crate::external::{Ended, ExternalServer, Template};
 use crate::{
-    ClientRun, RunClient, Skip, Verdict, framing, sixteen, transcripts, udp, uppercase, zen,
+    ClientRun, RunClient, Skip, Verdict, framing, sixteen, tls, transcripts, udp, uppercase, zen,
 };
 
 /// How long one case may take before it counts as a hang.
@@ -185,8 +185,8 @@ pub fn server_cases_where(
             Family::Zen => zen_case(spec, &*server, id),
             Family::UdpLocal | Family::UdpRemote => udp_case(spec, &*server, id),
             Family::Blocks | Family::Streamer => one_shot_case(spec, server, id),
-            // Each TLS case needs certificates and a peer: see `crate::tls`.
-            Family::Tls => Verdict::Fail("the tls table runs through conformance::tls".into()),
+            // Each TLS case needs certificates and a peer: see `tls_server_cases`.
+            Family::Tls => Verdict::Fail("the tls table runs through tls_server_cases".into()),
             Family::None => Verdict::Fail("no table".into()),
         };
         if matches!(spec.family, Family::Blocks | Family::Streamer) {
@@ -351,27 +351,26 @@ impl Output {
     }
 }
 
-/// Runs the family's client cases (or only `only`) with `run`, which runs the client
+/// Runs the family's client cases that `pick` picks with `run`, which runs the client
 /// under test against a port.
 pub fn client_cases(
     family: Family,
     output: Output,
     run: RunClient<'_>,
-    only: Option<&str>,
+    pick: &dyn Fn(&str) -> bool,
 ) -> Vec<(&'static str, Verdict)> {
     match family {
-        Family::Sixteen => sixteen::run_client_cases(run, only),
-        Family::Zen => zen::run_client_cases(run, only),
+        Family::Sixteen => sixteen::run_client_cases(run, pick),
+        Family::Zen => zen::run_client_cases(run, pick),
         Family::Blocks | Family::Streamer => {
-            framing::run_client_cases(family == Family::Blocks, run, only)
+            framing::run_client_cases(family == Family::Blocks, run, pick)
         }
         Family::UdpLocal | Family::UdpRemote => {
-            let pick = |id: &str| only.is_none_or(|only| only == id);
-            udp::run_client_cases(family == Family::UdpRemote, run, &pick)
+            udp::run_client_cases(family == Family::UdpRemote, run, pick)
         }
         Family::Uppercase => uppercase::STREAM_SIZES
             .iter()
-            .filter(|c| only.is_none_or(|id| id == c.id))
+            .filter(|c| pick(c.id))
             .map(|case| {
                 let check = |out: &[u8], bytecount: u64| match output {
                     Output::Book => transcripts::check_deadlock_client(out, bytecount).map(drop),
@@ -385,9 +384,73 @@ pub fn client_cases(
                 )
             })
             .collect(),
-        // Run through `crate::tls::run_client_cases`, which needs a peer.
+        // Run through `tls_client_cases`, which needs a peer.
         Family::Tls | Family::None => Vec::new(),
     }
+}
+
+/// Runs the TLS table's server cases (or those `pick` picks) against `template`, whose
+/// `{cafile}` and `{certfile}` are the run's certificates: a fresh server for each case,
+/// and the peer as its client.
+pub fn tls_server_cases(
+    template: &Template,
+    kind: tls::Kind,
+    peer: &dyn tls::Peer,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    tls_table(tls::SERVER_CASES, kind, peer, pick, |certs, id| {
+        tls::server_case(template, kind, peer, certs, id)
+    })
+}
+
+/// Runs the TLS table's client cases (or those `pick` picks) with `run`, the peer serving
+/// each.
+pub fn tls_client_cases(
+    run: tls::RunTlsClient<'_>,
+    kind: tls::Kind,
+    peer: &dyn tls::Peer,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    tls_table(tls::CLIENT_CASES, kind, peer, pick, |certs, id| {
+        tls::client_case(run, kind, peer, certs, id)
+    })
+}
+
+/// The run's certificates, then each picked case on a thread of its own (each has its
+/// own server, on its own port), reported in the table's order.
+fn tls_table(
+    cases: &'static [tls::Case],
+    kind: tls::Kind,
+    peer: &dyn tls::Peer,
+    pick: &dyn Fn(&str) -> bool,
+    judge: impl Fn(&tls::Certs, &str) -> Result<(), String> + Sync,
+) -> Vec<(&'static str, Verdict)> {
+    let certs = match tls::Certs::make(peer) {
+        Ok(certs) => certs,
+        Err(error) => {
+            let verdict = Verdict::Fail(format!("no certificates: {error}"));
+            return cases.iter().map(|c| (c.id, verdict.clone())).collect();
+        }
+    };
+    let judge = |case: &tls::Case| {
+        tls::skip(case, kind).unwrap_or_else(|| Verdict::of(judge(&certs, case.id)))
+    };
+    std::thread::scope(|scope| {
+        let running: Vec<_> = cases
+            .iter()
+            .filter(|c| pick(c.id))
+            .map(|case| (case.id, scope.spawn(|| judge(case))))
+            .collect();
+        running
+            .into_iter()
+            .map(|(id, thread)| {
+                let verdict = thread
+                    .join()
+                    .unwrap_or_else(|_| Verdict::Fail("the case panicked".into()));
+                (id, verdict)
+            })
+            .collect()
+    })
 }
 
 /// Runs an in-process client to its end (at most [`STEP`]), printing into a transcript:

@@ -27,8 +27,7 @@ pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
 pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing, pick: fn(&str) -> bool) {
     let template = Template::parse(&format!("'{bin}' {args}")).unwrap();
     let run = |port, bytecount, args: &[&str]| run_client(&template, port, bytecount, args, STEP);
-    let remote = listing.family == catalog::Family::UdpRemote;
-    let results = udp::run_client_cases(remote, &run, &pick);
+    let results = runner::client_cases(listing.family, runner::Output::Book, &run, &pick);
     assert!(!results.is_empty());
     assert_all_pass(&format!("{} client", name(bin)), &results);
 }

@@ -159,13 +159,7 @@ fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Im
     let run = |port: u16, bytecount: u64, args: &[&str]| {
         run_client(template, port, bytecount, args, CLIENT_LIMIT)
     };
-    let results = match only {
-        [] => runner::client_cases(family, *output, &run, None),
-        ids => ids
-            .iter()
-            .flat_map(|id| runner::client_cases(family, *output, &run, Some(id)))
-            .collect(),
-    };
+    let results = runner::client_cases(family, *output, &run, &|id| picked(only, id));
     Implementation {
         name: name.clone(),
         role: "client",

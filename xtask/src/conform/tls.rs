@@ -3,6 +3,7 @@
 
 use catalog::{Family, LogStyle};
 use conformance::external::Template;
+use conformance::runner;
 use conformance::tls::{self, Kind, ProcessPeer};
 
 use super::{CLIENT_LIMIT, Implementation, picked, report_case};
@@ -69,7 +70,7 @@ pub fn run(
     for (name, kind, server, client) in under_test {
         if let Some(command) = server {
             let template = Template::parse(&command)?;
-            let results = tls::run_server_cases(&template, kind, &peer, &pick);
+            let results = runner::tls_server_cases(&template, kind, &peer, &pick);
             implementations.push(implementation(name.clone(), "server", &template, results));
         }
         if let Some(command) = client {
@@ -77,7 +78,7 @@ pub fn run(
             let run = |port: u16, more: &[(&str, String)]| {
                 tls::run_client(&template, port, more, CLIENT_LIMIT)
             };
-            let results = tls::run_client_cases(&run, kind, &peer, &pick);
+            let results = runner::tls_client_cases(&run, kind, &peer, &pick);
             implementations.push(implementation(name, "client", &template, results));
         }
     }

@@ -210,7 +210,9 @@ macro_rules! binary_tests {
                 conformance::external::Template::parse(&conformance::tls::server_command(BIN))
                     .unwrap();
             let results =
-                conformance::tls::run_server_cases(&template, KIND, &$crate::InProcess, &|_| true);
+                conformance::runner::tls_server_cases(&template, KIND, &$crate::InProcess, &|_| {
+                    true
+                });
             conformance::assert_all_pass(concat!($bin, " server"), &results);
         }
 
@@ -223,7 +225,7 @@ macro_rules! binary_tests {
                 conformance::tls::run_client(&template, port, more, testkit::STEP)
             };
             let results =
-                conformance::tls::run_client_cases(&run, KIND, &$crate::InProcess, &|_| true);
+                conformance::runner::tls_client_cases(&run, KIND, &$crate::InProcess, &|_| true);
             conformance::assert_all_pass(concat!($bin, " client"), &results);
         }
 

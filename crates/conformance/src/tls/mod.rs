@@ -244,61 +244,16 @@ pub fn one_line_failure(success: bool, stderr: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn skip(case: &Case, kind: Kind) -> Option<Verdict> {
+/// A case that `kind` does not apply to, skipped with the reason.
+pub(crate) fn skip(case: &Case, kind: Kind) -> Option<Verdict> {
     case.not_for
         .filter(|(k, _)| *k == kind)
         .map(|(_, why)| Verdict::Skipped(why.into()))
 }
 
-/// Runs the server cases against `template` (with `{cafile}` and `{certfile}`), a fresh
-/// server for each case.
-pub fn run_server_cases(
-    template: &Template,
-    kind: Kind,
-    peer: &dyn Peer,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_table(SERVER_CASES, kind, peer, pick, |certs, id| {
-        server_case(template, kind, peer, certs, id)
-    })
-}
-
-/// The run's certificates, then each picked case on a thread of its own (each has its
-/// own server, on its own port), in the table's order.
-fn run_table(
-    cases: &'static [Case],
-    kind: Kind,
-    peer: &dyn Peer,
-    pick: &dyn Fn(&str) -> bool,
-    judge: impl Fn(&Certs, &str) -> Result<(), String> + Sync,
-) -> Vec<(&'static str, Verdict)> {
-    let certs = match Certs::make(peer) {
-        Ok(certs) => certs,
-        Err(error) => {
-            let verdict = Verdict::Fail(format!("no certificates: {error}"));
-            return cases.iter().map(|c| (c.id, verdict.clone())).collect();
-        }
-    };
-    let judge =
-        |case: &Case| skip(case, kind).unwrap_or_else(|| Verdict::of(judge(&certs, case.id)));
-    std::thread::scope(|scope| {
-        let running: Vec<_> = cases
-            .iter()
-            .filter(|c| pick(c.id))
-            .map(|case| (case.id, scope.spawn(|| judge(case))))
-            .collect();
-        running
-            .into_iter()
-            .map(|(id, thread)| {
-                let verdict = thread
-                    .join()
-                    .unwrap_or_else(|_| Verdict::Fail("the case panicked".into()));
-                (id, verdict)
-            })
-            .collect()
-    })
-}
-fn server_case(
+/// One server case against `template` (with `{cafile}` and `{certfile}`), with a fresh
+/// server of its own; the peer is the client.
+pub(crate) fn server_case(
     template: &Template,
     kind: Kind,
     peer: &dyn Peer,
@@ -414,19 +369,8 @@ fn plain_client(port: u16, reset: bool) -> Result<(), String> {
 /// Runs a client under test against a port, with the run's placeholders.
 pub type RunTlsClient<'a> = &'a (dyn Fn(u16, &[(&str, String)]) -> ClientRun + Sync);
 
-/// Runs the client cases against `run`, the peer serving each.
-pub fn run_client_cases(
-    run: RunTlsClient<'_>,
-    kind: Kind,
-    peer: &dyn Peer,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_table(CLIENT_CASES, kind, peer, pick, |certs, id| {
-        client_case(run, kind, peer, certs, id)
-    })
-}
-
-fn client_case(
+/// One client case against `run`, the peer serving it.
+pub(crate) fn client_case(
     run: RunTlsClient<'_>,
     kind: Kind,
     peer: &dyn Peer,
