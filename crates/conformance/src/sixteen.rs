@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fopnp::PyBytes;
 
-use crate::{RunClient, Verdict, diff_bytes};
+use crate::{RunClient, diff_bytes};
 
 /// What the client sends.
 pub const GREETING: &[u8; 16] = b"Hi there, server";
@@ -352,18 +352,6 @@ fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
         return Err("the client succeeded although the server sent only eight octets".into());
     }
     Ok(())
-}
-
-/// Runs the client cases that `pick` picks.
-pub fn run_client_cases(
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    CLIENT_CASES
-        .iter()
-        .filter(|c| pick(c.id))
-        .map(|c| (c.id, Verdict::of((c.run)(run))))
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,19 +3,6 @@
 
 use super::*;
 
-/// Runs the client cases that `pick` picks with `run`, which runs the client under test
-/// against a port with extra arguments.
-pub fn run_client_cases(
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    CLIENT_CASES
-        .iter()
-        .filter(|case| pick(case.id))
-        .map(|case| (case.id, Verdict::of((case.run)(run))))
-        .collect()
-}
-
 /// A case that runs a client against a scripted server.
 pub struct ClientCase {
     pub id: &'static str,
