@@ -2,14 +2,13 @@
 //! family; deliberately wrong implementations (the fixtures in `tests/fixtures`) fail the
 //! right cases; a command that cannot serve gets an error naming it.
 
+mod common;
+
 use std::process::Command;
-use std::time::Duration;
 
-use testkit::Process;
+use common::{read_json, xtask};
 
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
 const MUTANTS: &str = env!("CARGO_BIN_EXE_conform-mutants");
-const LIMIT: Duration = Duration::from_secs(300);
 
 /// `cargo xtask conform ARGS...`, with a short patience for the cases that must fail by
 /// waiting in vain.
@@ -19,10 +18,7 @@ fn conform(args: &[&str]) -> (Option<i32>, String, String) {
 
 /// `cargo xtask conform ARGS... MORE...`.
 fn conform_with(args: &[&str], more: &[&str]) -> (Option<i32>, String, String) {
-    let mut command = Command::new(XTASK);
-    command.arg("conform").args(args).args(more);
-    let (status, stdout, stderr) = Process::spawn(command).unwrap().finish(LIMIT).unwrap();
-    (status.code(), stdout, stderr)
+    xtask(&[&["conform"], args, more].concat())
 }
 
 /// The report's verdict for a case: `pass`, `FAIL` or `skipped`.
@@ -64,8 +60,7 @@ fn every_workspace_implementation_passes_its_family() {
     for (family, (code, stdout, stderr)) in all_at_once(jobs) {
         let json = dir.path().join(format!("{family}.json"));
         assert_eq!(code, Some(0), "{family}: {stdout}\n{stderr}");
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let report = read_json(&json);
         assert_eq!(report["family"], family.as_str());
         assert_eq!(report["failed"], 0);
         let passed = report["passed"].as_u64().unwrap();

@@ -46,9 +46,7 @@ fn run_3_2_with_a_gibibyte_stops_the_deadlock_explains_it_and_leaves_nothing_beh
     // The trace (`--trace`) sampled the four queues through the stall and ends with the
     // deadlock's picture: all four hold data.
     assert!(stdout.contains("client's send buffer"), "{stdout}");
-    let samples: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(svg.with_extension("json")).unwrap())
-            .unwrap();
+    let samples = read_json(&svg.with_extension("json"));
     let samples = samples["samples"].as_array().unwrap();
     assert!(samples.len() >= 3, "{} samples", samples.len());
     let last = samples.last().unwrap();
@@ -93,23 +91,11 @@ fn run_3_2_async_moves_a_gibibyte() {
 fn bench_runs_on_tiny_sizes_and_writes_its_json() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
-    let (code, stdout, stderr) = xtask(&[
-        "bench",
-        "--quick",
-        "--debug",
-        "--bytes",
-        "1048576",
-        "--clients",
-        "1,3",
-        "--client-bytes",
-        "65536",
-        "--deadlock-bytes",
-        "4096",
-        "--echo-bytes",
-        "1048576",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "bench --quick --debug --bytes 1048576 --clients 1,3 --client-bytes 65536 \
+         --deadlock-bytes 4096 --echo-bytes 1048576 --json '{}'",
+        json.display()
+    ));
     assert_eq!(code, Some(0), "stderr: {stderr}");
     // The ceiling, every variant client with every variant server, and the book's pair.
     let mut rows = vec!["ceiling: raw echo, threads, 256 KiB".to_string()];
@@ -149,8 +135,7 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
     assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
     assert!(!stdout.contains(" met: ") && !stdout.contains(" missed: "));
 
-    let written = std::fs::read_to_string(&json).unwrap();
-    let report: serde_json::Value = serde_json::from_str(&written).expect("valid JSON");
+    let report = read_json(&json);
     assert_eq!(report["quick"], true);
     assert_eq!(report["build"], "debug");
     let ceiling = report["ceiling"]["mb_per_s"].as_f64().unwrap();
@@ -191,19 +176,13 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
 fn the_deadlock_threshold_grows_with_the_buffers_as_the_model_says() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("deadlock.json");
-    let (code, stdout, stderr) = xtask(&[
-        "deadlock",
-        "--debug",
-        "--quick",
-        "--sizes",
-        "4096,16384",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "deadlock --debug --quick --sizes 4096,16384 --json '{}'",
+        json.display()
+    ));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("measured ÷"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = read_json(&json);
     let (low, high) = (
         report["model_bounds"][0].as_f64().unwrap(),
         report["model_bounds"][1].as_f64().unwrap(),
@@ -243,25 +222,15 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("zen.json");
     let svg = dir.path().join("zen.svg");
-    let (code, stdout, stderr) = xtask(&[
-        "bench",
-        "zen",
-        "--quick",
-        "--debug",
-        "--clients",
-        "2",
-        "--seconds",
-        "0.1",
-        "--json",
-        json.to_str().unwrap(),
-        "--svg",
-        svg.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "bench zen --quick --debug --clients 2 --seconds 0.1 --json '{}' --svg '{}'",
+        json.display(),
+        svg.display()
+    ));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("get_answer sleeps 1 ms"), "{stdout}");
     assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let report = read_json(&json);
     let records = report["records"].as_array().unwrap();
     // The ceiling, every Zen server (the inetd pair named for how it runs) and the
     // flavours of each.
@@ -298,7 +267,14 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
     assert!(goals.iter().all(|g| g["verdict"] == "indicative"));
     let drawn = std::fs::read_to_string(&svg).unwrap();
     well_formed(&drawn).unwrap();
-    assert!(drawn.contains("answers per second") && drawn.contains(bin("srv_async")));
+    assert!(drawn.contains("answers per second"));
+    for server in zen_servers().0.iter().filter(|l| !l.needs.super_server) {
+        assert!(
+            drawn.contains(server.bin().unwrap()),
+            "{} not drawn",
+            server.id
+        );
+    }
 }
 
 /// `cargo xtask bench zen --open --quick` (debug build): a knee for each server, strict
@@ -310,32 +286,29 @@ fn bench_zen_open_finds_the_knees_and_writes_json_and_a_chart() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("open.json");
     let svg = dir.path().join("open.svg");
-    let (code, stdout, stderr) = xtask(&[
-        "bench",
-        "zen",
-        "--open",
-        "--quick",
-        "--debug",
-        "--json",
-        json.to_str().unwrap(),
-        "--svg",
-        svg.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "bench zen --open --quick --debug --json '{}' --svg '{}'",
+        json.display(),
+        svg.display()
+    ));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stdout.contains("the load generator's own floor: p99 "),
         "{stdout}"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let report = read_json(&json);
     let knees = report["knees"].as_array().unwrap();
     assert_eq!(knees.len(), 4, "the ceiling and three servers: {knees:?}");
+    let one_at_a_time = (zen_servers().0.iter())
+        .find(|l| l.concurrency == catalog::Concurrency::One && !l.needs.super_server)
+        .and_then(|l| l.bin())
+        .unwrap();
     let single = report["records"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["server"] == "srv_single" && r["rate"] == 600.0)
-        .expect("srv_single at 600 conversations a second");
+        .find(|r| r["server"] == one_at_a_time && r["rate"] == 600.0)
+        .expect("the one-at-a-time server at 600 conversations a second");
     assert!(
         single["latency_p99_ms"].as_f64().unwrap_or(f64::MAX) > 10.0,
         "{single}"

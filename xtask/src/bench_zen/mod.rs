@@ -65,6 +65,13 @@ impl Server {
         self.concurrency == Concurrency::EventLoop
     }
 
+    /// Whether it awaits the delay instead of sleeping in its one loop (`srv_asyncio2
+    /// --await-delay`): the fix. Another flavour (`srv_asyncio1 --poller poll`) still
+    /// sleeps.
+    fn awaits_delay(&self) -> bool {
+        matches!(self.start, Start::Direct(Some("--await-delay")))
+    }
+
     /// The most clients it is run with, and why no more.
     fn max_clients(&self) -> (usize, &'static str) {
         match self.concurrency {

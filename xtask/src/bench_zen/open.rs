@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use testkit::table::{Align, Table};
 
 use super::loadgen::{LoadErrors, load};
-use super::{Server, Start, servers_named, start};
+use super::{Server, Start, servers, servers_named, start};
 use crate::build::{Profile, build};
 use crate::report::{decimals, write_json};
+use catalog::Concurrency;
 
 /// The offered rates, in conversations per second (three answers each).
 pub const FULL_RATES: [f64; 11] = [
@@ -55,15 +56,24 @@ impl OpenPlan {
         }
     }
 
-    /// Two rates on either side of `srv_single`'s knee, for four servers.
+    /// Two rates on either side of the one-at-a-time server's knee, for the ceiling and
+    /// three servers: the one that serves one client at a time, the pool, and the event
+    /// loop that awaits its delay.
     pub fn quick() -> Self {
         Self {
             rates: vec![100.0, 600.0],
             seconds: 0.5,
             quick: true,
-            servers: ["srv_single", "srv_threaded", "srv_asyncio2 --await-delay"]
-                .map(String::from)
-                .to_vec(),
+            servers: servers()
+                .into_iter()
+                .filter(|s| match s.start {
+                    Start::Direct(None) => {
+                        matches!(s.concurrency, Concurrency::One | Concurrency::Pool(_))
+                    }
+                    _ => s.awaits_delay(),
+                })
+                .map(|s| s.name)
+                .collect(),
             ..Self::full()
         }
     }
@@ -343,6 +353,25 @@ mod tests {
             errors: 0,
             unfinished: 0,
         }
+    }
+
+    /// The quick plan's three servers, from the catalog: one client at a time, a pool,
+    /// and the event loop that awaits its delay.
+    #[test]
+    fn the_quick_plan_takes_three_kinds_of_server() {
+        let picked = servers_named(&OpenPlan::quick().servers).unwrap();
+        let kinds: Vec<_> = picked
+            .iter()
+            .map(|s| (s.concurrency, s.awaits_delay()))
+            .collect();
+        assert_eq!(kinds.len(), 4, "the ceiling and three: {kinds:?}");
+        assert!(kinds.contains(&(Concurrency::One, false)));
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, (Concurrency::Pool(_), false)))
+        );
+        assert!(kinds.contains(&(Concurrency::EventLoop, true)));
     }
 
     #[test]

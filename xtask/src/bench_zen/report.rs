@@ -8,25 +8,11 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
     let near = |x: f64, target: f64| (x - target).abs() <= 0.2 * target;
     let delay = 0.001;
     let per = 1.0 / delay;
-    // What 20 clients at a 1 ms delay should get, from how each server serves them.
-    let expected: Vec<(String, f64, bool, &str)> = servers()
-        .into_iter()
-        .filter_map(|s| {
-            let (target, at_least, why) = match (s.concurrency, s.start) {
-                (_, Start::Minimal | Start::Inetd { .. }) => return None,
-                (Concurrency::One, _) => (1.0, false, "one client at a time: one answer per delay"),
-                (Concurrency::Pool(n), _) => {
-                    (n as f64, false, "a pool: an answer per thread per delay")
-                }
-                (Concurrency::ThreadPerClient, _) => (10.0, true, "a thread per client"),
-                (_, Start::Direct(Some(_))) => (8.0, true, "the delay awaited: the fix"),
-                _ => (1.0, false, "its one loop sleeps in get_answer"),
-            };
-            Some((s.name, target, at_least, why))
-        })
-        .collect();
-    for (server, target, at_least, why) in expected {
-        let server = server.as_str();
+    for s in servers() {
+        let Some((target, at_least, why)) = answers_per_delay(&s) else {
+            continue;
+        };
+        let server = s.name.as_str();
         let Some(r) = find(records, server, 20, delay) else {
             continue;
         };
@@ -104,6 +90,19 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
         );
     }
     goals.list
+}
+
+/// What 20 clients at a delay should get from a server, in answers per delay, from how
+/// it serves them: exactly that many, or (`true`) at least that many; and why.
+fn answers_per_delay(s: &Server) -> Option<(f64, bool, &'static str)> {
+    Some(match (s.concurrency, s.start) {
+        (_, Start::Minimal | Start::Inetd { .. }) => return None,
+        (Concurrency::One, _) => (1.0, false, "one client at a time: one answer per delay"),
+        (Concurrency::Pool(n), _) => (n as f64, false, "a pool: an answer per thread per delay"),
+        (Concurrency::ThreadPerClient, _) => (10.0, true, "a thread per client"),
+        _ if s.awaits_delay() => (8.0, true, "the delay awaited: the fix"),
+        _ => (1.0, false, "its one loop sleeps in get_answer"),
+    })
 }
 
 pub(super) fn table(report: &Report, plan: &Plan) -> String {
@@ -202,17 +201,14 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
             format!("  {} runs with at most {most} clients: {why}", s.name)
         })
         .collect();
-    // The flavours that await the delay (--await-delay) are the fix; the others (such as
-    // srv_asyncio1's --poller poll) still sleep in the loop.
-    let awaits = |s: &Server| matches!(s.start, Start::Direct(Some(f)) if f.contains("await"));
     let looped: Vec<String> = servers()
         .into_iter()
-        .filter(|s| s.event_driven() && matches!(s.start, Start::Direct(_)) && !awaits(s))
+        .filter(|s| s.event_driven() && matches!(s.start, Start::Direct(_)) && !s.awaits_delay())
         .map(|s| s.name)
         .collect();
     let fixed: Vec<String> = servers()
         .into_iter()
-        .filter(|s| awaits(s))
+        .filter(Server::awaits_delay)
         .map(|s| s.name)
         .collect();
     notes.push(format!(
@@ -227,4 +223,29 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         .quick
         .then_some("one short run per step decides nothing");
     out + &goal_lines(&report.goals, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the flavour that awaits the delay is expected to beat one answer per delay
+    /// among the event loops: `srv_asyncio1 --poller poll` still sleeps in its loop.
+    #[test]
+    fn only_the_awaited_delay_is_expected_to_answer_more() {
+        let event_loops: Vec<Server> = servers()
+            .into_iter()
+            .filter(|s| s.event_driven() && !matches!(s.start, Start::Minimal))
+            .collect();
+        assert_eq!(event_loops.iter().filter(|s| s.awaits_delay()).count(), 1);
+        let poll = event_loops
+            .iter()
+            .find(|s| s.name.ends_with(" --poller poll"));
+        assert!(poll.is_some_and(|s| !s.awaits_delay()));
+        for s in &event_loops {
+            let (per_delay, at_least, _) = answers_per_delay(s).unwrap();
+            let more = s.awaits_delay();
+            assert_eq!((per_delay > 1.0, at_least), (more, more), "{}", s.name);
+        }
+    }
 }

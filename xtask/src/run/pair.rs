@@ -136,7 +136,7 @@ fn buffer_args(args: &[String]) -> Vec<String> {
     found
 }
 
-/// A page 53 demonstration: one program, its output passed through.
+/// The system calls the threads of process `pid` are in, for a stall report.
 pub fn blocked_in(pid: u32) -> String {
     let calls = kernel::blocked_in(pid);
     if calls.is_empty() {

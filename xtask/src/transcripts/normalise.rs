@@ -214,9 +214,14 @@ mod tests {
 
     #[test]
     fn ports_orders_and_first_pieces_are_made_stable() {
-        // Names from the catalog: a server, the Zen client, Listing 3-2.
-        let bin = |id| catalog::by_id(id).and_then(Listing::bin).unwrap();
-        let (server, client, book) = (bin("srv_threaded"), bin("zen_client"), bin("3-2"));
+        // Names from the catalog: a Zen server, the Zen client, Listing 3-2.
+        let zen_server = catalog::LISTINGS
+            .iter()
+            .find(|l| l.runs == catalog::Runs::ZenServer);
+        let zen_client = catalog::client_of(catalog::Family::Zen);
+        let book = catalog::by_id("3-2");
+        let [server, client, book] =
+            [zen_server, zen_client, book].map(|l| l.and_then(Listing::bin).unwrap());
         let session = format!(
             "# port 40011 is busy here; the server listens on port 40499 instead\n\
 $ {server} localhost -p 0 > server.log &\n\

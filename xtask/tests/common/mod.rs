@@ -18,6 +18,18 @@ pub fn xtask(args: &[&str]) -> (Option<i32>, String, String) {
     (status.code(), stdout, stderr)
 }
 
+/// `cargo xtask LINE`, the line split as a shell splits words.
+pub fn xtask_line(line: &str) -> (Option<i32>, String, String) {
+    let words = shlex::split(line).unwrap();
+    xtask(&words.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The JSON a task wrote to `path`, parsed strictly.
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// `cargo xtask run --port 0 ARGS...`.
 pub fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["run", "--port", "0"];
@@ -173,7 +185,8 @@ pub fn zen_servers() -> (Vec<&'static catalog::Listing>, &'static str) {
         .members()
         .filter(|l| l.runnable())
         .collect();
-    (servers, bin("zen_client"))
+    let client = catalog::client_of(catalog::Family::Zen).and_then(catalog::Listing::bin);
+    (servers, client.unwrap())
 }
 
 /// The Listing 3-2 variants' binaries (the book's own is `bin("3-2")`).
