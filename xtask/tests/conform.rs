@@ -92,7 +92,7 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
         "udp-local --server '{M} udp-echo {port}'",
         "udp-remote --client '{M} udp-once {host} {port}' \
          --case the-reply,retry-schedule,gives-up",
-        "3-2 --case no-such-case",
+        "zen --server '{M} ugly {port}' --case unknown-question,no-such-case",
     ]
     .iter()
     .map(|run| shlex::split(&run.replace("{M}", MUTANTS)).unwrap())
@@ -159,8 +159,13 @@ fn mutants_fail_the_right_cases_and_bad_commands_are_named() {
     let (code, _, stderr) = &results[7];
     assert_eq!(*code, Some(1));
     assert!(stderr.contains("unbalanced quotes"), "{stderr}");
+    // A --case that names no case is a usage error, even beside one that does.
     let (code, _, stderr) = &results[10];
     assert_eq!(*code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no case \"no-such-case\" in family zen"),
+        "{stderr}"
+    );
 
     // A UDP server that echoes instead of answering with the length fails every case.
     let (code, stdout, _) = &results[8];

@@ -148,12 +148,12 @@ fn server_cases(under: &ServerUnderTest, only: &[String]) -> Implementation {
     }
 }
 
-/// Runs the family's client cases against one client command.
 /// Whether `--case` picks case `id` (no `--case`: every case).
 fn picked(only: &[String], id: &str) -> bool {
     only.is_empty() || only.iter().any(|o| o == id)
 }
 
+/// Runs the family's client cases against one client command.
 fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Implementation {
     let (name, template, output) = client;
     let run = |port: u16, bytecount: u64, args: &[&str]| {
@@ -287,9 +287,14 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(id) = case.first()
-        && implementations.iter().all(|i| i.cases.is_empty())
-    {
+    // A --case that named no case of this run is a usage error, even beside others.
+    let ran = |id: &String| {
+        implementations
+            .iter()
+            .flat_map(|i| &i.cases)
+            .any(|c| c.id == id)
+    };
+    if let Some(id) = case.iter().find(|id| !ran(id)) {
         eprintln!(
             "cargo xtask conform: no case {id:?} in family {}",
             family.name()
