@@ -286,7 +286,7 @@ pub struct Args {
     quick: bool,
     /// the buffer sizes to try, comma-separated, in bytes (default 4096, 16384,
     /// 65536, 262144, 1048576 and the unpinned, autotuned default)
-    #[arg(long, value_name = "BYTES,...", value_delimiter = ',')]
+    #[arg(long, value_name = "BYTES,...", value_delimiter = ',', value_parser = fopnp::cli::count)]
     sizes: Option<Vec<usize>>,
     /// also write the table as JSON to FILE
     #[arg(long, value_name = "FILE")]

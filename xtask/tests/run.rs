@@ -87,6 +87,30 @@ fn list_names_every_listing_with_book_crate_and_summary() {
     }
 }
 
+/// A count of 0, or a time that is not a finite number, is a usage error before anything
+/// is built or run.
+#[test]
+fn numeric_flags_out_of_range_are_usage_errors() {
+    for (line, said) in [
+        ("bench --clients 1,0", "must be at least 1"),
+        ("bench --rounds 0", "must be at least 1"),
+        ("deadlock --sizes 0", "must be at least 1"),
+        ("bench zen --seconds nan", "must be a finite number above 0"),
+        (
+            "bench zen --open --rates 0",
+            "must be a finite number above 0",
+        ),
+        (
+            "conform 3-1 --timeout inf",
+            "must be a finite number above 0",
+        ),
+    ] {
+        let (code, stdout, stderr) = xtask_line(line);
+        assert_eq!(code, Some(2), "{line}: {stdout}{stderr}");
+        assert!(stderr.contains(said), "{line}: {stderr}");
+    }
+}
+
 #[test]
 fn help_documents_the_exit_status() {
     let (code, stdout, _) = xtask(&["run", "--help"]);

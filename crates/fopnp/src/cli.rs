@@ -8,6 +8,41 @@ use clap::{Args, ValueEnum};
 /// The book's port for every Chapter 3 listing.
 pub const DEFAULT_PORT: u16 = 1060;
 
+// Numeric flags, checked as clap parses them: a count of 0, or a time that is negative,
+// infinite or not a number, is a usage error, not a division by zero or a panic.
+
+/// A number of seconds: finite, not negative, at most a day (`--delay`, `--idle`).
+pub fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        Ok(_) => Err("must be a number of seconds from 0 to 86400".into()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// A number above 0 and finite: a duration that must pass, or a rate.
+pub fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(_) => Err("must be a finite number above 0".into()),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// A count of at least 1 (clients, rounds, bytes).
+pub fn count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// A byte count of at least 1.
+pub fn bytes(text: &str) -> Result<u64, String> {
+    count(text).map(|n| n as u64)
+}
+
 /// `role`: which function of the listing to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Role {
@@ -134,6 +169,20 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Sixteen, clap::Error> {
         Sixteen::try_parse_from(std::iter::once("listing").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_refused() {
+        assert_eq!(seconds("0.001"), Ok(0.001));
+        for bad in ["-1", "NaN", "inf", "86401", "soon"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(positive("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "x"] {
+            assert!(positive(bad).is_err(), "{bad}");
+        }
+        assert_eq!((count("3"), bytes("4096")), (Ok(3), Ok(4096)));
+        assert!(count("0").is_err() && count("-1").is_err() && bytes("x").is_err());
     }
 
     #[test]

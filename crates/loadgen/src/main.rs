@@ -34,10 +34,15 @@ struct Args {
 #[derive(Subcommand)]
 enum Task {
     /// The loopback ceiling: BYTES through a raw uppercase echo in one process
-    Ceiling { bytes: u64 },
+    Ceiling {
+        #[arg(value_parser = fopnp::cli::bytes)]
+        bytes: u64,
+    },
     /// CLIENTS connections at once to the uppercase server at PORT, BYTES each, checked
     StreamLoad {
+        #[arg(value_parser = fopnp::cli::count)]
         clients: usize,
+        #[arg(value_parser = fopnp::cli::bytes)]
         bytes: u64,
         port: u16,
     },
@@ -45,16 +50,16 @@ enum Task {
     ZenLoad {
         #[arg(long)]
         port: u16,
-        #[arg(long)]
+        #[arg(long, value_parser = fopnp::cli::count)]
         clients: usize,
-        #[arg(long)]
+        #[arg(long, value_parser = fopnp::cli::positive)]
         seconds: f64,
         /// how long a question may go unanswered, and how long the conversations under
         /// way when the time is up have to finish before they count as unfinished
-        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64())]
+        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64(), value_parser = fopnp::cli::seconds)]
         answer_timeout: f64,
         /// start the clients one after the other over this long, and count only after
-        #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 0.0, value_parser = fopnp::cli::seconds)]
         ramp: f64,
         /// connect each client from an address of its own in 127.0.0.0/8
         #[arg(long)]
@@ -65,14 +70,14 @@ enum Task {
     ZenOpen {
         #[arg(long)]
         port: u16,
-        #[arg(long)]
+        #[arg(long, value_parser = fopnp::cli::positive)]
         rate: f64,
-        #[arg(long)]
+        #[arg(long, value_parser = fopnp::cli::positive)]
         seconds: f64,
         /// the most conversations in flight at once
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, value_parser = fopnp::cli::count)]
         max_in_flight: usize,
-        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64())]
+        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64(), value_parser = fopnp::cli::seconds)]
         answer_timeout: f64,
     },
     /// The minimal no-logging Zen server (the load generator's ceiling), at PORT
@@ -80,7 +85,7 @@ enum Task {
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// seconds awaited before each answer
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_parser = fopnp::cli::seconds)]
         delay: f64,
     },
     /// Draw the socket queues of a session (JSON from cargo xtask run --trace) as SVG

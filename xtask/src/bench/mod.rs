@@ -445,23 +445,23 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// bytes per throughput run (default 1 GiB; 128 MiB with --quick)
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = fopnp::cli::bytes)]
     bytes: Option<u64>,
     /// rounds of throughput runs (default 5; 1 with --quick)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = fopnp::cli::count)]
     rounds: Option<usize>,
     /// concurrent client counts, comma-separated (default 1,10,100,1000)
-    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = fopnp::cli::count)]
     clients: Option<Vec<usize>>,
     /// bytes per concurrent client (default 1 MiB; 256 KiB with --quick)
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = fopnp::cli::bytes)]
     client_bytes: Option<u64>,
     /// bytes for Listing 3-2 as written (default 4 MiB; 1 MiB with --quick)
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = fopnp::cli::bytes)]
     deadlock_bytes: Option<u64>,
     /// bytes echoed on an open connection while a server is out of descriptors
     /// (default 16 MiB)
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = fopnp::cli::bytes)]
     echo_bytes: Option<u64>,
     /// build and run the dev profile instead of release (for testing this command)
     #[arg(long, hide = true)]
@@ -483,7 +483,7 @@ pub fn main(args: Args) -> ExitCode {
         Plan::full()
     };
     plan.bytes = args.bytes.unwrap_or(plan.bytes);
-    plan.rounds = args.rounds.unwrap_or(plan.rounds).max(1);
+    plan.rounds = args.rounds.unwrap_or(plan.rounds);
     plan.clients = args.clients.unwrap_or(plan.clients);
     plan.client_bytes = args.client_bytes.unwrap_or(plan.client_bytes);
     plan.deadlock_bytes = args.deadlock_bytes.unwrap_or(plan.deadlock_bytes);

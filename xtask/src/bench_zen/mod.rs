@@ -386,18 +386,18 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
     /// the delays in get_answer, in seconds, comma-separated (default 0,0.001)
-    #[arg(long, value_name = "S,...", value_delimiter = ',')]
+    #[arg(long, value_name = "S,...", value_delimiter = ',', value_parser = fopnp::cli::seconds)]
     delays: Option<Vec<f64>>,
     /// the numbers of concurrent clients, comma-separated (default 1, 2, 3, 5, 7,
     /// 10, 13, 16, 20, 100, 1000, 10000)
-    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = fopnp::cli::count)]
     clients: Option<Vec<usize>>,
     /// only these servers, by their names in the table (srv_async, "in_zen1 (inetd,
     /// -a)", ...), comma-separated; the ceiling always runs
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     servers: Vec<String>,
     /// seconds of load per step (default 1.5; 0.2 with --quick)
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = fopnp::cli::positive)]
     seconds: Option<f64>,
     /// build and run the dev profile instead of release (for testing this command)
     #[arg(long, hide = true)]
@@ -411,7 +411,7 @@ pub struct Args {
     /// with --open: the offered rates, in conversations per second, comma-separated
     /// (three answers each; default 50, 100, 200, 300, 400, 600, 800, 1200, 1600, 2400,
     /// 3200)
-    #[arg(long, value_name = "R,...", value_delimiter = ',', requires = "open")]
+    #[arg(long, value_name = "R,...", value_delimiter = ',', requires = "open", value_parser = fopnp::cli::positive)]
     rates: Option<Vec<f64>>,
 }
 

@@ -229,7 +229,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// how long a case waits for an answer, an end of file or the server to listen
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0, value_parser = fopnp::cli::positive)]
     timeout: f64,
     /// tls only: which of the book's programs the command is, safe (safe_tls: a line is
     /// sent and printed, names are checked) or report (test_tls)

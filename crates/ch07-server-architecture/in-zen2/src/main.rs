@@ -10,7 +10,7 @@ use clap::Parser;
 #[command(name = "in_zen2", version)]
 struct Args {
     /// not in the book: exit after SECONDS with no new connection (the book's 8)
-    #[arg(long, value_name = "SECONDS", default_value_t = in_zen2::IDLE, value_parser = zen_utils::parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = in_zen2::IDLE, value_parser = fopnp::cli::seconds)]
     idle: f64,
     #[command(flatten)]
     log: in_zen1::LogArg,
