@@ -289,7 +289,7 @@ pub struct Args {
     #[arg(long, value_name = "BYTES,...", value_delimiter = ',', value_parser = fopnp::cli::count)]
     sizes: Option<Vec<usize>>,
     /// also write the table as JSON to FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::report::output_file)]
     json: Option<std::path::PathBuf>,
     /// build and run the dev profile instead of release (for testing this command)
     #[arg(long, hide = true)]

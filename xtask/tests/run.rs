@@ -87,10 +87,10 @@ fn list_names_every_listing_with_book_crate_and_summary() {
     }
 }
 
-/// A count of 0, or a time that is not a finite number, is a usage error before anything
-/// is built or run.
+/// A count of 0, a time that is not a finite number, or an output file in no directory,
+/// is a usage error before anything is built or run.
 #[test]
-fn numeric_flags_out_of_range_are_usage_errors() {
+fn flags_out_of_range_are_usage_errors() {
     for (line, said) in [
         ("bench --clients 1,0", "must be at least 1"),
         ("bench --rounds 0", "must be at least 1"),
@@ -104,11 +104,34 @@ fn numeric_flags_out_of_range_are_usage_errors() {
             "conform 3-1 --timeout inf",
             "must be a finite number above 0",
         ),
+        (
+            "run --trace /no/such/dir/x.svg 3-2",
+            "no directory /no/such/dir",
+        ),
+        (
+            "bench zen --svg /no/such/dir/z.svg",
+            "no directory /no/such/dir",
+        ),
     ] {
         let (code, stdout, stderr) = xtask_line(line);
         assert_eq!(code, Some(2), "{line}: {stdout}{stderr}");
         assert!(stderr.contains(said), "{line}: {stderr}");
     }
+}
+
+/// --server-args reaches a Chapter 3 server (tcp_sixteen refuses an unknown option); a
+/// program that runs alone has no server for it, and `run 7` takes no client arguments.
+#[test]
+fn server_args_reach_the_server_or_are_refused() {
+    let (code, _, stderr) = run_built(&["--server-args", "--bogus", "3-1"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("unexpected argument '--bogus'"), "{stderr}");
+    let (code, _, stderr) = xtask_line("run --server-args x udp-flood");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no server for --server-args"), "{stderr}");
+    let (code, _, stderr) = xtask_line("run 7 extra");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("takes no client arguments"), "{stderr}");
 }
 
 #[test]

@@ -138,8 +138,8 @@ impl ExternalServer {
         for _ in 0..5 {
             let port = testkit::process::free_port().map_err(|e| e.to_string())?;
             let command = template.command_with(port, 0, &[], &launch.more);
-            let mut process = Process::spawn(command)
-                .map_err(|e| format!("cannot start `{}`: {e}", template.text()))?;
+            let mut process =
+                Process::spawn(command).map_err(|e| format!("`{}`: {e}", template.text()))?;
             let started = Instant::now();
             let limit = crate::patience();
             loop {
@@ -297,7 +297,7 @@ pub fn run_command(command: Command, template: &Template, limit: Duration) -> Cl
         Err(error) => ClientRun {
             success: false,
             stdout: String::new(),
-            stderr: format!("cannot start `{}`: {error}", template.text()),
+            stderr: format!("`{}`: {error}", template.text()),
         },
         Ok(process) => match process.finish(limit) {
             Ok((status, stdout, stderr)) => ClientRun {
@@ -354,7 +354,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(
-            error.contains("cannot start `no-such-program-here`"),
+            error.contains("`no-such-program-here`: cannot start no-such-program-here: "),
             "{error}"
         );
     }

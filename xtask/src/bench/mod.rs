@@ -442,7 +442,7 @@ pub struct Args {
     #[arg(long)]
     quick: bool,
     /// also write the figures as JSON to FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::report::output_file)]
     json: Option<PathBuf>,
     /// bytes per throughput run (default 1 GiB; 128 MiB with --quick)
     #[arg(long, value_name = "BYTES", value_parser = fopnp::cli::bytes)]

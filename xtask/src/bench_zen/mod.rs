@@ -380,10 +380,10 @@ pub struct Args {
     #[arg(long)]
     quick: bool,
     /// also write every record as JSON to FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::report::output_file)]
     json: Option<PathBuf>,
     /// also draw answers per second against clients, one panel per delay, in FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::report::output_file)]
     svg: Option<PathBuf>,
     /// the delays in get_answer, in seconds, comma-separated (default 0,0.001)
     #[arg(long, value_name = "S,...", value_delimiter = ',', value_parser = fopnp::cli::seconds)]

@@ -226,7 +226,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     case: Vec<String>,
     /// also write the report as JSON to FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::report::output_file)]
     json: Option<PathBuf>,
     /// how long a case waits for an answer, an end of file or the server to listen
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0, value_parser = fopnp::cli::positive)]

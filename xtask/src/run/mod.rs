@@ -78,7 +78,7 @@ pub struct Args {
     /// for a Chapter 3 listing: sample the connection's four socket queues every
     /// millisecond and draw them against time in FILE.svg (the samples go to FILE.json),
     /// with a compact chart on the terminal at the end
-    #[arg(long, value_name = "FILE.svg")]
+    #[arg(long, value_name = "FILE.svg", value_parser = crate::report::output_file)]
     pub trace: Option<std::path::PathBuf>,
     /// the binaries are built already (cargo xtask transcripts builds them all first, so
     /// that its sessions do not queue for cargo's lock one by one)
@@ -120,6 +120,19 @@ pub fn main(args: Args) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    let misuse = match listing.runs {
+        Runs::Alone { .. } if args.server_args.is_some() => {
+            Some("it is one program, with no server for --server-args")
+        }
+        Runs::Each(_) if !args.client_args.is_empty() => {
+            Some("it runs each server's recorded session, and takes no client arguments")
+        }
+        _ => None,
+    };
+    if let Some(misuse) = misuse {
+        eprintln!("cargo xtask run {}: {misuse}", listing.id);
+        return ExitCode::from(2);
+    }
     match session(listing, &args) {
         Ok(code) => code,
         Err(error) => {
@@ -258,7 +271,7 @@ pub fn run_client(
         .tee()
         .inherit_stderr()
         .start()
-        .map_err(|e| format!("cannot start the client: {e}"))?;
+        .map_err(|e| format!("the client: {e}"))?;
     let status = match watch(&mut client, server) {
         Watched::Exited(status) => status,
         Watched::Stalled => {

@@ -34,13 +34,15 @@ pub fn pair(
     deadlocks: bool,
 ) -> Result<ExitCode, String> {
     let name = listing.bin().unwrap_or_default();
-    // Buffer sizes pinned for the client are pinned for the server too.
+    // Buffer sizes pinned for the client are pinned for the server too, after any
+    // --server-args.
     let buffers = buffer_args(args);
+    let server_args = [options.server_args(), buffers.clone()].concat();
     let started = start_server(options.port, true, |port| {
         let mut command = Command::new(bin);
         command
             .args(["server", "127.0.0.1", "-p", &port.to_string()])
-            .args(&buffers);
+            .args(&server_args);
         command
     })?;
     let Started {
@@ -49,7 +51,7 @@ pub fn pair(
         asked,
     } = started;
     let server_port = port_arg(asked);
-    let shown_buffers: String = buffers.iter().map(|a| format!(" {a}")).collect();
+    let shown_buffers: String = server_args.iter().map(|a| format!(" {a}")).collect();
     println!(
         "$ {} server 127.0.0.1{server_port}{shown_buffers} > server.log &",
         name
@@ -67,7 +69,7 @@ pub fn pair(
         .tee()
         .inherit_stderr()
         .start()
-        .map_err(|e| format!("cannot start the client: {e}"))?;
+        .map_err(|e| format!("the client: {e}"))?;
     let tracer = options
         .trace
         .as_ref()

@@ -199,7 +199,7 @@ fn zen_session(
             .tee()
             .inherit_stderr()
             .start()
-            .map_err(|e| format!("cannot start {client}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         let status = match watch(&mut running, &mut server) {
             Watched::Exited(status) => status,
             Watched::Stalled => {

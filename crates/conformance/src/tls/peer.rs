@@ -115,7 +115,7 @@ impl Peer for ProcessPeer {
         let mut command = self.command("tls_certs");
         command.arg("--cases").arg(dir);
         let (status, _, stderr) = Process::spawn(command)
-            .map_err(|e| format!("cannot start tls_certs: {e}"))?
+            .map_err(|e| e.to_string())?
             .finish(STEP)?;
         if status.success() {
             Ok(())
@@ -135,7 +135,7 @@ impl Peer for ProcessPeer {
             command.args(["--version", version.arg()]);
         }
         let finished = Process::spawn(command)
-            .map_err(|e| format!("cannot start tls_peer: {e}"))
+            .map_err(|e| e.to_string())
             .and_then(|p| p.finish(crate::patience() + STEP));
         read_report(finished)
     }
@@ -152,8 +152,7 @@ impl Peer for ProcessPeer {
         if !how.close_notify {
             command.arg("--no-close-notify");
         }
-        let mut process =
-            Process::spawn(command).map_err(|e| format!("cannot start tls_peer: {e}"))?;
+        let mut process = Process::spawn(command).map_err(|e| e.to_string())?;
         let port = process.listening_port(STEP)?;
         Ok(Box::new(ProcessServing { process, port }))
     }
