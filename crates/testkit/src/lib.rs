@@ -13,6 +13,7 @@
 pub mod counters;
 pub mod inetd;
 pub mod kernel;
+mod output;
 pub mod process;
 pub mod table;
 

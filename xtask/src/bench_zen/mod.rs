@@ -17,121 +17,23 @@ use testkit::{Process, Spawn};
 
 use crate::build::{Profile, build};
 use crate::report::{Goal, finite, write_json};
-use catalog::{Concurrency, Family, Runs};
+use catalog::Concurrency;
 
 mod loadgen;
 mod open;
 mod report;
+mod servers;
 
 use loadgen::{LoadErrors, load};
 
 use report::*;
+use servers::{Server, Start, servers, servers_named};
 
 /// How fast the clients of a step start: 10,000 clients over 5 s.
 const RAMP_PER_S: f64 = 2000.0;
 
 /// The book's second edition's steps, then the hundreds and thousands.
 pub const FULL_CLIENTS: [usize; 13] = [1, 2, 3, 5, 7, 10, 13, 16, 20, 100, 1000, 10_000, 0];
-
-/// How a server is started.
-#[derive(Clone, Copy, Debug)]
-enum Start {
-    /// `BIN localhost -p 0 [--delay S] [FLAVOUR]`
-    Direct(Option<&'static str>),
-    /// Under `systemd-socket-activate --inetd` (`-a`: one process per connection).
-    Inetd { accept: bool },
-    /// `loadgen zen-minimal`: the load generator's ceiling.
-    Minimal,
-}
-
-/// One server of the bench.
-#[derive(Clone, Debug)]
-struct Server {
-    name: String,
-    krate: &'static str,
-    bin: &'static str,
-    start: Start,
-    concurrency: Concurrency,
-}
-
-impl Server {
-    /// Whether it serves one client at a time.
-    fn one_at_a_time(&self) -> bool {
-        self.concurrency == Concurrency::One
-    }
-
-    /// Whether one loop serves every client (the book's sleep stalls them all).
-    fn event_driven(&self) -> bool {
-        self.concurrency == Concurrency::EventLoop
-    }
-
-    /// Whether it awaits the delay instead of sleeping in its one loop (`srv_asyncio2
-    /// --await-delay`): the fix. Another flavour (`srv_asyncio1 --poller poll`) still
-    /// sleeps.
-    fn awaits_delay(&self) -> bool {
-        matches!(self.start, Start::Direct(Some("--await-delay")))
-    }
-
-    /// The most clients it is run with, and why no more.
-    fn max_clients(&self) -> (usize, &'static str) {
-        match self.concurrency {
-            Concurrency::One => (
-                1000,
-                "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
-            ),
-            Concurrency::Pool(_) => (
-                1000,
-                "a fixed pool of threads: 10,000 waiting clients would mostly time out in the listen queue",
-            ),
-            Concurrency::ThreadPerClient => (
-                1000,
-                "a thread per client: 10,000 threads, behind a listen queue of 5",
-            ),
-            Concurrency::ProcessPerClient => (
-                20,
-                "a new process per connection: hundreds at once would be hundreds of processes",
-            ),
-            _ => (usize::MAX, ""),
-        }
-    }
-}
-
-/// The ceiling, then every Chapter 7 server of the catalog and its flavours.
-fn servers() -> Vec<Server> {
-    let mut servers = vec![Server {
-        name: "minimal server (ceiling)".into(),
-        krate: "loadgen",
-        bin: "loadgen",
-        start: Start::Minimal,
-        concurrency: Concurrency::EventLoop,
-    }];
-    for l in Family::Zen.members() {
-        let Some(bin) = l.bin() else { continue };
-        let (name, start) = match l.runs {
-            Runs::ZenServer => (bin.to_string(), Start::Direct(None)),
-            Runs::SuperServer { accept } => {
-                let how = if accept { "-a" } else { "wait" };
-                (format!("{bin} (inetd, {how})"), Start::Inetd { accept })
-            }
-            _ => continue,
-        };
-        let server = |name: String, start| Server {
-            name,
-            krate: l.krate,
-            bin,
-            start,
-            concurrency: l.concurrency,
-        };
-        servers.push(server(name, start));
-        for &flavour in l.flavours {
-            servers.push(server(
-                format!("{bin} {flavour}"),
-                Start::Direct(Some(flavour)),
-            ));
-        }
-    }
-    servers
-}
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -470,25 +372,6 @@ fn open_main(args: Args) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The ceiling and the servers `names` picks (all if empty); `Err` names an unknown one.
-fn servers_named(names: &[String]) -> Result<Vec<Server>, String> {
-    let mut servers = servers();
-    if let Some(unknown) = names
-        .iter()
-        .find(|name| !servers.iter().any(|s| &s.name == *name))
-    {
-        let names: Vec<String> = servers.iter().skip(1).map(|s| s.name.clone()).collect();
-        return Err(format!(
-            "no server {unknown:?}; the servers are: {}",
-            names.join(", ")
-        ));
-    }
-    servers.retain(|s| {
-        matches!(s.start, Start::Minimal) || names.is_empty() || names.contains(&s.name)
-    });
-    Ok(servers)
 }
 
 fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<String, String> {

@@ -1,0 +1,123 @@
+//! The servers of the Zen bench: the load generator's ceiling, then every Chapter 7 server
+//! of the catalog and its flavours, and how each is started.
+
+use catalog::{Concurrency, Family, Runs};
+
+/// How a server is started.
+#[derive(Clone, Copy, Debug)]
+pub enum Start {
+    /// `BIN localhost -p 0 [--delay S] [FLAVOUR]`
+    Direct(Option<&'static str>),
+    /// Under `systemd-socket-activate --inetd` (`-a`: one process per connection).
+    Inetd { accept: bool },
+    /// `loadgen zen-minimal`: the load generator's ceiling.
+    Minimal,
+}
+
+/// One server of the bench.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub name: String,
+    pub krate: &'static str,
+    pub bin: &'static str,
+    pub start: Start,
+    pub concurrency: Concurrency,
+}
+
+impl Server {
+    /// Whether it serves one client at a time.
+    pub fn one_at_a_time(&self) -> bool {
+        self.concurrency == Concurrency::One
+    }
+
+    /// Whether one loop serves every client (the book's sleep stalls them all).
+    pub fn event_driven(&self) -> bool {
+        self.concurrency == Concurrency::EventLoop
+    }
+
+    /// Whether it awaits the delay instead of sleeping in its one loop (`srv_asyncio2
+    /// --await-delay`): the fix. Another flavour (`srv_asyncio1 --poller poll`) still
+    /// sleeps.
+    pub fn awaits_delay(&self) -> bool {
+        matches!(self.start, Start::Direct(Some("--await-delay")))
+    }
+
+    /// The most clients it is run with, and why no more.
+    pub fn max_clients(&self) -> (usize, &'static str) {
+        match self.concurrency {
+            Concurrency::One => (
+                1000,
+                "one client at a time: 10,000 waiting clients would mostly time out in the listen queue",
+            ),
+            Concurrency::Pool(_) => (
+                1000,
+                "a fixed pool of threads: 10,000 waiting clients would mostly time out in the listen queue",
+            ),
+            Concurrency::ThreadPerClient => (
+                1000,
+                "a thread per client: 10,000 threads, behind a listen queue of 5",
+            ),
+            Concurrency::ProcessPerClient => (
+                20,
+                "a new process per connection: hundreds at once would be hundreds of processes",
+            ),
+            _ => (usize::MAX, ""),
+        }
+    }
+}
+
+/// The ceiling, then every Chapter 7 server of the catalog and its flavours.
+pub fn servers() -> Vec<Server> {
+    let mut servers = vec![Server {
+        name: "minimal server (ceiling)".into(),
+        krate: "loadgen",
+        bin: "loadgen",
+        start: Start::Minimal,
+        concurrency: Concurrency::EventLoop,
+    }];
+    for l in Family::Zen.members() {
+        let Some(bin) = l.bin() else { continue };
+        let (name, start) = match l.runs {
+            Runs::ZenServer => (bin.to_string(), Start::Direct(None)),
+            Runs::SuperServer { accept } => {
+                let how = if accept { "-a" } else { "wait" };
+                (format!("{bin} (inetd, {how})"), Start::Inetd { accept })
+            }
+            _ => continue,
+        };
+        let server = |name: String, start| Server {
+            name,
+            krate: l.krate,
+            bin,
+            start,
+            concurrency: l.concurrency,
+        };
+        servers.push(server(name, start));
+        for &flavour in l.flavours {
+            servers.push(server(
+                format!("{bin} {flavour}"),
+                Start::Direct(Some(flavour)),
+            ));
+        }
+    }
+    servers
+}
+
+/// The ceiling and the servers `names` picks (all if empty); `Err` names an unknown one.
+pub fn servers_named(names: &[String]) -> Result<Vec<Server>, String> {
+    let mut servers = servers();
+    if let Some(unknown) = names
+        .iter()
+        .find(|name| !servers.iter().any(|s| &s.name == *name))
+    {
+        let names: Vec<String> = servers.iter().skip(1).map(|s| s.name.clone()).collect();
+        return Err(format!(
+            "no server {unknown:?}; the servers are: {}",
+            names.join(", ")
+        ));
+    }
+    servers.retain(|s| {
+        matches!(s.start, Start::Minimal) || names.is_empty() || names.contains(&s.name)
+    });
+    Ok(servers)
+}
