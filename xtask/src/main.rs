@@ -69,3 +69,66 @@ fn main() -> ExitCode {
         Task::Certs(args) => certs::main(args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every task's flags are well formed, and those with a parser of their own parse into
+    /// their fields (a mismatch would only show when a reader used the flag).
+    #[test]
+    fn the_flags_parse() {
+        Args::command().debug_assert();
+        for words in [
+            &[
+                "bench",
+                "--clients",
+                "1,10",
+                "--bytes",
+                "4096",
+                "--rounds",
+                "2",
+            ][..],
+            &["bench", "--json", "x.json", "--echo-bytes", "1"],
+            &["bench", "zen", "--servers", "srv_async,in_zen1 (inetd, -a)"],
+            &[
+                "bench",
+                "zen",
+                "--delays",
+                "0,0.001",
+                "--seconds",
+                "1",
+                "--clients",
+                "2",
+            ],
+            &[
+                "bench",
+                "zen",
+                "--open",
+                "--rates",
+                "100,200",
+                "--servers",
+                "srv_single",
+            ],
+            &["deadlock", "--sizes", "4096,8192", "--json", "d.json"],
+            &[
+                "conform",
+                "3-2",
+                "--timeout",
+                "2",
+                "--case",
+                "a,b",
+                "--json",
+                "c.json",
+            ],
+            &["run", "--trace", "t.svg", "--server-args", "x", "3-2", "32"],
+        ] {
+            let line = std::iter::once(&"xtask").chain(words);
+            if let Err(error) = Args::try_parse_from(line) {
+                panic!("{words:?}: {error}");
+            }
+        }
+    }
+}

@@ -295,9 +295,10 @@ pub struct Args {
     #[arg(long, value_name = "N,...", value_delimiter = ',', value_parser = fopnp::cli::count)]
     clients: Option<Vec<usize>>,
     /// only these servers, by their names in the table (srv_async, "in_zen1 (inetd,
-    /// -a)", ...), comma-separated; the ceiling always runs
-    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
-    servers: Vec<String>,
+    /// -a)", ...), comma-separated (a comma followed by a space is part of a name); the
+    /// ceiling always runs
+    #[arg(long, value_name = "NAME,...", value_parser = server_names)]
+    servers: Option<ServerNames>,
     /// seconds of load per step (default 1.5; 0.2 with --quick)
     #[arg(long, value_name = "S", value_parser = fopnp::cli::positive)]
     seconds: Option<f64>,
@@ -317,6 +318,28 @@ pub struct Args {
     rates: Option<Vec<f64>>,
 }
 
+/// The servers `--servers` names.
+#[derive(Clone, Debug)]
+pub struct ServerNames(Vec<String>);
+
+/// `--servers`: names split at each comma that is not followed by a space, so that
+/// `srv_async,in_zen1 (inetd, -a)` is two names.
+fn server_names(text: &str) -> Result<ServerNames, String> {
+    let (mut names, mut name) = (Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            (',', Some(&next)) if next != ' ' => names.push(std::mem::take(&mut name)),
+            _ => name.push(c),
+        }
+    }
+    names.push(name);
+    match names.iter().any(String::is_empty) {
+        true => Err("an empty name".into()),
+        false => Ok(ServerNames(names)),
+    }
+}
+
 pub fn main(args: Args) -> ExitCode {
     if args.open {
         return open_main(args);
@@ -332,7 +355,7 @@ pub fn main(args: Args) -> ExitCode {
         plan.delayed_clients = None;
     }
     plan.seconds = args.seconds.unwrap_or(plan.seconds);
-    plan.servers = args.servers;
+    plan.servers = args.servers.map(|s| s.0).unwrap_or_default();
     if args.debug {
         plan.profile = Profile::Debug;
     }
@@ -356,8 +379,8 @@ fn open_main(args: Args) -> ExitCode {
     };
     plan.rates = args.rates.unwrap_or(plan.rates);
     plan.seconds = args.seconds.unwrap_or(plan.seconds);
-    if !args.servers.is_empty() {
-        plan.servers = args.servers;
+    if let Some(ServerNames(servers)) = args.servers {
+        plan.servers = servers;
     }
     if args.debug {
         plan.profile = Profile::Debug;
@@ -468,5 +491,27 @@ fn draw(dir: &Path, chart: &str, report: &impl Serialize, svg: &Path) -> Result<
         Ok(())
     } else {
         Err("the chart tool failed".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_keep_a_comma_followed_by_a_space() {
+        let names = server_names("srv_async,in_zen1 (inetd, -a),srv_asyncio1 --poller poll");
+        assert_eq!(
+            names.unwrap().0,
+            [
+                "srv_async",
+                "in_zen1 (inetd, -a)",
+                "srv_asyncio1 --poller poll"
+            ]
+        );
+        assert!(server_names("srv_async,,srv_single").is_err());
+        assert!(server_names("").is_err());
+        let every: Vec<String> = servers().into_iter().skip(1).map(|s| s.name).collect();
+        assert_eq!(server_names(&every.join(",")).unwrap().0, every);
     }
 }

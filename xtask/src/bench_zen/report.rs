@@ -38,7 +38,7 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
         };
         for server in servers()
             .iter()
-            .filter(|s| !s.one_at_a_time() && !matches!(s.start, Start::Minimal))
+            .filter(|s| s.event_driven() && !matches!(s.start, Start::Minimal))
         {
             let Some(rate) =
                 find(records, &server.name, clients, 0.0).and_then(|r| r.answers_per_s)
@@ -55,7 +55,7 @@ pub(super) fn goals(records: &[Record], plan: &Plan) -> Vec<Goal> {
             );
         }
     }
-    for server in servers().iter().filter(|s| !s.one_at_a_time()) {
+    for server in servers().iter().filter(|s| s.scales()) {
         let errors: u64 = records
             .iter()
             .filter(|r| r.server == server.name && r.delay_s == 0.0 && r.clients <= 1000)
@@ -230,6 +230,48 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error goal is the scaling servers', the rate goal the event loops': a thread or
+    /// a process per connection (socketserver's listen queue of 5, inetd -a) is Chapter 7's
+    /// counterpoint.
+    #[test]
+    fn only_servers_that_scale_are_held_to_the_ceiling_and_to_no_errors() {
+        let record = |server: &str, clients, answers_per_s, errors_refused| Record {
+            server: server.into(),
+            clients,
+            answers_per_s: Some(answers_per_s),
+            errors_refused,
+            ..Record::default()
+        };
+        let names: Vec<String> = servers().into_iter().skip(1).map(|s| s.name).collect();
+        let records: Vec<Record> = names
+            .iter()
+            .map(|name| record(name, 10, 100.0, 3))
+            .chain([record("minimal server (ceiling)", 10, 1000.0, 0)])
+            .collect();
+        let plan = Plan {
+            quick: false,
+            ..Plan::full()
+        };
+        let goals = goals(&records, &plan);
+        for s in servers()
+            .iter()
+            .filter(|s| !matches!(s.start, Start::Minimal))
+        {
+            let phrases = [
+                format!(": {} ≥ 0.8×", s.name),
+                format!(": {} makes", s.name),
+            ];
+            let about = (goals.iter()).filter(|g| phrases.iter().any(|p| g.goal.contains(p)));
+            let missed = about.filter(|g| g.verdict == "missed").count();
+            assert_eq!(
+                missed,
+                usize::from(s.scales()) + usize::from(s.event_driven()),
+                "{}: {goals:?}",
+                s.name
+            );
+        }
+    }
 
     /// Only the flavour that awaits the delay is expected to beat one answer per delay
     /// among the event loops: `srv_asyncio1 --poller poll` still sleeps in its loop.

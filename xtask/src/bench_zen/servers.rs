@@ -25,14 +25,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Whether it serves one client at a time.
-    pub fn one_at_a_time(&self) -> bool {
-        self.concurrency == Concurrency::One
-    }
-
     /// Whether one loop serves every client (the book's sleep stalls them all).
     pub fn event_driven(&self) -> bool {
         self.concurrency == Concurrency::EventLoop
+    }
+
+    /// Whether it serves many clients without starting a thread or a process for each:
+    /// one loop, or a fixed pool. The goal of no errors is theirs (and a rate near the
+    /// ceiling is the one loop's): a thread or a process per connection, behind
+    /// socketserver's listen queue of 5 or inetd's fork, is Chapter 7's counterpoint.
+    pub fn scales(&self) -> bool {
+        matches!(
+            self.concurrency,
+            Concurrency::EventLoop | Concurrency::Pool(_)
+        )
     }
 
     /// Whether it awaits the delay instead of sleeping in its one loop (`srv_asyncio2
