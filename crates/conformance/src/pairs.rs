@@ -111,7 +111,11 @@ fn run_client(client: &'static Client, port: u16, bytecount: u64) -> Outcome {
             let _ = handle.shutdown(Shutdown::Both);
             let joined = within(STEP, move || worker.join().is_ok());
             let text = out.text();
-            let tail = &text[text.len().saturating_sub(60)..];
+            let mut from = text.len().saturating_sub(60);
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            let tail = &text[from..];
             let how = format!("stalled after {:?}: ...{tail:?}", started.elapsed());
             return Outcome::Stalled(match joined {
                 true => how,
