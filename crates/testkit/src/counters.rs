@@ -57,6 +57,13 @@ pub fn time_wait() -> Option<u64> {
     )
 }
 
+/// The most TCP sockets the kernel holds in TIME_WAIT (`net.ipv4.tcp_max_tw_buckets`);
+/// past it, a closed socket skips TIME_WAIT. `None` where it cannot be read.
+pub fn time_wait_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_max_tw_buckets").ok()?;
+    text.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +100,14 @@ mod tests {
         let grew = tcp_counters().unwrap().since(before);
         assert!(grew.listen_overflows >= 1, "{grew:?}");
         assert!(grew.listen_drops >= grew.listen_overflows, "{grew:?}");
+    }
+
+    #[test]
+    fn reads_the_time_wait_count_and_its_limit() {
+        if !crate::kernel::SUPPORTED {
+            return;
+        }
+        assert!(time_wait().is_some());
+        assert!(time_wait_limit().is_some_and(|limit| limit > 0));
     }
 }

@@ -220,6 +220,16 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
         looped.join(", "),
         fixed.join(", ")
     ));
+    if let Some(limit) = testkit::counters::time_wait_limit() {
+        let full = steps_at_time_wait_limit(&report.records, limit);
+        if full > 0 {
+            notes.push(format!(
+                "  TIME_WAIT reached the kernel's limit of {limit} (net.ipv4.tcp_max_tw_buckets) in\n  \
+                 {full} steps: past it, a closed socket skips TIME_WAIT, so a rare reset in those\n  \
+                 steps may come from a client port reused too soon, not from the server"
+            ));
+        }
+    }
     out += &format!("\nnotes\n{}\n", notes.join("\n"));
     let why = plan
         .quick
@@ -227,9 +237,34 @@ pub(super) fn table(report: &Report, plan: &Plan) -> String {
     out + &goal_lines(&report.goals, why)
 }
 
+/// How many steps ended with TIME_WAIT within 5 % of the kernel's `limit`.
+fn steps_at_time_wait_limit(records: &[Record], limit: u64) -> usize {
+    let near = |n: u64| n.saturating_mul(100) >= limit.saturating_mul(95);
+    records
+        .iter()
+        .filter(|r| r.time_wait.is_some_and(near))
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_near_the_time_wait_limit_are_counted() {
+        let at = |time_wait| Record {
+            time_wait,
+            ..Record::default()
+        };
+        let records = [
+            at(Some(131_072)),
+            at(Some(125_000)),
+            at(Some(90_000)),
+            at(None),
+        ];
+        assert_eq!(steps_at_time_wait_limit(&records, 131_072), 2);
+        assert_eq!(steps_at_time_wait_limit(&records, 1 << 20), 0);
+    }
 
     /// The error goal is the scaling servers', the rate goal the event loops': a thread or
     /// a process per connection (socketserver's listen queue of 5, inetd -a) is Chapter 7's
