@@ -158,14 +158,49 @@ mod linux {
             .collect()
     }
 
-    /// The ports of the TCP sockets process `pid` is listening on (its own descriptors
-    /// matched with the kernel's table of LISTEN sockets).
+    /// The ports of the TCP sockets process `pid` is listening on: asked of its sockets
+    /// themselves, or else found in the kernel's table of LISTEN sockets.
     pub fn listening_ports(pid: u32) -> Vec<u16> {
-        sockets_of(pid)
-            .into_iter()
-            .filter(|e| e.state == TcpState::Listen)
-            .map(|e| e.local_address.port())
-            .collect()
+        listening_ports_asked(pid).unwrap_or_else(|| {
+            sockets_of(pid)
+                .into_iter()
+                .filter(|e| e.state == TcpState::Listen)
+                .map(|e| e.local_address.port())
+                .collect()
+        })
+    }
+
+    /// The listening TCP ports of process `pid`, asked of each of its sockets through a
+    /// duplicate of the descriptor (`pidfd_getfd`): whether it listens, and its address.
+    /// A test suite leaves thousands of sockets in TIME_WAIT, which every reading of
+    /// `/proc/net/tcp` makes the kernel write out, and servers are waited for by
+    /// polling. `None` where the descriptors cannot be duplicated (Linux before 5.6, or
+    /// no right to trace the process).
+    pub(super) fn listening_ports_asked(pid: u32) -> Option<Vec<u16>> {
+        use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
+        let fds: Vec<i32> = (Process::new(pid as i32).ok()?.fd().ok()?.flatten())
+            .filter_map(|fd| matches!(fd.target, FDTarget::Socket(_)).then_some(fd.fd))
+            .collect();
+        if fds.is_empty() {
+            return Some(Vec::new());
+        }
+        let pidfd = pidfd_open(Pid::from_raw(pid as i32)?, PidfdFlags::empty()).ok()?;
+        let mut ports = Vec::new();
+        for fd in fds {
+            let sock = match pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()) {
+                Ok(sock) => sock,
+                // Closed since the listing: not a listener now.
+                Err(rustix::io::Errno::BADF) => continue,
+                Err(_) => return None,
+            };
+            let sock = socket2::SockRef::from(&sock);
+            let tcp = sock.r#type().is_ok_and(|t| t == socket2::Type::STREAM);
+            let address = sock.local_addr().ok().and_then(|a| a.as_socket());
+            if let (true, Ok(true), Some(address)) = (tcp, sock.is_listener(), address) {
+                ports.push(address.port());
+            }
+        }
+        Some(ports)
     }
 
     /// `pid` and every process descended from it.
@@ -422,6 +457,14 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let me = std::process::id();
         assert!(listening_ports(me).contains(&port));
+        // Asked of the sockets themselves: the listener, and not a UDP socket's port.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let asked = linux::listening_ports_asked(me).expect("pidfd_getfd on this process");
+        assert!(asked.contains(&port), "{asked:?}");
+        assert!(
+            !asked.contains(&udp.local_addr().unwrap().port()),
+            "{asked:?}"
+        );
         assert!(connected_ports(me, port).is_empty());
         assert_eq!(listening_anywhere(port), Some(true));
         // This process's listener is in its own tree and in its parent's, and only on
