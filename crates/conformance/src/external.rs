@@ -120,8 +120,9 @@ pub struct ExternalServer {
 
 impl ExternalServer {
     /// Picks a free port, starts the command and waits until it (or a process it started)
-    /// listens on that port, watching the kernel's table of listening sockets: it never connects to probe
-    /// (a probe would be a client of its own, which some servers would log, or die of).
+    /// listens on that port, as the kernel says (`testkit::kernel`): it never connects to
+    /// probe (a probe would be a client of its own, which some servers would log, or die
+    /// of).
     pub fn start(template: &Template) -> Result<Self, String> {
         Self::launch(template, Launch::default())
     }

@@ -54,8 +54,10 @@ each case is the workspace's tls_peer. --kind report holds a command to test_tls
 shape: it sends no line, and its client does not refuse a wrong name.
 
 The tool picks a free port, starts the server with PYTHONUNBUFFERED=1, and waits until
-the port is listening by watching the kernel's table of sockets (/proc/net/tcp), never
-by connecting (a UDP server: until its socket is bound, in /proc/net/udp); a server that a case kills is started again, and the report says so. A
+the command (or a process it started) listens on the port, asking its own sockets
+(pidfd_getfd) or the kernel's table (/proc/net/tcp), never by connecting (a UDP server:
+until its socket is bound, in /proc/net/udp); a server that a case kills is started
+again, and the report says so. A
 foreign implementation is held to the wire (bytes, closes); log lines are compared only
 for the workspace's own servers. Every case has a deadline: a hang is a failed case.
 
