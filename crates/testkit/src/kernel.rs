@@ -170,13 +170,11 @@ mod linux {
         })
     }
 
-    /// The listening TCP ports of process `pid`, asked of each of its sockets through a
-    /// duplicate of the descriptor (`pidfd_getfd`): whether it listens, and its address.
-    /// A test suite leaves thousands of sockets in TIME_WAIT, which every reading of
-    /// `/proc/net/tcp` makes the kernel write out, and servers are waited for by
-    /// polling. `None` where the descriptors cannot be duplicated (Linux before 5.6, or
-    /// no right to trace the process).
-    pub(super) fn listening_ports_asked(pid: u32) -> Option<Vec<u16>> {
+    /// Duplicates of process `pid`'s sockets (`pidfd_getfd`): the same sockets, so that
+    /// what they answer (address, listening, buffer sizes) is what the process's own calls
+    /// would get, without reading a whole table of the kernel's. `None` where they cannot
+    /// be duplicated (Linux before 5.6, or no right to trace the process).
+    fn sockets_of_process(pid: u32) -> Option<Vec<std::os::fd::OwnedFd>> {
         use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
         let fds: Vec<i32> = (Process::new(pid as i32).ok()?.fd().ok()?.flatten())
             .filter_map(|fd| matches!(fd.target, FDTarget::Socket(_)).then_some(fd.fd))
@@ -185,22 +183,32 @@ mod linux {
             return Some(Vec::new());
         }
         let pidfd = pidfd_open(Pid::from_raw(pid as i32)?, PidfdFlags::empty()).ok()?;
-        let mut ports = Vec::new();
+        let mut sockets = Vec::new();
         for fd in fds {
-            let sock = match pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()) {
-                Ok(sock) => sock,
-                // Closed since the listing: not a listener now.
+            match pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()) {
+                Ok(sock) => sockets.push(sock),
+                // Closed since the listing.
                 Err(rustix::io::Errno::BADF) => continue,
                 Err(_) => return None,
-            };
-            let sock = socket2::SockRef::from(&sock);
-            let tcp = sock.r#type().is_ok_and(|t| t == socket2::Type::STREAM);
-            let address = sock.local_addr().ok().and_then(|a| a.as_socket());
-            if let (true, Ok(true), Some(address)) = (tcp, sock.is_listener(), address) {
-                ports.push(address.port());
             }
         }
-        Some(ports)
+        Some(sockets)
+    }
+
+    /// The listening TCP ports of process `pid`, asked of its sockets themselves: a test
+    /// suite leaves thousands of sockets in TIME_WAIT, which every reading of
+    /// `/proc/net/tcp` makes the kernel write out, and servers are waited for by polling.
+    pub(super) fn listening_ports_asked(pid: u32) -> Option<Vec<u16>> {
+        let sockets = sockets_of_process(pid)?;
+        let ports = sockets
+            .iter()
+            .map(socket2::SockRef::from)
+            .filter_map(|sock| {
+                let tcp = sock.r#type().is_ok_and(|t| t == socket2::Type::STREAM);
+                let address = sock.local_addr().ok()?.as_socket()?;
+                (tcp && sock.is_listener().unwrap_or(false)).then_some(address.port())
+            });
+        Some(ports.collect())
     }
 
     /// `pid` and every process descended from it.
@@ -333,32 +341,12 @@ mod linux {
 
     /// The buffer sizes the kernel grants, now, to the socket of process `pid` whose local port
     /// is `local` and remote port `remote`: `(send, receive)`, as `getsockopt` in that process
-    /// would say (autotuned sizes included). Read through a duplicate of its descriptor
-    /// (`pidfd_getfd`, Linux 5.6 and later, with the right to trace the process).
+    /// would say (autotuned sizes included). Asked of a duplicate of the socket.
     pub fn socket_buffers(pid: u32, local: u16, remote: u16) -> Option<(usize, usize)> {
-        use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags, pidfd_getfd, pidfd_open};
-        let process = Process::new(pid as i32).ok()?;
-        let inode = tcp_table()
-            .into_iter()
-            .find(|e| {
-                e.state != TcpState::Listen
-                    && e.local_address.port() == local
-                    && e.remote_address.port() == remote
-            })?
-            .inode;
-        let fd = process
-            .fd()
-            .ok()?
-            .flatten()
-            .find_map(|fd| match fd.target {
-                FDTarget::Socket(i) if i == inode => Some(fd.fd),
-                _ => None,
-            })?;
-        let pidfd = pidfd_open(Pid::from_raw(pid as i32)?, PidfdFlags::empty()).ok()?;
-        // A duplicate of the process's socket: the same socket, so its options are the
-        // ones the kernel applies to the process's connection.
-        let sock = pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty()).ok()?;
-        let sock = socket2::SockRef::from(&sock);
+        let sockets = sockets_of_process(pid)?;
+        let port = |a: io::Result<socket2::SockAddr>| a.ok()?.as_socket().map(|a| a.port());
+        let sock = (sockets.iter().map(socket2::SockRef::from))
+            .find(|s| port(s.local_addr()) == Some(local) && port(s.peer_addr()) == Some(remote))?;
         Some((sock.send_buffer_size().ok()?, sock.recv_buffer_size().ok()?))
     }
 
