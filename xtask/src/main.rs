@@ -81,53 +81,19 @@ mod tests {
     #[test]
     fn the_flags_parse() {
         Args::command().debug_assert();
-        for words in [
-            &[
-                "bench",
-                "--clients",
-                "1,10",
-                "--bytes",
-                "4096",
-                "--rounds",
-                "2",
-            ][..],
-            &["bench", "--json", "x.json", "--echo-bytes", "1"],
-            &["bench", "zen", "--servers", "srv_async,in_zen1 (inetd, -a)"],
-            &[
-                "bench",
-                "zen",
-                "--delays",
-                "0,0.001",
-                "--seconds",
-                "1",
-                "--clients",
-                "2",
-            ],
-            &[
-                "bench",
-                "zen",
-                "--open",
-                "--rates",
-                "100,200",
-                "--servers",
-                "srv_single",
-            ],
-            &["deadlock", "--sizes", "4096,8192", "--json", "d.json"],
-            &[
-                "conform",
-                "3-2",
-                "--timeout",
-                "2",
-                "--case",
-                "a,b",
-                "--json",
-                "c.json",
-            ],
-            &["run", "--trace", "t.svg", "--server-args", "x", "3-2", "32"],
+        for line in [
+            "bench --clients 1,10 --bytes 4096 --rounds 2",
+            "bench --json x.json --echo-bytes 1",
+            "bench zen --servers 'srv_async,in_zen1 (inetd, -a)'",
+            "bench zen --delays 0,0.001 --seconds 1 --clients 2",
+            "bench zen --open --rates 100,200 --servers srv_single",
+            "deadlock --sizes 4096,8192 --json d.json",
+            "conform 3-2 --timeout 2 --case a,b --json c.json",
+            "run --trace t.svg --server-args x 3-2 32",
         ] {
-            let line = std::iter::once(&"xtask").chain(words);
-            if let Err(error) = Args::try_parse_from(line) {
-                panic!("{words:?}: {error}");
+            let words = shlex::split(&format!("xtask {line}")).unwrap();
+            if let Err(error) = Args::try_parse_from(&words) {
+                panic!("{line}: {error}");
             }
         }
     }

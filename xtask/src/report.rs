@@ -1,5 +1,6 @@
-//! What the tasks' reports share: JSON written with serde, numbers JSON can hold, sizes
-//! in words, numbers in table cells, and the verdict of a goal line.
+//! What the tasks' reports share: the files they are written to (checked as the flag is
+//! parsed), JSON written with serde, numbers JSON can hold, sizes in words, numbers in
+//! table cells, and goal lines with their verdicts.
 
 use std::path::Path;
 

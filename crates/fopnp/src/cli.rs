@@ -1,15 +1,14 @@
 //! The book's command line: `{client,server} host [-p PORT]`, argparse-style.
 //!
 //! A malformed command line (no role, an unknown role, a port that is not a number from 0
-//! to 65535) gets clap's usage error on stderr and exit status 2, as argparse does.
+//! to 65535) gets clap's usage error on stderr and exit status 2, as argparse does; so
+//! does a number out of range for the flags the ports and their tools add (`--delay`,
+//! `--clients`): see [`seconds`], [`positive`], [`count`] and [`bytes`].
 
 use clap::{Args, ValueEnum};
 
 /// The book's port for every Chapter 3 listing.
 pub const DEFAULT_PORT: u16 = 1060;
-
-// Numeric flags, checked as clap parses them: a count of 0, or a time that is negative,
-// infinite or not a number, is a usage error, not a division by zero or a panic.
 
 /// A number of seconds: finite, not negative, at most a day (`--delay`, `--idle`).
 pub fn seconds(text: &str) -> Result<f64, String> {

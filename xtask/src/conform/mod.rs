@@ -57,9 +57,9 @@ The tool picks a free port, starts the server with PYTHONUNBUFFERED=1, and waits
 the command (or a process it started) listens on the port, asking its own sockets
 (pidfd_getfd) or the kernel's table (/proc/net/tcp), never by connecting (a UDP server:
 until its socket is bound, in /proc/net/udp); a server that a case kills is started
-again, and the report says so. A
-foreign implementation is held to the wire (bytes, closes); log lines are compared only
-for the workspace's own servers. Every case has a deadline: a hang is a failed case.
+again, and the report says so. A foreign implementation is held to the wire (bytes,
+closes); log lines are compared only for the workspace's own servers. Every case has a
+deadline: a hang is a failed case.
 
 Exit status: 0 nothing failed; 1 some case failed, or the command could not be started;
 2 a usage error.";

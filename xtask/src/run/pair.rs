@@ -51,9 +51,9 @@ pub fn pair(
         asked,
     } = started;
     let server_port = port_arg(asked);
-    let shown_buffers: String = server_args.iter().map(|a| format!(" {a}")).collect();
+    let shown_server_args: String = server_args.iter().map(|a| format!(" {a}")).collect();
     println!(
-        "$ {} server 127.0.0.1{server_port}{shown_buffers} > server.log &",
+        "$ {} server 127.0.0.1{server_port}{shown_server_args} > server.log &",
         name
     );
     let shown_args: String = args.iter().map(|a| format!(" {a}")).collect();
