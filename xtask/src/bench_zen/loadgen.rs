@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use testkit::Process;
 
-/// The load generator's errors, as both its loads print them.
+/// The load generator's errors, as both its loads print them: the reading side of
+/// loadgen's `zen::Errors`, which xtask does not link (it would bring tokio into `cargo
+/// xtask`), so the JSON between the two processes is their one contract.
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct LoadErrors {
     pub wrong_answer: u64,
