@@ -133,8 +133,8 @@ mod linux {
             .collect()
     }
 
-    /// Whether process `pid` or a descendant has a UDP socket bound to `port`. `None` where
-    /// the kernel's tables cannot be read.
+    /// Whether process `pid` or a descendant has a UDP socket bound to `port` (`None` off
+    /// Linux: see `other`).
     pub fn tree_binds_udp(pid: u32, port: u16) -> Option<bool> {
         let mut table = procfs::net::udp().unwrap_or_default();
         table.extend(procfs::net::udp6().unwrap_or_default());
@@ -238,7 +238,7 @@ mod linux {
 
     /// Whether process `pid`, or a process descended from it (a wrapper's child), listens on
     /// TCP port `port`: a server told its port is known to be up, and not another program
-    /// that took the port first. `None` where the kernel's tables cannot be read.
+    /// that took the port first (`None` off Linux).
     pub fn tree_listens_on(pid: u32, port: u16) -> Option<bool> {
         let mut tree = tree_of(pid).into_iter();
         Some(tree.any(|p| listening_ports(p).contains(&port)))
@@ -255,7 +255,7 @@ mod linux {
     }
 
     /// Whether any process listens on TCP port `port` (to check that a stopped server is
-    /// gone). `None` where the kernel's tables cannot be read.
+    /// gone; `None` off Linux).
     pub fn listening_anywhere(port: u16) -> Option<bool> {
         let table = tcp_table();
         Some(
