@@ -1,4 +1,4 @@
-//! `cargo xtask certs DIR`: a CA and a certificate for `localhost` that every side of
+//! `cargo xtask certs [DIR]`: a CA and a certificate for `localhost` that every side of
 //! Chapter 6 accepts, the ports and the book's Python 3.10 to 3.13 alike. The maker is a
 //! program of its own (`catalog::CERTIFICATE_MAKER`), built when asked, so that rcgen
 //! stays out of xtask.
@@ -9,7 +9,8 @@ use std::process::{Command, ExitCode};
 use crate::build::{Profile, build};
 
 pub const LONG_ABOUT: &str = "\
-Write a CA and a localhost certificate for Chapter 6's listings into DIR
+Write a CA and a localhost certificate for Chapter 6's listings into DIR (by default
+target/certs, which cargo clean removes and git ignores)
 
 DIR/ca.crt is a CA certificate: X.509 v3, with critical basicConstraints (CA:TRUE) and
 keyUsage, and a subject key identifier. DIR/localhost.pem holds a certificate it signed
@@ -22,16 +23,21 @@ without a subjectAltName, which rustls refuses, and Python 3.13 refuses its ca.c
   safe_tls -s certs/localhost.pem 127.0.0.1 1060
   safe_tls -a certs/ca.crt localhost 1060
 
-Existing files of those names in DIR are replaced.";
+Existing files of those names in DIR are replaced. The key is made afresh at every
+run; no key is committed, and .gitignore keeps any certs/ folder out of git.";
 
 /// `cargo xtask certs`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// the directory to write ca.crt and localhost.pem into (made if missing)
-    dir: PathBuf,
+    /// the directory to write ca.crt and localhost.pem into (made if missing; by default
+    /// target/certs)
+    dir: Option<PathBuf>,
 }
 
 pub fn main(args: Args) -> ExitCode {
+    let dir_out = args
+        .dir
+        .unwrap_or_else(|| crate::build::target_dir().join("certs"));
     let (package, maker) = catalog::CERTIFICATE_MAKER;
     let dir = match build(&[package], Profile::Debug) {
         Ok(dir) => dir,
@@ -40,10 +46,10 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match Command::new(dir.join(maker)).arg(&args.dir).status() {
+    match Command::new(dir.join(maker)).arg(&dir_out).status() {
         Ok(status) if status.success() => {
             for file in ["ca.crt", "localhost.pem"] {
-                println!("{}", args.dir.join(file).display());
+                println!("{}", dir_out.join(file).display());
             }
             ExitCode::SUCCESS
         }
