@@ -1,11 +1,11 @@
-//! The catalog of listings shown: the table `cargo xtask list` prints (and `run` prints
-//! after an unknown ID), and the README's table of listings, which `cargo xtask
+//! The catalog of listings shown: the table `cargo xtask list` prints, each chapter
+//! README's table of listings and the front door's table of chapters, which `cargo xtask
 //! transcripts` writes and checks.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use catalog::{LISTINGS, Listing};
+use catalog::{Chapter, LISTINGS, Listing};
 use testkit::table::{Align, Table};
 
 /// Where it is in the book, in full: `Chapter 3, Listing 3-1`.
@@ -33,12 +33,13 @@ pub fn print() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The README's table of listings, every row of the catalog, grouped by chapter.
-pub fn markdown() -> String {
+/// A chapter README's table of listings, every row of the catalog for that chapter, with
+/// links relative to the chapter's folder.
+pub fn markdown(chapter: &'static Chapter) -> String {
     let mut out = String::from(
         "| ID | book | crate | command | what it does |\n| --- | --- | --- | --- | --- |\n",
     );
-    for l in LISTINGS {
+    for l in chapter.listings() {
         let id = if l.runnable() {
             format!("`{}`", l.id)
         } else {
@@ -47,7 +48,7 @@ pub fn markdown() -> String {
         let krate = if l.bins.is_empty() && l.recorded == catalog::Recorded::Nothing {
             l.krate.to_string()
         } else {
-            format!("[`{}`]({}/src/lib.rs)", l.krate, l.dir())
+            format!("[`{}`]({}/src/lib.rs)", l.krate, l.krate)
         };
         let usage = if l.usage.is_empty() {
             String::new()
@@ -56,8 +57,30 @@ pub fn markdown() -> String {
         };
         out += &format!(
             "| {id} | {} | {krate} | {usage} | {} |\n",
-            book(l),
-            l.summary
+            l.book, l.summary
+        );
+    }
+    out
+}
+
+/// The front door's table of chapters: number, title, the runnable IDs, and a link to
+/// each chapter's README.
+pub fn chapters_markdown() -> String {
+    let mut out = String::from(
+        "| chapter | title | listings (`cargo xtask run ID`) |\n| ---: | --- | --- |\n",
+    );
+    for chapter in catalog::CHAPTERS {
+        let ids: Vec<String> = chapter
+            .listings()
+            .filter(|l| l.runnable())
+            .map(|l| format!("`{}`", l.id))
+            .collect();
+        out += &format!(
+            "| {} | [{}]({}/README.md) | {} |\n",
+            chapter.number,
+            chapter.title,
+            chapter.path(),
+            ids.join(" ")
         );
     }
     out

@@ -44,6 +44,24 @@ pub const CH07: &Chapter = &Chapter {
     dir: "ch07-server-architecture",
 };
 
+/// Every chapter the workspace ports, in the book's order: the root README's table of
+/// chapters, and the folders the tidy test knows.
+pub static CHAPTERS: &[&Chapter] = &[CH02, CH03, CH05, CH06, CH07];
+
+impl Chapter {
+    /// Its folder, from the workspace's root: `crates/ch03-tcp`.
+    pub fn path(&self) -> String {
+        format!("crates/{}", self.dir)
+    }
+
+    /// Its listings, in the book's order.
+    pub fn listings(&'static self) -> impl Iterator<Item = &'static Listing> {
+        LISTINGS
+            .iter()
+            .filter(move |l| std::ptr::eq(l.chapter, self))
+    }
+}
+
 /// The conformance table a listing speaks: its protocol family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {

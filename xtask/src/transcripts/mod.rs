@@ -2,8 +2,9 @@
 //! beside its crate, as rust-lang/book keeps them: line 1 is the session's first command as
 //! `cargo xtask run` shows it, then what the terminal shows, client and server both. The
 //! tool re-runs each session, normalises what varies from run to run, and rewrites the
-//! files (or, with `--check`, fails with a diff); it also copies them into the README's
-//! sessions, so that neither can drift from what the code prints.
+//! files (or, with `--check`, fails with a diff); it also copies them into the sessions
+//! that the READMEs show (the front door, each chapter's, docs/), and writes their tables
+//! from the catalog, so that none can drift from what the code prints.
 
 use std::collections::HashMap;
 
@@ -49,11 +50,36 @@ fn sessions(krate: &str) -> (Vec<Run>, Option<&'static str>) {
     (runs, client_only)
 }
 
-/// The README's sessions: which file each block between markers copies.
+/// A document's sessions: which file each block between markers copies.
 const README_MARKER: &str = "<!-- transcript: ";
-/// The README's table of listings, generated from the catalog.
+/// A chapter README's table of listings, generated from the catalog.
 const LISTINGS_MARKER: &str =
     "<!-- listings: generated from the catalog by cargo xtask transcripts -->";
+/// The front door's table of chapters, generated from the catalog.
+const CHAPTERS_MARKER: &str =
+    "<!-- chapters: generated from the catalog by cargo xtask transcripts -->";
+
+/// Every document the tool fills and checks, from the root: the front door, each
+/// chapter's README, and the pages under docs/.
+fn documents() -> Vec<String> {
+    let mut docs = vec!["README.md".to_string()];
+    docs.extend(
+        catalog::CHAPTERS
+            .iter()
+            .map(|c| format!("{}/README.md", c.path())),
+    );
+    let mut pages: Vec<String> = std::fs::read_dir(workspace_root().join("docs"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    docs.extend(pages);
+    docs
+}
 
 /// Runs one session and returns what the terminal showed.
 fn record(run: Run) -> Result<String, String> {
@@ -198,23 +224,46 @@ fn client_half(session: &str, client: &str) -> String {
     out
 }
 
-/// The README with each transcript block filled from its file.
-fn readme_with(files: &HashMap<String, String>) -> Result<String, String> {
-    let path = workspace_root().join("README.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+/// A document (`doc`, from the root) with each transcript block filled from its file and
+/// its generated table rewritten from the catalog.
+fn document_with(doc: &str, files: &HashMap<String, String>) -> Result<String, String> {
+    let path = workspace_root().join(doc);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {doc}: {e}"))?;
+    let chapter = catalog::CHAPTERS
+        .iter()
+        .find(|c| doc == format!("{}/README.md", c.path()));
+    if chapter.is_some() && !text.lines().any(|l| l == LISTINGS_MARKER) {
+        return Err(format!(
+            "{doc} has no table of listings: add the line `{LISTINGS_MARKER}` and run `cargo xtask transcripts`"
+        ));
+    }
     let mut out = String::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        if line == LISTINGS_MARKER {
-            for old in lines.by_ref() {
-                if old == "<!-- end listings -->" {
-                    break;
-                }
+        let table = match (line, chapter) {
+            (LISTINGS_MARKER, Some(chapter)) => Some(crate::listings::markdown(chapter)),
+            (LISTINGS_MARKER, None) => {
+                return Err(format!(
+                    "{doc} asks for a table of listings, which only a chapter's README has"
+                ));
             }
-            out.push_str(&crate::listings::markdown());
-            out.push_str("<!-- end listings -->\n");
+            (CHAPTERS_MARKER, _) => Some(crate::listings::chapters_markdown()),
+            _ => None,
+        };
+        if let Some(table) = table {
+            let end = if line == LISTINGS_MARKER {
+                "<!-- end listings -->"
+            } else {
+                "<!-- end chapters -->"
+            };
+            if !lines.by_ref().any(|old| old == end) {
+                return Err(format!("{doc}: `{line}` has no `{end}` after it"));
+            }
+            out.push_str(&table);
+            out.push_str(end);
+            out.push('\n');
             continue;
         }
         let Some(file) = line
@@ -225,12 +274,12 @@ fn readme_with(files: &HashMap<String, String>) -> Result<String, String> {
         };
         let content = files
             .get(file)
-            .ok_or_else(|| format!("README.md copies {file}, which is not a recorded session"))?;
+            .ok_or_else(|| format!("{doc} copies {file}, which is not a recorded session"))?;
         // Skip the old block, up to the end marker.
-        for old in lines.by_ref() {
-            if old == "<!-- end transcript -->" {
-                break;
-            }
+        if !lines.by_ref().any(|old| old == "<!-- end transcript -->") {
+            return Err(format!(
+                "{doc}: the copy of {file} has no `<!-- end transcript -->`"
+            ));
         }
         out.push_str("```console\n");
         out.push_str(content);
@@ -291,27 +340,31 @@ pub fn main(Args { check }: Args) -> ExitCode {
         }
         files.insert(relative.clone(), text.clone());
     }
-    let readme_path = workspace_root().join("README.md");
-    match readme_with(&files) {
-        Ok(readme) => {
-            let old = std::fs::read_to_string(&readme_path).unwrap_or_default();
-            if old != readme {
-                stale.push(("README.md".into(), diff(&old, &readme)));
-                if !check && let Err(error) = std::fs::write(&readme_path, &readme) {
-                    eprintln!("cargo xtask transcripts: cannot write README.md: {error}");
-                    return ExitCode::FAILURE;
-                }
+    let documents = documents();
+    for doc in &documents {
+        let text = match document_with(doc, &files) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("cargo xtask transcripts: {error}");
+                return ExitCode::FAILURE;
             }
-        }
-        Err(error) => {
-            eprintln!("cargo xtask transcripts: {error}");
-            return ExitCode::FAILURE;
+        };
+        let path = workspace_root().join(doc);
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old != text {
+            stale.push((doc.clone(), diff(&old, &text)));
+            if !check && let Err(error) = std::fs::write(&path, &text) {
+                eprintln!("cargo xtask transcripts: cannot write {doc}: {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
     if stale.is_empty() {
         println!(
-            "cargo xtask transcripts: {} recorded sessions and the README match what the code prints",
-            recorded.len()
+            "cargo xtask transcripts: {} recorded sessions and {} documents (the README, each \
+             chapter's, docs/) match what the code prints",
+            recorded.len(),
+            documents.len()
         );
         return ExitCode::SUCCESS;
     }
