@@ -11,6 +11,7 @@ mod deadlock;
 mod listings;
 mod report;
 mod run;
+mod tidy;
 mod transcripts;
 
 use std::process::ExitCode;

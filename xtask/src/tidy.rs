@@ -1,0 +1,231 @@
+//! The repository's hygiene, as a test (rust-analyzer's `xtask/src/tidy.rs`): no private
+//! key is tracked, the root holds only what belongs there, a chapter folder holds only its
+//! listings, the libraries they import and its doc-test crate, and every chapter has its
+//! README. It reads what git tracks, so a file made by hand and never added passes.
+
+#![cfg(test)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use crate::build::workspace_root;
+
+/// What may stand at the root of the repository, and why.
+const ROOT: &[&str] = &[
+    ".cargo",     // the `cargo xtask` alias
+    ".ci",        // CI's one script
+    ".gitignore", // target/ and any certs/
+    "Cargo.lock",
+    "Cargo.toml", // the workspace, and the root package of conformance tests
+    "README.md",  // the front door
+    "crates",     // the chapters, and what no chapter owns
+    "docs",       // what crosses chapters
+    "src",        // the root package's (empty) library
+    "tests",      // the cross-crate conformance adapters
+    "xtask",
+];
+
+/// The files git tracks, from the root; `None` (with the reason printed) outside a
+/// checkout.
+fn tracked() -> Option<Vec<String>> {
+    let output = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(workspace_root())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => Some(
+            String::from_utf8_lossy(&out.stdout)
+                .split('\0')
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect(),
+        ),
+        Ok(out) => {
+            println!(
+                "skipped: not a git checkout ({})",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+        Err(error) => {
+            println!("skipped: cannot run git: {error}");
+            None
+        }
+    }
+}
+
+/// The PEM label of a private key, spelt in two pieces so that this file does not match
+/// its own search.
+const KEY_LABEL: &str = concat!("PRIVATE", " KEY-----");
+
+#[test]
+fn no_private_key_is_tracked() {
+    let Some(files) = tracked() else { return };
+    let root = workspace_root();
+    let keys: Vec<&String> = files
+        .iter()
+        .filter(|f| {
+            std::fs::read(root.join(f))
+                .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(KEY_LABEL))
+        })
+        .collect();
+    assert!(
+        keys.is_empty(),
+        "these tracked files hold a private key: {keys:?}; remove them (`git rm`) and make \
+         certificates at run time (`cargo xtask certs`, or rcgen in the test)"
+    );
+}
+
+#[test]
+fn the_root_holds_only_its_allowed_entries() {
+    let Some(files) = tracked() else { return };
+    let entries: BTreeSet<&str> = files
+        .iter()
+        .map(|f| f.split('/').next().unwrap_or(f))
+        .collect();
+    let strays: Vec<&&str> = entries.iter().filter(|e| !ROOT.contains(e)).collect();
+    assert!(
+        strays.is_empty(),
+        "the root holds {strays:?}, which is not in tidy.rs's ROOT: move it under crates/ or \
+         docs/, or add it to ROOT with the reason"
+    );
+}
+
+/// The crates of one chapter folder: each folder with a `Cargo.toml`.
+fn crates_in(chapter_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(chapter_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether the manifest at `dir` names `krate` among its dependencies.
+fn depends_on(dir: &Path, krate: &str) -> bool {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+    manifest
+        .lines()
+        .any(|line| line.trim_start().starts_with(&format!("{krate}.workspace")))
+}
+
+#[test]
+fn a_chapter_folder_holds_listings_their_libraries_and_its_doc_tests() {
+    let root = workspace_root();
+    for chapter in catalog::CHAPTERS {
+        let dir = root.join("crates").join(chapter.dir);
+        let crates = crates_in(&dir);
+        assert!(!crates.is_empty(), "{} has no crates", dir.display());
+        let listings: Vec<&String> = crates
+            .iter()
+            .filter(|c| dir.join(c).join("output.txt").is_file())
+            .collect();
+        for krate in &crates {
+            let listing = listings.contains(&krate);
+            let doc_tests = krate.starts_with("examples-");
+            let imported = listings.iter().any(|l| depends_on(&dir.join(l), krate));
+            assert!(
+                listing || doc_tests || imported,
+                "crates/{}/{krate} is neither a listing (with output.txt), nor a library that \
+                 a listing of Chapter {} imports, nor the chapter's doc tests (examples-*): a \
+                 tool or a stand-in belongs in crates/ itself",
+                chapter.dir,
+                chapter.number
+            );
+        }
+    }
+}
+
+#[test]
+fn every_chapter_folder_has_its_readme_and_is_in_the_catalog() {
+    let root = workspace_root();
+    for chapter in catalog::CHAPTERS {
+        let readme = root.join("crates").join(chapter.dir).join("README.md");
+        assert!(readme.is_file(), "{} is missing", readme.display());
+    }
+    let folders = std::fs::read_dir(root.join("crates")).unwrap();
+    for folder in folders.filter_map(Result::ok) {
+        let name = folder.file_name().to_string_lossy().into_owned();
+        if name.starts_with("ch") && folder.path().is_dir() {
+            assert!(
+                catalog::CHAPTERS.iter().any(|c| c.dir == name),
+                "crates/{name} is a chapter folder the catalog does not name"
+            );
+        }
+    }
+}
+
+/// The checks themselves can fail: a tool crate in a chapter folder is caught.
+#[test]
+fn a_tool_in_a_chapter_folder_is_caught() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (krate, output) in [("listing", true), ("tool", false), ("examples-x", false)] {
+        let dir = scratch.path().join(krate);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[dependencies]\n").unwrap();
+        if output {
+            std::fs::write(dir.join("output.txt"), "").unwrap();
+        }
+    }
+    assert_eq!(crates_in(scratch.path()), ["examples-x", "listing", "tool"]);
+    assert!(!depends_on(&scratch.path().join("listing"), "tool"));
+    std::fs::write(
+        scratch.path().join("listing/Cargo.toml"),
+        "[dependencies]\ntool.workspace = true\n",
+    )
+    .unwrap();
+    assert!(depends_on(&scratch.path().join("listing"), "tool"));
+}
+
+/// The relative link targets of a Markdown text: `[text](path)` and `[text](path#anchor)`,
+/// without the anchor; web addresses and anchors within the page are left out.
+fn relative_links(text: &str) -> Vec<&str> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("](") {
+        rest = &rest[at + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let target = rest[..end].split('#').next().unwrap_or_default();
+        if !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:") {
+            links.push(target);
+        }
+        rest = &rest[end..];
+    }
+    links
+}
+
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let Some(files) = tracked() else { return };
+    let root = workspace_root();
+    let mut broken = Vec::new();
+    for doc in files.iter().filter(|f| f.ends_with(".md")) {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap_or_default();
+        let dir = root
+            .join(doc)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for link in relative_links(&text) {
+            if !dir.join(link).exists() {
+                broken.push(format!("{doc}: {link}"));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links to nothing:\n  {}",
+        broken.join("\n  ")
+    );
+}
+
+#[test]
+fn links_are_found_and_web_addresses_left_out() {
+    let text = "see [a](crates/a.rs) and [b](../b.md#part), [c](https://x.org/) [d](#here)";
+    assert_eq!(relative_links(text), ["crates/a.rs", "../b.md"]);
+}
