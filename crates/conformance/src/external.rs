@@ -247,13 +247,13 @@ impl ExternalServer {
         let exited = self.process.wait_exit(limit);
         let mut fresh = Self::launch(&self.template, self.launch.clone())?;
         fresh.earlier_logs = self.log();
-        let old = std::mem::replace(self, fresh);
-        // Exited already, or killed at once by finish().
-        old.finish(if exited.is_some() {
-            limit
-        } else {
-            Duration::ZERO
-        })
+        let mut old = std::mem::replace(self, fresh);
+        if exited.is_none() {
+            // The verdict names the limit it waited, not the moment the kill took.
+            old.process.kill();
+            return Err(format!("it did not exit within {limit:?}"));
+        }
+        old.finish(limit)
     }
 
     /// For a server of one connection that ran its last case: waits up to `limit` for it
@@ -409,5 +409,13 @@ mod tests {
         let ended = server.end_case(Duration::from_secs(10)).unwrap();
         assert_eq!(ended.status.code(), Some(3));
         assert!(server.running(), "a fresh process serves the next case");
+        // One that does not exit: the verdict names the time it was given (it said
+        // "within 0ns" whatever the limit).
+        let error = server.end_case(Duration::from_millis(300)).unwrap_err();
+        assert_eq!(error, "it did not exit within 300ms");
+        assert!(
+            server.running(),
+            "and a fresh one still serves the next case"
+        );
     }
 }
