@@ -928,6 +928,124 @@ pub fn find(name: &str) -> Option<&'static Listing> {
     })
 }
 
+/// What a name given to `cargo xtask run` stands for.
+#[derive(Debug)]
+pub enum Lookup {
+    /// One runnable row.
+    Found(&'static Listing),
+    /// A crate or binary that several rows run (`page53`, `udp_claims`): run one of them.
+    Several(Vec<&'static Listing>),
+    /// A row with no session of its own (a client, a module), and the row whose session
+    /// shows it.
+    ShownBy(&'static Listing, &'static Listing),
+    /// Nothing: the nearest IDs, best first (perhaps none).
+    Unknown(Vec<&'static str>),
+}
+
+/// Looks up a name as `cargo xtask run` takes it: an ID, the book's listing number
+/// (`7-3`, from "Listing 7-3"), a crate or a binary.
+pub fn lookup(name: &str) -> Lookup {
+    if let Some(l) = find(name) {
+        return Lookup::Found(l);
+    }
+    if let Some(l) = by_id(name)
+        && let Some(shown) = shown_by(l)
+    {
+        return Lookup::ShownBy(l, shown);
+    }
+    let numbered = LISTINGS
+        .iter()
+        .find(|l| l.book.strip_prefix("Listing ") == Some(name));
+    if let Some(l) = numbered {
+        if l.runnable() {
+            return Lookup::Found(l);
+        }
+        if let Some(shown) = shown_by(l) {
+            return Lookup::ShownBy(l, shown);
+        }
+    }
+    let named: Vec<&'static Listing> = LISTINGS
+        .iter()
+        .filter(|l| l.krate == name || l.bins.contains(&name))
+        .collect();
+    let runnable: Vec<&'static Listing> = named.iter().copied().filter(|l| l.runnable()).collect();
+    if runnable.len() > 1 {
+        return Lookup::Several(runnable);
+    }
+    if let Some(l) = named.first()
+        && let Some(shown) = shown_by(l)
+    {
+        return Lookup::ShownBy(l, shown);
+    }
+    Lookup::Unknown(nearest(name))
+}
+
+/// The runnable row whose session shows a row that has none: the one it records
+/// (`zen_client` in `srv_single`'s), or the one that runs its module's binary.
+fn shown_by(l: &Listing) -> Option<&'static Listing> {
+    match l.recorded {
+        Recorded::RunOf(id) => by_id(id),
+        Recorded::Program(bin, _) => find(bin),
+        _ => None,
+    }
+}
+
+/// The IDs nearest to a name that matches none: those at the smallest edit distance
+/// (within a third of the name's length, at least 1) from an ID, crate, binary or book
+/// number, and of those the ones that share the longest beginning with the name (`3-3`:
+/// `3-1` and `3-2`, not `2-3`); at most three.
+fn nearest(name: &str) -> Vec<&'static str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let shared = |n: &str| {
+        name.chars()
+            .zip(n.chars())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let mut scored: Vec<((usize, std::cmp::Reverse<usize>), &'static str)> = Vec::new();
+    for l in LISTINGS.iter().filter(|l| l.runnable()) {
+        let number = l.book.strip_prefix("Listing ");
+        let names = [Some(l.id), Some(l.krate), l.bin(), number];
+        let best = names
+            .into_iter()
+            .flatten()
+            .map(|n| (distance(name, n), std::cmp::Reverse(shared(n))))
+            .min();
+        if let Some(score) = best
+            && score.0 <= limit
+        {
+            scored.push((score, l.id));
+        }
+    }
+    let Some(best) = scored.iter().map(|(score, _)| *score).min() else {
+        return Vec::new();
+    };
+    scored
+        .into_iter()
+        .filter(|(score, _)| *score == best)
+        .map(|(_, id)| id)
+        .take(3)
+        .collect()
+}
+
+/// Levenshtein's distance between two names, by characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// The listing whose binary is `bin` (runnable or not).
 pub fn by_bin(bin: &str) -> Option<&'static Listing> {
     LISTINGS.iter().find(|l| l.bins.contains(&bin))
@@ -993,6 +1111,40 @@ mod tests {
             Some("zen_client")
         );
         assert_eq!(Family::Uppercase.members().count(), 4);
+    }
+
+    #[test]
+    fn a_name_is_looked_up_as_a_reader_types_it() {
+        let ids = |found: Lookup| match found {
+            Lookup::Found(l) => vec![l.id],
+            Lookup::Several(ls) => ls.iter().map(|l| l.id).collect(),
+            Lookup::ShownBy(l, by) => vec![l.id, by.id],
+            Lookup::Unknown(near) => near,
+        };
+        assert_eq!(ids(lookup("3-1")), ["3-1"]);
+        assert_eq!(ids(lookup("tcp_sixteen")), ["3-1"]);
+        // The book's numbers, where the ID is another.
+        assert_eq!(ids(lookup("7-3")), ["srv_single"]);
+        assert_eq!(ids(lookup("7-6")), ["srv_async"]);
+        assert_eq!(ids(lookup("7-1")), ["zen_utils", "srv_single"]);
+        assert_eq!(
+            ids(lookup("page53")),
+            [
+                "half-close",
+                "shut-rd",
+                "close-vs-shutdown",
+                "eof-vs-wouldblock",
+                "udp-flood"
+            ]
+        );
+        assert_eq!(ids(lookup("udp_claims")).len(), 6);
+        assert_eq!(ids(lookup("zen_client")), ["zen_client", "srv_single"]);
+        assert_eq!(ids(lookup("zen_utils")), ["zen_utils", "srv_single"]);
+        assert_eq!(ids(lookup("3-3")), ["3-1", "3-2"]);
+        assert_eq!(ids(lookup("tcp_sixten")), ["3-1"]);
+        assert_eq!(ids(lookup("srv_asyncio")), ["srv_asyncio1", "srv_asyncio2"]);
+        assert!(ids(lookup("gopher")).is_empty());
+        assert_eq!(distance("kitten", "sitting"), 3);
     }
 
     #[test]
