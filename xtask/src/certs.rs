@@ -42,21 +42,21 @@ pub fn main(args: Args) -> ExitCode {
     let dir = match build(&[package], Profile::Debug) {
         Ok(dir) => dir,
         Err(error) => {
-            eprintln!("cargo xtask certs: {error}");
+            errln!("cargo xtask certs: {error}");
             return ExitCode::FAILURE;
         }
     };
     match Command::new(dir.join(maker)).arg(&dir_out).status() {
         Ok(status) if status.success() => {
             for file in ["ca.crt", "localhost.pem"] {
-                println!("{}", dir_out.join(file).display());
+                outln!("{}", dir_out.join(file).display());
             }
             ExitCode::SUCCESS
         }
         // The maker said what failed, in one line.
         Ok(_) => ExitCode::FAILURE,
         Err(error) => {
-            eprintln!("cargo xtask certs: cannot start {maker}: {error}");
+            errln!("cargo xtask certs: cannot start {maker}: {error}");
             ExitCode::FAILURE
         }
     }

@@ -209,10 +209,10 @@ fn threshold(bin: &Path, requested: Option<usize>, precision: u64) -> Result<Row
         probes += 1;
         if p.stalled {
             granted = granted.or(p.granted);
-            eprintln!("  {label}: {hi} bytes: stalls after {} sent", p.sent);
+            errln!("  {label}: {hi} bytes: stalls after {} sent", p.sent);
             break;
         }
-        eprintln!("  {label}: {hi} bytes: completes");
+        errln!("  {label}: {hi} bytes: completes");
         lo = hi;
         hi *= 2;
         if hi > 1 << 30 {
@@ -229,10 +229,10 @@ fn threshold(bin: &Path, requested: Option<usize>, precision: u64) -> Result<Row
         probes += 1;
         if p.stalled {
             granted = granted.or(p.granted);
-            eprintln!("  {label}: {mid} bytes: stalls after {} sent", p.sent);
+            errln!("  {label}: {mid} bytes: stalls after {} sent", p.sent);
             hi = mid;
         } else {
-            eprintln!("  {label}: {mid} bytes: completes");
+            errln!("  {label}: {mid} bytes: completes");
             lo = mid;
         }
     }
@@ -344,26 +344,27 @@ fn deadlock(
     });
     match result {
         Ok(report) => {
-            println!(
+            outln!(
                 "cargo xtask deadlock: where Listing 3-2 stalls, by socket buffer size ({} build)\n",
                 report.build
             );
-            print!("{}", table(&report));
-            println!(
+            out!("{}", table(&report));
+            outln!(
                 "\nprediction: the four granted sizes summed (client send, server receive, server\n\
                  send, client receive); the model holds when measured ÷ predicted is within {} to {}.",
-                MODEL_BOUNDS.0, MODEL_BOUNDS.1
+                MODEL_BOUNDS.0,
+                MODEL_BOUNDS.1
             );
             if let Some(path) = json
                 && let Err(error) = write_json(path, &report)
             {
-                eprintln!("cargo xtask deadlock: {error}");
+                errln!("cargo xtask deadlock: {error}");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("cargo xtask deadlock: {error}");
+            errln!("cargo xtask deadlock: {error}");
             ExitCode::FAILURE
         }
     }

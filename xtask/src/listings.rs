@@ -2,7 +2,6 @@
 //! README's table of listings and the front door's table of chapters, which `cargo xtask
 //! transcripts` writes and checks.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use catalog::{Chapter, LISTINGS, Listing};
@@ -29,7 +28,7 @@ pub fn text() -> String {
 
 /// `cargo xtask list`.
 pub fn print() -> ExitCode {
-    let _ = std::io::stdout().write_all(text().as_bytes());
+    out!("{}", text());
     ExitCode::SUCCESS
 }
 

@@ -2,6 +2,9 @@
 //! what several tasks share lives in a module named for that job ([`build`], [`report`]).
 //! The listings themselves are facts in the `catalog` crate.
 
+#[macro_use]
+mod out;
+
 mod bench;
 mod bench_zen;
 mod build;
@@ -56,7 +59,17 @@ enum Task {
 }
 
 fn main() -> ExitCode {
-    match Args::parse().task {
+    let code = task(Args::parse());
+    // A closed standard output was said in one line when it was met; the task ran to its
+    // end, and its exit status is then a failure whatever the task's own was.
+    if out::was_closed() {
+        return ExitCode::FAILURE;
+    }
+    code
+}
+
+fn task(args: Args) -> ExitCode {
+    match args.task {
         Task::List => listings::print(),
         Task::Run(args) => run::main(args),
         Task::Bench(bench::Args {

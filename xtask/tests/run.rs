@@ -320,3 +320,21 @@ fn certs_writes_a_ca_and_a_private_localhost_certificate() {
         assert_eq!(mode & 0o077, 0, "the key is readable by others: {mode:o}");
     }
 }
+
+/// `cargo xtask run 3-1 | head -1` panicked in `println!`; every quick task now says one
+/// line and exits 1 (the heavy ones are in the slow tests).
+#[test]
+fn every_quick_task_into_a_closed_pipe_says_one_line_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("c");
+    for args in [
+        &["list"][..],
+        &["run", "--port", "0", "3-1"],
+        &["run", "--port", "0", "half-close"],
+        &["run", "--port", "0", "5-2"],
+        &["certs", certs.to_str().unwrap()],
+        &["conform", "3-1"],
+    ] {
+        assert_one_line_for_a_closed_pipe(args);
+    }
+}

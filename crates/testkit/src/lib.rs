@@ -17,6 +17,7 @@ mod output;
 pub mod process;
 pub mod table;
 
+pub use output::tee_failed;
 pub use process::{Output, Process, Spawn, Usage};
 
 use std::sync::mpsc::RecvTimeoutError;

@@ -3,9 +3,18 @@
 //! tell a stalled process.
 
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Why copying a child's output to this process's standard output failed, the first
+/// time it did (a closed pipe): copying stops, and the output is still collected.
+static TEE_FAILED: OnceLock<String> = OnceLock::new();
+
+/// Whether showing a child's output failed, and why (`Broken pipe (os error 32)`).
+pub fn tee_failed() -> Option<&'static str> {
+    TEE_FAILED.get().map(String::as_str)
+}
 
 /// Everything a child process has written to one of its pipes so far, and when it last
 /// wrote: a process whose output stops changing may be stalled.
@@ -40,10 +49,13 @@ impl Output {
                         Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                         Err(_) => 0,
                     };
-                    if tee && n > 0 {
+                    if tee && n > 0 && TEE_FAILED.get().is_none() {
                         let mut stdout = io::stdout().lock();
-                        let _ = stdout.write_all(&buf[..n]);
-                        let _ = stdout.flush();
+                        let written = stdout.write_all(&buf[..n]).and_then(|()| stdout.flush());
+                        if let Err(error) = written {
+                            // Shown no further; the caller learns it from `tee_failed`.
+                            let _ = TEE_FAILED.set(error.to_string());
+                        }
                     }
                     let mut state = sink.lock();
                     if n == 0 {

@@ -378,7 +378,7 @@ fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
             runs.push(pair(dir, client, server, plan.bytes)?);
         }
     }
-    eprintln!();
+    errln!();
     let ceiling = summarize(
         "ceiling: raw echo, threads, 256 KiB".into(),
         &ceiling_runs,
@@ -391,7 +391,7 @@ fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
         .zip(&pair_runs)
         .map(|((c, s), runs)| summarize(format!("{c} → {s}"), runs, plan.bytes, ceiling_mbps))
         .collect();
-    eprintln!("Listing 3-2 as written, {} bytes", plan.deadlock_bytes);
+    errln!("Listing 3-2 as written, {} bytes", plan.deadlock_bytes);
     let book = book_and_variants().0.bin().unwrap_or_default();
     let deadlock_run = pair(dir, book, book, plan.deadlock_bytes)?;
     let listing_3_2 = summarize(
@@ -403,13 +403,13 @@ fn measure(plan: &Plan, dir: &Path) -> Result<Report, String> {
     let mut concurrency = Vec::new();
     for &server in &bins {
         for &clients in &plan.clients {
-            eprintln!("{clients} concurrent clients against {server}");
+            errln!("{clients} concurrent clients against {server}");
             concurrency.push(self::concurrency(dir, server, clients, plan.client_bytes)?);
         }
     }
     let mut descriptors = Vec::new();
     for &server in &bins {
-        eprintln!("an open connection's echo while {server} is out of descriptors");
+        errln!("an open connection's echo while {server} is out of descriptors");
         descriptors.push(out_of_descriptors(dir, server, plan.echo_bytes)?);
     }
     let mut report = Report {
@@ -494,17 +494,17 @@ pub fn main(args: Args) -> ExitCode {
     let result = build(&packages(), plan.profile).and_then(|dir| measure(&plan, &dir));
     match result {
         Ok(report) => {
-            print!("{}", table(&report, &plan));
+            out!("{}", table(&report, &plan));
             if let Some(path) = &args.json
                 && let Err(error) = write_json(path, &report)
             {
-                eprintln!("cargo xtask bench: {error}");
+                errln!("cargo xtask bench: {error}");
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("cargo xtask bench: {error}");
+            errln!("cargo xtask bench: {error}");
             ExitCode::FAILURE
         }
     }

@@ -361,11 +361,11 @@ pub fn main(args: Args) -> ExitCode {
     }
     match measure(&plan, args.json.as_deref(), args.svg.as_deref()) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("cargo xtask bench zen: {error}");
+            errln!("cargo xtask bench zen: {error}");
             ExitCode::FAILURE
         }
     }
@@ -387,11 +387,11 @@ fn open_main(args: Args) -> ExitCode {
     }
     match open::measure_open(&plan, args.json.as_deref(), args.svg.as_deref()) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("cargo xtask bench zen --open: {error}");
+            errln!("cargo xtask bench zen --open: {error}");
             ExitCode::FAILURE
         }
     }
@@ -448,7 +448,7 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
             }
         }
     }
-    eprintln!();
+    errln!();
     let _ = std::fs::remove_dir_all(&scratch);
     // Back in the table's order: by delay, server, clients.
     let position = |name: &str| servers.iter().position(|s| s.name == name);

@@ -233,7 +233,7 @@ pub fn measure_open(
         knees.push(knee(&server.name, &tried));
         records.extend(tried);
     }
-    eprintln!();
+    errln!();
     let _ = std::fs::remove_dir_all(&scratch);
     let floor_p99_ms = records
         .iter()

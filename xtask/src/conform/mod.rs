@@ -175,9 +175,11 @@ fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Im
 
 fn print_report(report: &Report) {
     for implementation in &report.implementations {
-        println!(
+        outln!(
             "{} {}: {}",
-            implementation.role, implementation.name, implementation.command
+            implementation.role,
+            implementation.name,
+            implementation.command
         );
         let width = implementation
             .cases
@@ -191,23 +193,25 @@ fn print_report(report: &Report) {
                 other => other,
             };
             match (&case.detail, case.verdict) {
-                (Some(why), "skipped") => println!("  {shown:<7}  {:<width$}  ({why})", case.id),
+                (Some(why), "skipped") => outln!("  {shown:<7}  {:<width$}  ({why})", case.id),
                 (Some(why), _) => {
-                    println!("  {shown:<7}  {}", case.id);
+                    outln!("  {shown:<7}  {}", case.id);
                     for line in why.lines() {
-                        println!("             {line}");
+                        outln!("             {line}");
                     }
                 }
-                (None, _) => println!("  {shown:<7}  {}", case.id),
+                (None, _) => outln!("  {shown:<7}  {}", case.id),
             }
             if let Some(note) = &case.note {
-                println!("             note: {note}");
+                outln!("             note: {note}");
             }
         }
     }
-    println!(
+    outln!(
         "{} passed, {} failed, {} skipped",
-        report.passed, report.failed, report.skipped
+        report.passed,
+        report.failed,
+        report.skipped
     );
 }
 
@@ -285,7 +289,7 @@ pub fn main(args: Args) -> ExitCode {
     let implementations = match result {
         Ok(implementations) => implementations,
         Err(error) => {
-            eprintln!("cargo xtask conform: {error}");
+            errln!("cargo xtask conform: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -297,7 +301,7 @@ pub fn main(args: Args) -> ExitCode {
             .any(|c| c.id == id)
     };
     if let Some(id) = case.iter().find(|id| !ran(id)) {
-        eprintln!(
+        errln!(
             "cargo xtask conform: no case {id:?} in family {}",
             family.name()
         );
@@ -321,7 +325,7 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(path) = json
         && let Err(error) = crate::report::write_json(path, &report)
     {
-        eprintln!("cargo xtask conform: {error}");
+        errln!("cargo xtask conform: {error}");
         return ExitCode::FAILURE;
     }
     if report.failed == 0 {

@@ -42,13 +42,13 @@ pub fn datagrams(
         command
     })?;
     let shown: String = server_args.iter().map(|a| format!(" {a}")).collect();
-    println!(
+    outln!(
         "$ {name} server{}{}{shown} > server.log &",
         host_arg(server_host),
         port_arg(asked)
     );
     let shown: String = args.iter().map(|a| format!(" {a}")).collect();
-    println!(
+    outln!(
         "$ {name} client{}{shown}{}",
         host_arg(client_host),
         port_arg(port)
@@ -78,7 +78,7 @@ pub fn datagrams(
     server.stdout.wait_closed(SERVER_STEP);
     show_log("server.log", &server.stdout.text());
     if !done && status == Some(0) {
-        println!("# the server did not print the datagram within {SERVER_STEP:?}");
+        outln!("# the server did not print the datagram within {SERVER_STEP:?}");
     }
     flush();
     Ok(exit_code(status))

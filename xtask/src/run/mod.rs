@@ -4,7 +4,6 @@
 //! server and a client ([`pair`]), a Zen server or a super-server with the Zen client
 //! ([`zen`]), or one program alone.
 
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::thread;
@@ -113,7 +112,7 @@ impl Args {
 
 pub fn main(args: Args) -> ExitCode {
     let Some(listing) = catalog::find(&args.listing) else {
-        eprintln!(
+        errln!(
             "cargo xtask run: unknown listing {:?}; valid IDs:\n{}",
             args.listing,
             crate::listings::text()
@@ -130,13 +129,13 @@ pub fn main(args: Args) -> ExitCode {
         _ => None,
     };
     if let Some(misuse) = misuse {
-        eprintln!("cargo xtask run {}: {misuse}", listing.id);
+        errln!("cargo xtask run {}: {misuse}", listing.id);
         return ExitCode::from(2);
     }
     match session(listing, &args) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("cargo xtask run {}: {error}", listing.id);
+            errln!("cargo xtask run {}: {error}", listing.id);
             ExitCode::FAILURE
         }
     }
@@ -180,16 +179,28 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
     }
 }
 
+/// How long one program's demonstration may take (udp-flood's and dont-fragment's take
+/// seconds).
+const DEMO_LIMIT: Duration = Duration::from_secs(300);
+
 fn demo(name: &str, bin: &Path, subcommand: &str, args: &[String]) -> Result<ExitCode, String> {
     let shown: String = args.iter().map(|a| format!(" {a}")).collect();
-    println!("$ {name} {subcommand}{shown}");
+    outln!("$ {name} {subcommand}{shown}");
     flush();
-    let status = Command::new(bin)
-        .arg(subcommand)
-        .args(args)
+    let mut command = Command::new(bin);
+    command.arg(subcommand).args(args);
+    // Its output is shown through this process, so that a closed standard output is
+    // said once, by xtask, as for every session.
+    let mut program = testkit::Spawn::new(command)
         .stdin(Stdio::null())
-        .status()
+        .tee()
+        .inherit_stderr()
+        .start()
         .map_err(|e| format!("cannot start {name}: {e}"))?;
+    let status = program
+        .wait_exit(DEMO_LIMIT)
+        .ok_or_else(|| format!("{name} {subcommand} did not finish within {DEMO_LIMIT:?}"))?;
+    program.stdout.wait_closed(SERVER_STEP);
     Ok(exit_code(status.code()))
 }
 
@@ -241,7 +252,7 @@ pub fn start_server_of(
                     .map_err(|e| format!("server failed: {e}"))?;
                 (server, listening, listening)
             };
-            println!("# port {port} is busy here; the server listens on port {listening} instead");
+            outln!("# port {port} is busy here; the server listens on port {listening} instead");
             Ok(Started {
                 server,
                 port: listening,
@@ -277,7 +288,7 @@ pub fn run_client(
         Watched::Stalled => {
             server.kill();
             client.kill();
-            println!("# the session stalled: neither side printed anything; both were stopped");
+            outln!("# the session stalled: neither side printed anything; both were stopped");
             return Ok(Err(ExitCode::from(STALLED)));
         }
     };
@@ -316,15 +327,15 @@ pub fn exit_code(status: Option<i32>) -> ExitCode {
 }
 
 pub fn flush() {
-    let _ = io::stdout().flush();
+    crate::out::flush();
 }
 
 /// `$ cat FILE` and the log, as the book's sessions show a server's output.
 pub fn show_log(file: &str, log: &str) {
-    println!("$ cat {file}");
-    print!("{log}");
+    outln!("$ cat {file}");
+    out!("{log}");
     if !log.is_empty() && !log.ends_with('\n') {
-        println!();
+        outln!();
     }
 }
 

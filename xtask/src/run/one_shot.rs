@@ -63,7 +63,7 @@ pub fn tls(
     let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
     let here = scratch.path();
     let (_, maker) = catalog::CERTIFICATE_MAKER;
-    println!("$ cargo xtask certs certs");
+    outln!("$ cargo xtask certs certs");
     flush();
     let status = Command::new(dir.join(maker))
         .arg("certs")
@@ -108,14 +108,14 @@ fn serve_once(session: Session<'_>, options: &Args) -> Result<ExitCode, String> 
         port,
         asked,
     } = start_server(options.port, true, session.server)?;
-    println!("$ {} > server.log &", (session.server_shown)(asked));
-    println!("$ {}", (session.client_shown)(port));
+    outln!("$ {} > server.log &", (session.server_shown)(asked));
+    outln!("$ {}", (session.client_shown)(port));
     flush();
     let client_status = match run_client((session.client)(port), &mut server)? {
         Ok(status) => status,
         Err(stalled) => return Ok(stalled),
     };
-    println!("$ wait");
+    outln!("$ wait");
     flush();
     let server_status = server.wait_exit(SERVER_STEP);
     if server_status.is_none() {
@@ -125,12 +125,12 @@ fn serve_once(session: Session<'_>, options: &Args) -> Result<ExitCode, String> 
     server.stderr.wait_closed(SERVER_STEP);
     show_log("server.log", &server.stdout.text());
     // What the server said on its standard error went to the terminal.
-    print!("{}", server.stderr.text());
+    out!("{}", server.stderr.text());
     flush();
     Ok(match (client_status, server_status) {
         (Some(0), Some(status)) => exit_code(status.code()),
         (Some(0), None) => {
-            println!("# the server did not exit within {SERVER_STEP:?}");
+            outln!("# the server did not exit within {SERVER_STEP:?}");
             ExitCode::FAILURE
         }
         (status, _) => exit_code(status),

@@ -52,12 +52,12 @@ pub fn pair(
     } = started;
     let server_port = port_arg(asked);
     let shown_server_args: String = server_args.iter().map(|a| format!(" {a}")).collect();
-    println!(
+    outln!(
         "$ {} server 127.0.0.1{server_port}{shown_server_args} > server.log &",
         name
     );
     let shown_args: String = args.iter().map(|a| format!(" {a}")).collect();
-    println!("$ {} client localhost{shown_args}{}", name, port_arg(port));
+    outln!("$ {} client localhost{shown_args}{}", name, port_arg(port));
     flush();
 
     let mut command = Command::new(bin);
@@ -87,9 +87,9 @@ pub fn pair(
             server.kill();
             client.kill();
             client.stdout.wait_closed(SERVER_STEP);
-            println!();
+            outln!();
             show_log("server.log", &log);
-            print!("{report}");
+            out!("{report}");
             flush();
             if let (Some(samples), Some(path)) = (trace, &options.trace) {
                 trace::draw(&samples, path, name)?;
@@ -114,7 +114,7 @@ pub fn pair(
     server.stdout.wait_closed(SERVER_STEP);
     show_log("server.log", &server.stdout.text());
     if !done && client_status == Some(0) {
-        println!("# the server did not finish its log within {SERVER_STEP:?}");
+        outln!("# the server did not finish its log within {SERVER_STEP:?}");
     }
     flush();
     if let (Some(samples), Some(path)) = (trace, &options.trace) {

@@ -102,9 +102,9 @@ pub fn draw(samples: &[Sample], svg: &Path, bin: &str) -> Result<(), String> {
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    println!();
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    println!(
+    outln!();
+    out!("{}", String::from_utf8_lossy(&output.stdout));
+    outln!(
         "# {} samples; the queues drawn in {} (the samples in {})",
         samples.len(),
         svg.display(),

@@ -39,7 +39,7 @@ pub fn one(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
     let dir = options.built(&packages)?;
     let outcome = zen_session(listing, &dir, client, options.port, &options.server_args())?;
     if let Err(why) = &outcome.verdict {
-        println!("# not the book's session: {why}");
+        outln!("# not the book's session: {why}");
     }
     Ok(outcome.exit)
 }
@@ -55,7 +55,7 @@ pub fn each(family: Family, options: &Args) -> Result<ExitCode, String> {
     let dir = options.built(&packages)?;
     let mut verdicts = Vec::new();
     for listing in servers {
-        println!("=========== {} ===========", listing.id);
+        outln!("=========== {} ===========", listing.id);
         flush();
         // Each server with its recorded session's arguments (in_zen2: a short wait).
         let server_args: Vec<String> = listing
@@ -74,10 +74,10 @@ pub fn each(family: Family, options: &Args) -> Result<ExitCode, String> {
         };
         verdicts.push((listing.id, verdict));
     }
-    println!("===========");
+    outln!("===========");
     let width = verdicts.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
     for (id, verdict) in &verdicts {
-        println!("{id:<width$}  {verdict}");
+        outln!("{id:<width$}  {verdict}");
     }
     let wrong = verdicts.iter().any(|(_, v)| v.starts_with("WRONG"));
     Ok(if wrong {
@@ -147,11 +147,11 @@ fn zen_session(
     } = start_server(asked, inetd.is_none(), command)?;
     let shown_args: String = server_args.iter().map(|a| format!(" {a}")).collect();
     match inetd {
-        Some(accept) => println!(
+        Some(accept) => outln!(
             "$ systemd-socket-activate --inetd{} -l 127.0.0.1:{asked} {name} --log zen.log{shown_args} &",
             if accept { " -a" } else { "" },
         ),
-        None => println!(
+        None => outln!(
             "$ {name} localhost{}{shown_args} > server.log &",
             port_arg(asked)
         ),
@@ -188,7 +188,7 @@ fn zen_session(
     let mut expected_lines = usize::from(first.is_some());
     for extra in [&[][..], &["-e"][..]] {
         let shown: String = extra.iter().map(|a| format!(" {a}")).collect();
-        println!("$ {client} localhost{shown}{}", port_arg(port));
+        outln!("$ {client} localhost{shown}{}", port_arg(port));
         flush();
         let mut command = Command::new(&zen_client);
         command
@@ -213,7 +213,7 @@ fn zen_session(
                 );
                 server.kill();
                 running.kill();
-                println!("{report}");
+                outln!("{report}");
                 return Ok(ZenOutcome {
                     exit: ExitCode::from(STALLED),
                     verdict: Err(format!("{client} stalled")),
@@ -230,7 +230,7 @@ fn zen_session(
     // Let the server finish logging the two clients (in_zen2: until it exits, idle).
     let settled = match inetd {
         Some(false) => {
-            println!("$ wait");
+            outln!("$ wait");
             flush();
             server
                 .wait_exit(Duration::from_secs_f64(idle) + SERVER_STEP)

@@ -142,7 +142,7 @@ fn record_all() -> Result<Vec<(String, String)>, String> {
                     // A session that needs a network namespace where none is permitted:
                     // the recorded one stands, and the run says it was skipped.
                     if let (Run::Xtask(l), Err(why)) = (run, namespaces(&run)) {
-                        println!(
+                        outln!(
                             "skipped: the session of {} needs a network namespace: {why}",
                             l.id
                         );
@@ -319,7 +319,7 @@ pub fn main(Args { check }: Args) -> ExitCode {
     let recorded = match record_all() {
         Ok(recorded) => recorded,
         Err(error) => {
-            eprintln!("cargo xtask transcripts: {error}");
+            errln!("cargo xtask transcripts: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -331,7 +331,7 @@ pub fn main(Args { check }: Args) -> ExitCode {
         if old != *text {
             stale.push((relative.clone(), diff(&old, text)));
             if !check && let Err(error) = std::fs::write(&path, text) {
-                eprintln!(
+                errln!(
                     "cargo xtask transcripts: cannot write {}: {error}",
                     path.display()
                 );
@@ -345,7 +345,7 @@ pub fn main(Args { check }: Args) -> ExitCode {
         let text = match document_with(doc, &files) {
             Ok(text) => text,
             Err(error) => {
-                eprintln!("cargo xtask transcripts: {error}");
+                errln!("cargo xtask transcripts: {error}");
                 return ExitCode::FAILURE;
             }
         };
@@ -354,13 +354,13 @@ pub fn main(Args { check }: Args) -> ExitCode {
         if old != text {
             stale.push((doc.clone(), diff(&old, &text)));
             if !check && let Err(error) = std::fs::write(&path, &text) {
-                eprintln!("cargo xtask transcripts: cannot write {doc}: {error}");
+                errln!("cargo xtask transcripts: cannot write {doc}: {error}");
                 return ExitCode::FAILURE;
             }
         }
     }
     if stale.is_empty() {
-        println!(
+        outln!(
             "cargo xtask transcripts: {} recorded sessions and {} documents (the README, each \
              chapter's, docs/) match what the code prints",
             recorded.len(),
@@ -370,13 +370,13 @@ pub fn main(Args { check }: Args) -> ExitCode {
     }
     for (file, diff) in &stale {
         if check {
-            eprintln!("{file} is not what the code prints now; {diff}");
+            errln!("{file} is not what the code prints now; {diff}");
         } else {
-            println!("recorded {file}");
+            outln!("recorded {file}");
         }
     }
     if check {
-        eprintln!(
+        errln!(
             "the recorded sessions differ from what the code prints: if the new output is right, \
              run `cargo xtask transcripts` to record it, and commit the files"
         );

@@ -196,3 +196,30 @@ pub fn variants() -> Vec<&'static str> {
         .map(bin)
         .collect()
 }
+
+/// `cargo xtask ARGS...` with its standard output a pipe whose reading end is already
+/// closed, as under `| head -1` once head has gone: its exit code and stderr.
+pub fn xtask_into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = Command::new(XTASK);
+    command.args(args);
+    let process = testkit::Spawn::new(command)
+        .stdout(writer.into())
+        .start()
+        .unwrap();
+    let (status, _, stderr) = process.finish(LIMIT).unwrap();
+    (status.code(), stderr)
+}
+
+/// What every task says when its standard output is closed: one line, exit 1, no panic.
+pub fn assert_one_line_for_a_closed_pipe(args: &[&str]) {
+    let (code, stderr) = xtask_into_closed_pipe(args);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "cargo xtask: cannot write to standard output: Broken pipe (os error 32)",
+        "{args:?}"
+    );
+    assert_eq!(code, Some(1), "{args:?}: {stderr}");
+}
