@@ -64,13 +64,60 @@ fn a_failing_client_passes_its_status_on_and_the_server_is_stopped() {
     assert_server_gone(&stdout);
 }
 
+/// An unknown name gets one line with the nearest IDs (it printed the whole table); a
+/// name of several rows gets a line per row; a client with no session names the row.
 #[test]
-fn unknown_listing_lists_the_valid_ones_and_exits_2() {
-    let (code, stdout, stderr) = xtask(&["run", "9-9"]);
+fn an_unknown_listing_gets_one_line_and_the_nearest_ids_and_exits_2() {
+    for (name, said) in [
+        (
+            "3-3",
+            "cargo xtask run: unknown listing \"3-3\"; did you mean 3-1, 3-2? (`cargo xtask \
+             list` shows every ID)",
+        ),
+        (
+            "tcp_sixten",
+            "cargo xtask run: unknown listing \"tcp_sixten\"; did you mean 3-1? (`cargo xtask \
+             list` shows every ID)",
+        ),
+        (
+            "9-9x",
+            "cargo xtask run: unknown listing \"9-9x\"; `cargo xtask list` shows every ID",
+        ),
+        (
+            "zen_client",
+            "cargo xtask run: \"zen_client\" (client.py, zen_client host [-e] [-p port]) has no \
+             session of its own; `cargo xtask run srv_single` shows it",
+        ),
+    ] {
+        let (code, stdout, stderr) = xtask(&["run", name]);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        assert_eq!(stderr.trim_end(), said);
+    }
+    let (code, _, stderr) = xtask(&["run", "page53"]);
     assert_eq!(code, Some(2));
-    assert!(stdout.is_empty());
-    assert!(stderr.contains("unknown listing \"9-9\""), "{stderr}");
-    assert!(stderr.contains("3-1 "), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 6, "{stderr}");
+    assert!(
+        lines[1].starts_with("  cargo xtask run half-close "),
+        "{stderr}"
+    );
+}
+
+/// `--trace` where there is no connection to trace is refused, not ignored.
+#[test]
+fn a_flag_that_does_not_apply_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("t.svg");
+    let (code, stdout, stderr) = xtask(&["run", "--trace", svg.to_str().unwrap(), "srv_single"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--trace draws one connection's socket queues"),
+        "{stderr}"
+    );
+    assert!(!svg.exists());
 }
 
 #[test]

@@ -74,16 +74,19 @@ pub struct Args {
     /// each server its recorded session's instead
     #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
     pub server_args: Option<String>,
-    /// for a Chapter 3 listing: sample the connection's four socket queues every
-    /// millisecond and draw them against time in FILE.svg (the samples go to FILE.json),
-    /// with a compact chart on the terminal at the end
+    /// for Chapter 3's client-and-server sessions (3-1, 3-2 and its variants): sample the connection's four socket queues from
+    /// the kernel's table, as often as it can be read (about every 5 ms: one reading
+    /// takes some milliseconds itself), and draw them against time in FILE.svg (the
+    /// samples go to FILE.json), with a compact chart on the terminal at the end; the
+    /// chart tool is built in debug, once, the first time
     #[arg(long, value_name = "FILE.svg", value_parser = crate::report::output_file)]
     pub trace: Option<std::path::PathBuf>,
     /// the binaries are built already (cargo xtask transcripts builds them all first, so
     /// that its sessions do not queue for cargo's lock one by one)
     #[arg(long, hide = true)]
     pub built: bool,
-    /// listing ID (3-1, 3-2, ...), crate name or binary name; see `cargo xtask list`
+    /// listing ID (3-1, 3-2, ...), the book's listing number (7-3), crate name or binary
+    /// name; see `cargo xtask list`
     pub listing: String,
     /// arguments passed to the client after its host (for 3-2: the bytecount)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -110,14 +113,42 @@ impl Args {
     }
 }
 
+/// What `cargo xtask run NAME` says of a name that is not one runnable row: one line,
+/// or one line and a line per row it could mean.
+fn unrunnable(name: &str, found: catalog::Lookup) -> String {
+    use catalog::Lookup;
+    match found {
+        Lookup::Found(_) => String::new(),
+        Lookup::Several(rows) => {
+            let mut text = format!("cargo xtask run: {name:?} runs several rows; run one of them:");
+            for l in rows {
+                text += &format!("\n  cargo xtask run {:<28} {}", l.id, l.summary);
+            }
+            text
+        }
+        Lookup::ShownBy(l, by) => format!(
+            "cargo xtask run: {name:?} ({}, {}) has no session of its own; `cargo xtask run \
+             {}` shows it",
+            l.book, l.usage, by.id
+        ),
+        Lookup::Unknown(near) if near.is_empty() => {
+            format!("cargo xtask run: unknown listing {name:?}; `cargo xtask list` shows every ID")
+        }
+        Lookup::Unknown(near) => format!(
+            "cargo xtask run: unknown listing {name:?}; did you mean {}? (`cargo xtask list` \
+             shows every ID)",
+            near.join(", ")
+        ),
+    }
+}
+
 pub fn main(args: Args) -> ExitCode {
-    let Some(listing) = catalog::find(&args.listing) else {
-        errln!(
-            "cargo xtask run: unknown listing {:?}; valid IDs:\n{}",
-            args.listing,
-            crate::listings::text()
-        );
-        return ExitCode::from(2);
+    let listing = match catalog::lookup(&args.listing) {
+        catalog::Lookup::Found(listing) => listing,
+        other => {
+            errln!("{}", unrunnable(&args.listing, other));
+            return ExitCode::from(2);
+        }
     };
     let misuse = match listing.runs {
         Runs::Alone { .. } if args.server_args.is_some() => {
@@ -126,6 +157,13 @@ pub fn main(args: Args) -> ExitCode {
         Runs::Each(_) if !args.client_args.is_empty() => {
             Some("it runs each server's recorded session, and takes no client arguments")
         }
+        // Only Chapter 3's client-and-server sessions have one connection whose queues
+        // the tracer samples.
+        Runs::ServerAndClient { .. } => None,
+        _ if args.trace.is_some() => Some(
+            "--trace draws one connection's socket queues, and applies only to Chapter 3's \
+             client-and-server sessions (3-1, 3-2, 3-2-threaded, 3-2-nonblocking, 3-2-async)",
+        ),
         _ => None,
     };
     if let Some(misuse) = misuse {
