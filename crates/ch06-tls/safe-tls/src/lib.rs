@@ -117,7 +117,10 @@ pub fn server(host: &str, port: u16, certfile: &Path, cafile: Option<&Path>) -> 
         .map_err(Error::new)?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| Error::msg(format!("cannot use {}: {e}", certfile.display())))?;
+        .map_err(|e| {
+            let why = tlskit::sentence(&e, tlskit::Whose::Own);
+            Error::msg(format!("cannot use {}: {why}", certfile.display()))
+        })?;
 
     let listener = fopnp::net::listen(host, port, 1)?;
     let mut out = io::stdout().lock();

@@ -678,7 +678,10 @@ pub fn context(args: &Args, protocol: Protocol) -> Result<Context, Refused> {
             .map_err(|e| runtime(e.to_string()))?
             .with_client_cert_verifier(verifier)
             .with_single_cert(chain, key)
-            .map_err(|e| runtime(format!("cannot use {}: {e}", certfile.display())))?;
+            .map_err(|e| {
+                let why = tlskit::sentence(&e, tlskit::Whose::Own);
+                runtime(format!("cannot use {}: {why}", certfile.display()))
+            })?;
         return Ok(Context {
             client: None,
             server: Some(Arc::new(config)),
@@ -694,9 +697,10 @@ pub fn context(args: &Args, protocol: Protocol) -> Result<Context, Refused> {
     let mut config = match &args.c {
         Some(certfile) => {
             let (chain, key) = tlskit::load::cert_chain(certfile).map_err(runtime)?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| runtime(format!("cannot use {}: {e}", certfile.display())))?
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                let why = tlskit::sentence(&e, tlskit::Whose::Own);
+                runtime(format!("cannot use {}: {why}", certfile.display()))
+            })?
         }
         None => builder.with_no_client_auth(),
     };

@@ -73,16 +73,59 @@ pub fn close<T>(conn: &mut ConnectionCommon<T>, sock: &mut TcpStream) -> io::Res
     Ok(())
 }
 
+/// Whose certificate a refusal is about: the peer's, in a handshake, or this side's own,
+/// refused as it is loaded (`-s FILE`, `-c FILE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whose {
+    Peer,
+    Own,
+}
+
+/// A rustls error as a sentence, not as the Debug text rustls's own message carries
+/// (`invalid peer certificate: Other(OtherError(UnsupportedCertVersion))`, said even of
+/// a server's own certificate). Certificate errors say what is wrong with whose
+/// certificate; the rest keep rustls's words (`received fatal alert: BadCertificate`).
+pub fn sentence(error: &rustls::Error, whose: Whose) -> String {
+    use rustls::CertificateError as E;
+    let rustls::Error::InvalidCertificate(refused) = error else {
+        return error.to_string();
+    };
+    let subject = match whose {
+        Whose::Peer => "the peer's certificate",
+        Whose::Own => "the certificate",
+    };
+    let what = match refused {
+        // webpki's error sits behind `Other`, with no variant of rustls's own to match:
+        // its name is the one thing to go by.
+        E::Other(other) if format!("{other:?}").contains("UnsupportedCertVersion") => {
+            "is an X.509 v1 certificate, which rustls refuses (it takes v3, with a \
+             subjectAltName): `cargo xtask certs` makes a pair that works"
+                .to_string()
+        }
+        E::UnknownIssuer => "is not signed by a CA this side trusts (unknown issuer)".into(),
+        E::Expired | E::ExpiredContext { .. } => "has expired".into(),
+        E::NotValidYet | E::NotValidYetContext { .. } => "is not valid yet".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "is not for the host name that was dialled".into()
+        }
+        E::BadSignature => "has a signature that does not verify".into(),
+        E::Revoked => "has been revoked".into(),
+        E::BadEncoding => "is not well-formed DER".into(),
+        other => format!("was refused ({other})"),
+    };
+    format!("{subject} {what}")
+}
+
 /// A failed TLS read, write or handshake as one line: the rustls error behind it when
-/// there is one (`invalid peer certificate: UnknownIssuer`, `received fatal alert:
-/// BadCertificate`), otherwise the I/O error, with an end of stream during the handshake
-/// said in words.
+/// there is one, as [`sentence`] words it (`the peer's certificate is not signed by a CA
+/// this side trusts (unknown issuer)`, `received fatal alert: BadCertificate`), otherwise
+/// the I/O error, with an end of stream during the handshake said in words.
 pub fn describe(error: &io::Error) -> String {
     if let Some(tls) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     {
-        return tls.to_string();
+        return sentence(tls, Whose::Peer);
     }
     match error.kind() {
         io::ErrorKind::UnexpectedEof => {
@@ -112,7 +155,15 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         );
-        assert_eq!(describe(&error), "invalid peer certificate: UnknownIssuer");
+        assert_eq!(
+            describe(&error),
+            "the peer's certificate is not signed by a CA this side trusts (unknown issuer)"
+        );
+        let expired = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        assert_eq!(
+            sentence(&expired, Whose::Own),
+            "the certificate has expired"
+        );
         assert!(!is_ragged_eof(&error));
         let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "peer closed");
         assert!(is_ragged_eof(&eof));
