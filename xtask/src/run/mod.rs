@@ -324,8 +324,9 @@ pub fn run_client(
     let status = match watch(&mut client, server) {
         Watched::Exited(status) => status,
         Watched::Stalled => {
-            server.kill();
+            // The client first, so that it says nothing of the server's going.
             client.kill();
+            server.kill();
             outln!("# the session stalled: neither side printed anything; both were stopped");
             return Ok(Err(ExitCode::from(STALLED)));
         }

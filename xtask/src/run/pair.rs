@@ -84,9 +84,11 @@ pub fn pair(
             let report = stall_report(name, args, &client, &server, port, deadlocks, pinned);
             let trace = tracer.map(trace::Tracer::stop);
             let log = server.stdout.text();
-            server.kill();
+            // The client first: stopping the server first resets the client's
+            // connection, and the client would add its own error line below the report.
             client.kill();
             client.stdout.wait_closed(SERVER_STEP);
+            server.kill();
             outln!();
             show_log("server.log", &log);
             out!("{report}");
