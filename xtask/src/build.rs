@@ -22,12 +22,25 @@ impl Profile {
 }
 
 /// `cargo build` of these packages' binaries; returns the directory that holds them.
-/// Cargo's own progress goes to stderr, as it would for a reader.
+/// A release build says so first, and cargo's own progress goes to stderr, as it would
+/// for a reader.
 pub fn build(packages: &[&str], profile: Profile) -> Result<PathBuf, String> {
     let mut command = testkit::cargo();
-    command.arg("build").arg("--quiet").arg("--bins");
+    command.arg("build").arg("--bins");
     if profile == Profile::Release {
+        // A release build of tokio, plotters and the listings takes a minute or more the
+        // first time: say so, and let cargo's own progress show on stderr.
+        outln!(
+            "# building the release binaries of {} (the first run compiles them; cargo's \
+             progress follows)",
+            packages.join(", ")
+        );
+        crate::out::flush();
         command.arg("--release");
+    } else {
+        // The debug builds of `cargo xtask run` are small, and a session's transcript
+        // would carry cargo's lines.
+        command.arg("--quiet");
     }
     for package in packages {
         command.args(["--package", package]);
