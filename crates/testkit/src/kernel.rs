@@ -40,6 +40,9 @@ mod other {
     pub fn connected_ports(_: u32, _: u16) -> Vec<u16> {
         Vec::new()
     }
+    pub fn peers_of(_: u16) -> Vec<u16> {
+        Vec::new()
+    }
     pub fn udp_ports(_: u32) -> Vec<u16> {
         Vec::new()
     }
@@ -251,6 +254,18 @@ mod linux {
             .into_iter()
             .filter(|e| e.state != TcpState::Listen && e.remote_address.port() == remote_port)
             .map(|e| e.local_address.port())
+            .collect()
+    }
+
+    /// The remote ports of the connections a server accepted on `server_port`, read from
+    /// the kernel's table alone (no process's descriptors are walked, so it is cheap enough
+    /// to poll while a short session starts).
+    pub fn peers_of(server_port: u16) -> Vec<u16> {
+        tcp_file("/proc/net/tcp")
+            .into_iter()
+            .chain(tcp_file("/proc/net/tcp6"))
+            .filter(|e| e.state == TcpState::Established && e.local_address.port() == server_port)
+            .map(|e| e.remote_address.port())
             .collect()
     }
 
@@ -468,6 +483,7 @@ mod tests {
         client.write_all(&[7; 1000]).unwrap();
         let client_port = client.local_addr().unwrap().port();
         assert!(connected_ports(me, port).contains(&client_port));
+        assert!(peers_of(port).contains(&client_port));
         // Unread by the accepting side: 1000 bytes in its receive queue.
         let mut seen = None;
         for _ in 0..200 {

@@ -65,15 +65,13 @@ pub fn pair(
         .args(["client", "localhost"])
         .args(args)
         .args(["-p", &port.to_string()]);
+    // The tracer watches for the connection before the client makes it.
+    let tracer = options.trace.as_ref().map(|_| trace::Tracer::start(port));
     let mut client = Spawn::new(command)
         .tee()
         .inherit_stderr()
         .start()
         .map_err(|e| format!("the client: {e}"))?;
-    let tracer = options
-        .trace
-        .as_ref()
-        .map(|_| trace::Tracer::start(client.id(), port));
 
     let client_status = match watch(&mut client, &mut server) {
         Watched::Exited(status) => status,

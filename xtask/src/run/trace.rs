@@ -1,5 +1,6 @@
 //! `cargo xtask run --trace FILE.svg`: the four socket queues of a Chapter 3 session,
-//! sampled every millisecond from the kernel's table and drawn against time by the chart
+//! sampled from the kernel's table as often as it can be read (at most every
+//! millisecond) and drawn against time by the chart
 //! tool of the `loadgen` package (xtask itself links no plotting).
 
 use std::path::Path;
@@ -31,19 +32,22 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    /// Starts sampling the connection of client process `client_pid` to `server_port`.
-    pub fn start(client_pid: u32, server_port: u16) -> Self {
+    /// Starts sampling the connection that the server on `server_port` accepts: started
+    /// before the client, so that a session of a fraction of a second is sampled from its
+    /// first moment. (It looked for the client's socket among the client's descriptors
+    /// once the client ran; under load that first look could outlast a short session, and
+    /// the trace had no sample.)
+    pub fn start(server_port: u16) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::clone(&stop);
         let thread = thread::spawn(move || {
             let started = Instant::now();
             let mut samples = Vec::new();
             let mut client_port = None;
+            let mut ticks = 0;
             while !done.load(Ordering::Relaxed) {
                 if client_port.is_none() {
-                    client_port = kernel::connected_ports(client_pid, server_port)
-                        .first()
-                        .copied();
+                    client_port = kernel::peers_of(server_port).first().copied();
                 }
                 if let Some(port) = client_port {
                     // Not (or no longer) in the table: the session is starting or over.
@@ -59,7 +63,8 @@ impl Tracer {
                 }
                 // Reading the kernel's table takes a few milliseconds itself on some
                 // machines: sleep only what is left of the millisecond.
-                let next = started + Duration::from_millis(1) * (samples.len() as u32 + 1);
+                ticks += 1;
+                let next = started + Duration::from_millis(1) * ticks;
                 thread::sleep(next.saturating_duration_since(Instant::now()));
             }
             samples
@@ -77,6 +82,13 @@ impl Tracer {
 /// Writes the samples as JSON beside `svg` (same name, `.json`) and has the chart tool
 /// draw them into `svg`; shows its compact chart on the terminal.
 pub fn draw(samples: &[Sample], svg: &Path, bin: &str) -> Result<(), String> {
+    if samples.is_empty() {
+        return Err(format!(
+            "--trace took no sample of the connection, so {} is not written: the session \
+             ended before the kernel's table showed it (a larger bytecount runs longer)",
+            svg.display()
+        ));
+    }
     let data = svg.with_extension("json");
     let value = json!({
         "title": format!("{bin}: the four socket queues"),
@@ -111,4 +123,20 @@ pub fn draw(samples: &[Sample], svg: &Path, bin: &str) -> Result<(), String> {
         data.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No sample: nothing is drawn, and the error says why in one line.
+    #[test]
+    fn a_trace_with_no_sample_says_why_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("t.svg");
+        let error = draw(&[], &svg, "tcp_deadlock").unwrap_err();
+        assert!(error.starts_with("--trace took no sample"), "{error}");
+        assert_eq!(error.lines().count(), 1);
+        assert!(!svg.exists() && !svg.with_extension("json").exists());
+    }
 }
