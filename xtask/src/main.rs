@@ -39,8 +39,9 @@ enum Task {
     #[command(long_about = run::LONG_ABOUT)]
     Run(run::Args),
     /// Measure throughput, memory and concurrency of the variants against the loopback
-    /// ceiling (release build; takes a few minutes, or under one with --quick); `bench
-    /// zen` measures Chapter 7's servers under load instead
+    /// ceiling (release build; a few minutes, or about 20 s with --quick once built: the
+    /// first release build adds a minute or more); `bench zen` measures Chapter 7's
+    /// servers under load instead
     Bench(bench::Args),
     /// Run a family's conformance cases against any implementation (a server or client
     /// command), or against every implementation in the workspace

@@ -472,7 +472,7 @@ pub struct Args {
 pub enum Kind {
     /// Chapter 7's servers under a closed-loop load, with and without the delay in
     /// get_answer: answers per second, latency, errors, CPU and memory, as a table, JSON
-    /// and an SVG chart (release build; about 15 minutes, or under 30 s with --quick)
+    /// and an SVG chart (release build; about 15 minutes, or about 20 s with --quick once built)
     Zen(crate::bench_zen::Args),
 }
 
