@@ -21,26 +21,35 @@ impl Profile {
     }
 }
 
-/// `cargo build` of these packages' binaries; returns the directory that holds them.
-/// A release build says so first, and cargo's own progress goes to stderr, as it would
-/// for a reader.
+/// `cargo build` of these packages' binaries, quietly (the small debug builds of `cargo
+/// xtask run`, whose transcripts would carry cargo's lines); returns the directory that
+/// holds them.
 pub fn build(packages: &[&str], profile: Profile) -> Result<PathBuf, String> {
+    cargo_build(packages, profile, true)
+}
+
+/// [`build`] for the tasks that may build for a minute or more the first time (the
+/// benches, the deadlock probe, the trace's chart tool): one line says so first, and
+/// cargo's own progress shows on stderr.
+pub fn build_announced(packages: &[&str], profile: Profile) -> Result<PathBuf, String> {
+    outln!(
+        "# building the {} binaries of {} (the first run compiles them; cargo's progress \
+         follows)",
+        profile.name(),
+        packages.join(", ")
+    );
+    crate::out::flush();
+    cargo_build(packages, profile, false)
+}
+
+fn cargo_build(packages: &[&str], profile: Profile, quiet: bool) -> Result<PathBuf, String> {
     let mut command = testkit::cargo();
     command.arg("build").arg("--bins");
-    if profile == Profile::Release {
-        // A release build of tokio, plotters and the listings takes a minute or more the
-        // first time: say so, and let cargo's own progress show on stderr.
-        outln!(
-            "# building the release binaries of {} (the first run compiles them; cargo's \
-             progress follows)",
-            packages.join(", ")
-        );
-        crate::out::flush();
-        command.arg("--release");
-    } else {
-        // The debug builds of `cargo xtask run` are small, and a session's transcript
-        // would carry cargo's lines.
+    if quiet {
         command.arg("--quiet");
+    }
+    if profile == Profile::Release {
+        command.arg("--release");
     }
     for package in packages {
         command.args(["--package", package]);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use testkit::table::{Align, Table};
 use testkit::{Process, Spawn, kernel};
 
-use crate::build::{Profile, build};
+use crate::build::{Profile, build_announced};
 use crate::report::{finite, size, write_json};
 use fopnp::progress::last_count;
 
@@ -321,7 +321,7 @@ fn deadlock(
     let Some(book) = catalog::by_id("3-2") else {
         return ExitCode::FAILURE;
     };
-    let result = build(&[book.krate], profile).and_then(|dir| {
+    let result = build_announced(&[book.krate], profile).and_then(|dir| {
         let bin = dir.join(book.bin().unwrap_or_default());
         // The sizes are probed at once, each on its own thread: a threshold is a matter
         // of bytes in buffers, not of time, and a probe waits mostly on the stall test.

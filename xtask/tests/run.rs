@@ -382,6 +382,6 @@ fn every_quick_task_into_a_closed_pipe_says_one_line_and_exits_1() {
         &["certs", certs.to_str().unwrap()],
         &["conform", "3-1"],
     ] {
-        assert_one_line_for_a_closed_pipe(args);
+        assert_one_line_for_a_closed_pipe(args, false);
     }
 }

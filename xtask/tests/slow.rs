@@ -100,7 +100,7 @@ fn the_heavy_tasks_into_a_closed_pipe_say_one_line_and_exit_1() {
     ] {
         let words = shlex::split(line).unwrap();
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        assert_one_line_for_a_closed_pipe(&words);
+        assert_one_line_for_a_closed_pipe(&words, true);
     }
 }
 
@@ -150,6 +150,11 @@ fn bench_runs_on_tiny_sizes_and_writes_its_json() {
         json.display()
     ));
     assert_eq!(code, Some(0), "stderr: {stderr}");
+    // Before it builds, it says so (the first release build takes a minute or more).
+    assert!(
+        stdout.starts_with("# building the debug binaries of "),
+        "{stdout}"
+    );
     // The ceiling, every variant client with every variant server, and the book's pair.
     let mut rows = vec!["ceiling: raw echo, threads, 256 KiB".to_string()];
     for client in variants() {
@@ -234,6 +239,11 @@ fn the_deadlock_threshold_grows_with_the_buffers_as_the_model_says() {
         json.display()
     ));
     assert_eq!(code, Some(0), "{stderr}");
+    // Before it builds, it says so (the first release build takes a minute or more).
+    assert!(
+        stdout.starts_with("# building the debug binaries of "),
+        "{stdout}"
+    );
     assert!(stdout.contains("measured ÷"), "{stdout}");
     let report = read_json(&json);
     let (low, high) = (
@@ -281,6 +291,11 @@ fn bench_zen_runs_on_tiny_settings_and_writes_json_and_a_chart() {
         svg.display()
     ));
     assert_eq!(code, Some(0), "{stderr}");
+    // Before it builds, it says so (the first release build takes a minute or more).
+    assert!(
+        stdout.starts_with("# building the debug binaries of "),
+        "{stdout}"
+    );
     assert!(stdout.contains("get_answer sleeps 1 ms"), "{stdout}");
     assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
     let report = read_json(&json);

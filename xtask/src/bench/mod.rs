@@ -20,7 +20,7 @@ use testkit::{Process, Spawn, Usage};
 
 use catalog::{Family, Listing, Runs};
 
-use crate::build::{Profile, build};
+use crate::build::{Profile, build_announced};
 use crate::report::{GIB, Goal, Goals, MIB, finite, size, write_json};
 
 mod report;
@@ -491,7 +491,7 @@ pub fn main(args: Args) -> ExitCode {
     if args.debug {
         plan.profile = Profile::Debug;
     }
-    let result = build(&packages(), plan.profile).and_then(|dir| measure(&plan, &dir));
+    let result = build_announced(&packages(), plan.profile).and_then(|dir| measure(&plan, &dir));
     match result {
         Ok(report) => {
             out!("{}", table(&report, &plan));

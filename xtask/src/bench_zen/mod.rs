@@ -15,7 +15,7 @@ use serde::Serialize;
 use testkit::table::{Align, Table};
 use testkit::{Process, Spawn};
 
-use crate::build::{Profile, build};
+use crate::build::{Profile, build_announced};
 use crate::report::{Goal, finite, write_json};
 use catalog::Concurrency;
 
@@ -402,7 +402,7 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
     let servers = servers_named(&plan.servers)?;
     let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
-    let dir = build(&packages, plan.profile)?;
+    let dir = build_announced(&packages, plan.profile)?;
     let inetd = testkit::inetd::installed();
     let scratch: PathBuf =
         std::env::temp_dir().join(format!("xtask-bench-zen-{}", std::process::id()));

@@ -14,7 +14,7 @@ use testkit::table::{Align, Table};
 
 use super::loadgen::{LoadErrors, load};
 use super::{Server, Start, servers, servers_named, start};
-use crate::build::{Profile, build};
+use crate::build::{Profile, build_announced};
 use crate::report::{decimals, write_json};
 use catalog::Concurrency;
 
@@ -208,7 +208,7 @@ pub fn measure_open(
     servers.retain(|s| inetd || !matches!(s.start, Start::Inetd { .. }));
     let mut packages: Vec<&str> = servers.iter().map(|s| s.krate).collect();
     packages.dedup();
-    let dir = build(&packages, plan.profile)?;
+    let dir = build_announced(&packages, plan.profile)?;
     let scratch: PathBuf =
         std::env::temp_dir().join(format!("xtask-bench-open-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;

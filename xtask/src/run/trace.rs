@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use testkit::kernel;
 
-use crate::build::{Profile, build};
+use crate::build::{Profile, build_announced};
 
 /// One reading of the four queues, in bytes, at `t` seconds into the session.
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +101,7 @@ pub fn draw(samples: &[Sample], svg: &Path, bin: &str) -> Result<(), String> {
         })).collect::<Vec<_>>(),
     });
     crate::report::write_json(&data, &value)?;
-    let dir = build(&["loadgen"], Profile::Debug)?;
+    let dir = build_announced(&["loadgen"], Profile::Debug)?;
     let output = Command::new(dir.join("loadgen"))
         .arg("chart-trace")
         .arg(&data)
