@@ -229,3 +229,85 @@ fn links_are_found_and_web_addresses_left_out() {
     let text = "see [a](crates/a.rs) and [b](../b.md#part), [c](https://x.org/) [d](#here)";
     assert_eq!(relative_links(text), ["crates/a.rs", "../b.md"]);
 }
+
+/// Whether a command line names a placeholder (`ID`, `[--flag]`, `{port}`, `...`): a
+/// synopsis, not a command to type.
+fn has_placeholder(line: &str) -> bool {
+    line.contains(['[', '|', '{'])
+        || line.contains("...")
+        || line
+            .split([' ', '/', '.', ','])
+            .any(|word| word.len() > 1 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+}
+
+/// The `cargo xtask` command lines a document shows, each with whether it is whole: a
+/// `$ cargo xtask ...` line is a command to type; a code span `` `cargo xtask ...` `` in
+/// prose may name a task or a flag alone (`cargo xtask conform --server`). Synopses are
+/// left out.
+fn xtask_lines(text: &str) -> Vec<(String, bool)> {
+    let mut lines: Vec<(String, bool)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("$ cargo xtask "))
+        .map(|l| (l.to_string(), true))
+        .collect();
+    for span in text.split('`').skip(1).step_by(2) {
+        if let Some(line) = span.strip_prefix("cargo xtask ") {
+            lines.push((line.to_string(), false));
+        }
+    }
+    lines.retain(|(line, _)| !has_placeholder(line));
+    lines
+}
+
+/// Every command line the READMEs show a reader parses as `cargo xtask` takes it: a flag
+/// renamed or a task removed fails here, not in a reader's terminal. A reference in prose
+/// may leave out what a command needs (`cargo xtask run`), but may not name what does not
+/// exist.
+#[test]
+fn every_xtask_command_in_the_docs_parses() {
+    use clap::Parser;
+    use clap::error::ErrorKind;
+    let Some(files) = tracked() else { return };
+    let root = workspace_root();
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for doc in files.iter().filter(|f| f.ends_with(".md")) {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap_or_default();
+        for (line, whole) in xtask_lines(&text) {
+            seen += 1;
+            let Some(words) = shlex::split(&format!("xtask {line}")) else {
+                wrong.push(format!("{doc}: `cargo xtask {line}`: unbalanced quotes"));
+                continue;
+            };
+            let Err(error) = crate::Args::try_parse_from(&words) else {
+                continue;
+            };
+            let partial = matches!(
+                error.kind(),
+                ErrorKind::MissingRequiredArgument
+                    | ErrorKind::InvalidValue
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) && error.to_string().contains("required");
+            if whole || !partial {
+                let text = error.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                wrong.push(format!("{doc}: `cargo xtask {line}`: {first}"));
+            }
+        }
+    }
+    assert!(seen > 20, "only {seen} command lines found");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_synopsis_is_not_a_command() {
+    let text = "$ cargo xtask run 3-1\n`cargo xtask conform FAMILY [--json FILE]` and \
+                `cargo xtask run --trace t.svg 3-2`";
+    assert_eq!(
+        xtask_lines(text),
+        [
+            ("run 3-1".to_string(), true),
+            ("run --trace t.svg 3-2".to_string(), false)
+        ]
+    );
+}
