@@ -4,11 +4,10 @@
 //! [`server_cases`] and [`client_cases`]; they differ only in how they reach the
 //! implementation.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use catalog::{Concurrency, Family, LogStyle};
-use testkit::{STEP, ServerThread, Transcript, within};
+use testkit::{STEP, ServerThread, Transcript, with_deadline, within};
 
 use crate::external::{Ended, ExternalServer, Template};
 use crate::{
@@ -106,20 +105,6 @@ pub struct Outcome {
     pub id: &'static str,
     pub verdict: Verdict,
     pub note: Option<String>,
-}
-
-/// Runs `f` on a thread, at most `limit`: a case that hangs is a failed case.
-pub fn with_deadline<T: Send + 'static>(
-    limit: Duration,
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    let (done, result) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    result
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| Err(format!("the case did not finish within {limit:?}")))
 }
 
 /// The server cases of a family, in order.

@@ -45,6 +45,22 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
     }
 }
 
+/// Runs `f` on its own thread, at most `limit`: where [`within`] panics (a test's step
+/// that hangs), this answers `Err` (a conformance case that hangs is a failed case, and
+/// the table goes on).
+pub fn with_deadline<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (done, result) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    result
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| Err(format!("the case did not finish within {limit:?}")))
+}
+
 /// Checks `ready` every 10 ms until it holds or `limit` passes; returns whether it held.
 /// For state that sends no event to wait on: a log file another process writes, a
 /// transcript another thread fills.
@@ -120,6 +136,16 @@ pub fn replace_ports(text: &str, mut stand_in: impl FnMut(u16) -> String) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_case_past_its_deadline_fails_and_one_within_it_answers() {
+        let hung = with_deadline(Duration::from_millis(50), || -> Result<(), String> {
+            thread::sleep(Duration::from_secs(5));
+            Ok(())
+        });
+        assert_eq!(hung, Err("the case did not finish within 50ms".into()));
+        assert_eq!(with_deadline(STEP, || Ok(7)), Ok(7));
+    }
 
     #[test]
     fn masks_ports_but_not_other_numbers() {

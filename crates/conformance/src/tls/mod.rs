@@ -20,8 +20,8 @@ mod peer;
 pub use peer::{Peer, PeerClient, PeerServer, ProcessPeer, Report, Serving};
 
 use crate::external::{Ended, ExternalServer, HOST, Launch, Template};
-use crate::runner::with_deadline;
 use crate::{ClientRun, Verdict};
+use testkit::with_deadline;
 
 /// The files of a run's certificates, in one directory.
 pub mod files {
