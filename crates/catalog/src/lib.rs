@@ -62,7 +62,9 @@ impl Chapter {
     }
 }
 
-/// The conformance table a listing speaks: its protocol family.
+/// The conformance table a listing speaks: its protocol family. `conformance::registry`
+/// is the one place that maps a family to its table (and its name for `cargo xtask
+/// conform`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     /// Listing 2-1's datagram and its length (`udp-local`).
@@ -86,38 +88,6 @@ pub enum Family {
 }
 
 impl Family {
-    /// The name `cargo xtask conform` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::UdpLocal => "udp-local",
-            Family::UdpRemote => "udp-remote",
-            Family::Sixteen => "3-1",
-            Family::Uppercase => "3-2",
-            Family::Streamer => "streamer",
-            Family::Blocks => "blocks",
-            Family::Tls => "tls",
-            Family::Zen => "zen",
-            Family::None => "-",
-        }
-    }
-
-    /// The families with a conformance table, in the book's order.
-    pub const TABLES: [Family; 8] = [
-        Family::UdpLocal,
-        Family::UdpRemote,
-        Family::Sixteen,
-        Family::Uppercase,
-        Family::Streamer,
-        Family::Blocks,
-        Family::Tls,
-        Family::Zen,
-    ];
-
-    /// The family of a table by its name (`udp-local`, `3-2`, `zen`...).
-    pub fn from_name(name: &str) -> Option<Family> {
-        Self::TABLES.into_iter().find(|f| f.name() == name)
-    }
-
     /// Every listing of this family that has a binary, in the book's order.
     pub fn members(self) -> impl Iterator<Item = &'static Listing> {
         LISTINGS

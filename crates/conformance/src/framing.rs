@@ -419,3 +419,81 @@ fn refused_client(run: RunClient<'_>) -> Result<(), String> {
     }
     Ok(())
 }
+
+// The table: how the runner reaches this protocol's cases (see `crate::table`).
+use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table};
+use testkit::with_deadline;
+
+/// Listing 5-2's table.
+pub const BLOCKS_TABLE: Table = Table {
+    family: catalog::Family::Blocks,
+    name: "blocks",
+    transport: catalog::Transport::Tcp,
+    server_case_ids: blocks_case_ids,
+    server_case,
+    fresh_server_per_case: true,
+    client_cases: blocks_client_cases,
+    client_command: "{exe} -c {host} -p {port}",
+    one_at_a_time_skips: &[],
+    certificates: false,
+};
+
+/// Listing 5-1's table.
+pub const STREAMER_TABLE: Table = Table {
+    family: catalog::Family::Streamer,
+    name: "streamer",
+    server_case_ids: streamer_case_ids,
+    client_cases: streamer_client_cases,
+    ..BLOCKS_TABLE
+};
+
+fn blocks_case_ids() -> Vec<&'static str> {
+    server_cases(true).iter().map(|c| c.id).collect()
+}
+
+fn streamer_case_ids() -> Vec<&'static str> {
+    server_cases(false).iter().map(|c| c.id).collect()
+}
+
+fn blocks_client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    run_client_cases(true, run, pick)
+}
+
+fn streamer_client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    run_client_cases(false, run, pick)
+}
+
+/// A case of a server of one connection: the case's client, then the server's exit and
+/// what it printed; the case holds its connection open until then if it says so.
+fn server_case(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    id: &'static str,
+    _: &mut usize,
+) -> Verdict {
+    let blocks = spec.family == catalog::Family::Blocks;
+    let Some(case) = server_cases(blocks).iter().find(|c| c.id == id) else {
+        return Verdict::Fail("no such case".into());
+    };
+    let port = server.port();
+    let send = case.send;
+    let held = match with_deadline(CASE_LIMIT, move || send(port)) {
+        Ok(held) => held,
+        Err(error) => {
+            // The case's client failed: still end this server, so the next case has its own.
+            let _ = server.end_case(crate::patience());
+            return Verdict::Fail(error);
+        }
+    };
+    let ended = server.end_case(crate::patience());
+    drop(held);
+    Verdict::of(ended.and_then(|ended| judge(case, &ended, spec.log.is_some())))
+}

@@ -354,6 +354,61 @@ fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
     Ok(())
 }
 
+// The table: how the runner reaches this protocol's cases (see `crate::table`).
+use crate::Verdict;
+use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table, wait_log};
+use testkit::with_deadline;
+
+/// Listing 3-1's table.
+pub const TABLE: Table = Table {
+    family: catalog::Family::Sixteen,
+    name: "3-1",
+    transport: catalog::Transport::Tcp,
+    server_case_ids,
+    server_case,
+    fresh_server_per_case: false,
+    client_cases,
+    client_command: "{exe} client {host} -p {port}",
+    one_at_a_time_skips: &[],
+    certificates: false,
+};
+
+fn client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    CLIENT_CASES
+        .iter()
+        .filter(|c| pick(c.id))
+        .map(|c| (c.id, Verdict::of((c.run)(run))))
+        .collect()
+}
+
+fn server_case(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    id: &'static str,
+    served: &mut usize,
+) -> Verdict {
+    let server: &dyn Running = server;
+    let port = server.port();
+    let Some(case) = SERVER_CASES.iter().find(|c| c.id == id) else {
+        return Verdict::Fail("no such case".into());
+    };
+    let run = case.run;
+    Verdict::of(
+        with_deadline(CASE_LIMIT, move || run(port)).and_then(|connections| {
+            if spec.log.is_none() {
+                return Ok(());
+            }
+            *served += connections.len();
+            wait_log(server, |log| log_complete(log, *served));
+            check_log(&server.log(), &connections)
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -415,3 +415,70 @@ pub fn check_schedule(times: &[Instant]) -> Result<(), String> {
     }
     Ok(())
 }
+
+// The table: how the runner reaches this protocol's cases (see `crate::table`).
+use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table, wait_log};
+use testkit::with_deadline;
+
+/// Listing 2-1's table.
+pub const LOCAL: Table = Table {
+    family: catalog::Family::UdpLocal,
+    name: "udp-local",
+    transport: catalog::Transport::Udp,
+    server_case_ids,
+    server_case,
+    fresh_server_per_case: false,
+    client_cases: local_client_cases,
+    client_command: "{exe} client -p {port}",
+    one_at_a_time_skips: &[],
+    certificates: false,
+};
+
+/// Listing 2-2's table: the same server cases, and a client that backs off.
+pub const REMOTE: Table = Table {
+    family: catalog::Family::UdpRemote,
+    name: "udp-remote",
+    client_cases: remote_client_cases,
+    client_command: "{exe} client {host} -p {port}",
+    ..LOCAL
+};
+
+fn server_case_ids() -> Vec<&'static str> {
+    SERVER_CASES.iter().map(|c| c.id).collect()
+}
+
+fn local_client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    run_client_cases(false, run, pick)
+}
+
+fn remote_client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    run_client_cases(true, run, pick)
+}
+
+/// A datagram case: the answers, and for the workspace's own servers, the log.
+fn server_case(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    id: &'static str,
+    _: &mut usize,
+) -> Verdict {
+    let server: &dyn Running = server;
+    let port = server.port();
+    Verdict::of(
+        with_deadline(CASE_LIMIT, move || run_server_case(id, port)).and_then(|sent| {
+            if spec.log.is_none() {
+                return Ok(());
+            }
+            wait_log(server, |log| check_log(log, &sent).is_ok());
+            check_log(&server.log(), &sent)
+        }),
+    )
+}

@@ -149,6 +149,105 @@ pub fn all_case_ids() -> Vec<&'static str> {
         .collect()
 }
 
+// The table: how the runner reaches this protocol's cases (see `crate::table`).
+use crate::table::{Output, Running, ServerSpec, Table, VARIANT_CHUNK, wait_log};
+use crate::{RunClient, Verdict};
+use testkit::with_deadline;
+
+/// How long one case of the runner may take (this module's own [`CASE_LIMIT`] bounds a
+/// read).
+const TABLE_CASE_LIMIT: Duration = crate::table::CASE_LIMIT;
+
+/// Listing 3-2's table.
+pub const TABLE: Table = Table {
+    family: catalog::Family::Uppercase,
+    name: "3-2",
+    transport: catalog::Transport::Tcp,
+    server_case_ids,
+    server_case,
+    fresh_server_per_case: false,
+    client_cases,
+    client_command: "{exe} client {host} {bytecount} -p {port}",
+    one_at_a_time_skips: &[(
+        "hundred-clients",
+        "serves one client at a time, as the book's listen(1) server does",
+    )],
+    certificates: false,
+};
+
+fn server_case_ids() -> Vec<&'static str> {
+    SERVER_CASES
+        .iter()
+        .map(|c| c.id)
+        .chain([BIG_STREAM.id, CONCURRENT.id])
+        .collect()
+}
+
+fn client_cases(
+    output: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    STREAM_SIZES
+        .iter()
+        .filter(|c| pick(c.id))
+        .map(|case| {
+            let check = |out: &[u8], bytecount: u64| match output {
+                Output::Book => crate::transcripts::check_deadlock_client(out, bytecount).map(drop),
+                Output::Variant(chunk) => {
+                    crate::transcripts::check_variant_client(out, bytecount, chunk)
+                }
+            };
+            (case.id, Verdict::of(run_client_case(run, case, &check)))
+        })
+        .collect()
+}
+
+fn server_case(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    id: &'static str,
+    served: &mut usize,
+) -> Verdict {
+    let server: &dyn Running = server;
+    let port = server.port();
+    let concurrent = |case: ConcurrentCase| {
+        with_deadline(TABLE_CASE_LIMIT, move || {
+            let ports = run_concurrent_case(port, &case)?;
+            Ok(ports.into_iter().map(|p| (p, case.bytecount)).collect())
+        })
+    };
+    let result: Result<Vec<(u16, u64)>, String> = if id == CONCURRENT.id {
+        concurrent(CONCURRENT)
+    } else if id == BIG_STREAM.id {
+        concurrent(ConcurrentCase {
+            id,
+            title: BIG_STREAM.title,
+            clients: 1,
+            bytecount: BIG_STREAM.bytecount,
+        })
+    } else {
+        with_deadline(TABLE_CASE_LIMIT, move || {
+            let case = SERVER_CASES
+                .iter()
+                .find(|c| c.id == id)
+                .ok_or("no such case")?;
+            let bytes = (case.payload)().len() as u64;
+            Ok(vec![(run_server_case(port, case)?, bytes)])
+        })
+    };
+    let style = match spec.log {
+        Some(catalog::LogStyle::Deadlock) => LogStyle::Book,
+        Some(catalog::LogStyle::Variant) => LogStyle::Variant(VARIANT_CHUNK),
+        _ => return Verdict::of(result.map(drop)),
+    };
+    Verdict::of(result.and_then(|connections| {
+        *served += connections.len();
+        wait_log(server, |log| log_complete(log, style, *served));
+        check_log(&server.log(), style, &connections)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

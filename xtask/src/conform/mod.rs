@@ -12,7 +12,9 @@ use std::time::Duration;
 use catalog::Family;
 use conformance::Verdict;
 use conformance::external::{ExternalServer, Launch, Template, run_client};
+use conformance::registry;
 use conformance::runner::{self, Output, ServerSpec};
+use conformance::table::Table;
 use serde::Serialize;
 
 mod tls;
@@ -67,10 +69,10 @@ Exit status: 0 nothing failed; 1 some case failed, or the command could not be s
 /// How long a client command may run.
 const CLIENT_LIMIT: Duration = Duration::from_secs(120);
 
-/// `FAMILY`: one of the catalog's tables, by name.
-fn family(name: &str) -> Result<Family, String> {
-    Family::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Family::TABLES.iter().map(|f| f.name()).collect();
+/// `FAMILY`: one of the registry's tables, by name.
+fn family(name: &str) -> Result<&'static Table, String> {
+    registry::by_name(name).ok_or_else(|| {
+        let names: Vec<&str> = registry::TABLES.iter().map(|t| t.name).collect();
         format!("no table {name:?}; the tables are {}", names.join(", "))
     })
 }
@@ -220,7 +222,7 @@ fn print_report(report: &Report) {
 pub struct Args {
     /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks, tls or zen
     #[arg(value_parser = family)]
-    family: Family,
+    family: &'static Table,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]
     server: Option<String>,
@@ -245,7 +247,7 @@ pub struct Args {
 
 pub fn main(args: Args) -> ExitCode {
     conformance::set_patience(Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0)));
-    let (family, server, client, case, json) = (
+    let (table, server, client, case, json) = (
         args.family,
         args.server.as_deref(),
         args.client.as_deref(),
@@ -256,15 +258,16 @@ pub fn main(args: Args) -> ExitCode {
     let result = (|| -> Result<Vec<Implementation>, String> {
         std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
         let mut implementations = Vec::new();
-        if family == Family::Tls {
-            return tls::run(server, client, args.kind, case);
+        if table.certificates {
+            return tls::run(table, server, client, args.kind, case);
         }
+        let family = table.family;
         match (server, client) {
             (Some(command), _) => {
                 let under = ServerUnderTest {
                     name: "under test".into(),
                     template: Template::parse(command)?,
-                    launch: workspace::launch(family),
+                    launch: workspace::launch(table),
                     spec: ServerSpec::foreign(family),
                 };
                 implementations.push(server_cases(&under, case));
@@ -274,7 +277,7 @@ pub fn main(args: Args) -> ExitCode {
                 implementations.push(client_cases(family, &client, case));
             }
             (None, None) => {
-                let (servers, clients) = workspace::workspace(family, &scratch)?;
+                let (servers, clients) = workspace::workspace(table, &scratch)?;
                 for under in &servers {
                     implementations.push(server_cases(under, case));
                 }
@@ -303,7 +306,7 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(id) = case.iter().find(|id| !ran(id)) {
         errln!(
             "cargo xtask conform: no case {id:?} in family {}",
-            family.name()
+            table.name
         );
         return ExitCode::from(2);
     }
@@ -315,7 +318,7 @@ pub fn main(args: Args) -> ExitCode {
             .count()
     };
     let report = Report {
-        family: family.name(),
+        family: table.name,
         passed: count("pass"),
         failed: count("fail"),
         skipped: count("skipped"),

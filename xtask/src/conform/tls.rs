@@ -1,7 +1,7 @@
 //! `cargo xtask conform tls`: Chapter 6's table, whose other side is the `tls_peer`
 //! program and whose certificates `tls_certs` makes for each run (xtask links no TLS).
 
-use catalog::{Family, LogStyle};
+use catalog::LogStyle;
 use conformance::external::Template;
 use conformance::runner;
 use conformance::tls::{self, Kind, ProcessPeer};
@@ -22,6 +22,7 @@ pub fn kind(name: &str) -> Result<Kind, String> {
 
 /// The table against `--server`, `--client`, or (neither) every TLS listing.
 pub fn run(
+    table: &'static conformance::table::Table,
     server: Option<&str>,
     client: Option<&str>,
     kind: Kind,
@@ -29,7 +30,7 @@ pub fn run(
 ) -> Result<Vec<Implementation>, String> {
     let (maker, _) = catalog::CERTIFICATE_MAKER;
     let listings: Vec<_> = if server.is_none() && client.is_none() {
-        Family::Tls.members().collect()
+        table.family.members().collect()
     } else {
         Vec::new()
     };

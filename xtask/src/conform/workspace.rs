@@ -2,20 +2,18 @@
 
 use std::path::Path;
 
-use catalog::{Concurrency, Family, Listing, Runs};
-use conformance::external::{Launch, Template, Transport};
+use catalog::{Concurrency, Listing, Runs};
+use conformance::external::{Launch, Template};
 use conformance::runner::{Output, ServerSpec};
+use conformance::table::Table;
 
 use super::{ClientUnderTest, ServerUnderTest};
 use crate::build::{Profile, build};
 
-/// How a family's servers are started: Chapter 2's are ready once bound.
-pub fn launch(family: Family) -> Launch {
+/// How a table's servers are started: Chapter 2's are ready once bound.
+pub fn launch(table: &Table) -> Launch {
     Launch {
-        transport: match family {
-            Family::UdpLocal | Family::UdpRemote => Transport::Udp,
-            _ => Transport::Tcp,
-        },
+        transport: table.transport,
         ..Launch::default()
     }
 }
@@ -23,10 +21,11 @@ pub fn launch(family: Family) -> Launch {
 /// The family's servers and clients in the workspace, built, as commands; the inetd pair
 /// only where a super-server is installed.
 pub fn workspace(
-    family: Family,
+    table: &Table,
     scratch: &Path,
 ) -> Result<(Vec<ServerUnderTest>, Vec<ClientUnderTest>), String> {
-    let listings: Vec<&Listing> = family
+    let listings: Vec<&Listing> = table
+        .family
         .members()
         .filter(|l| !matches!(l.runs, Runs::SuperServer { .. }) || testkit::inetd::installed())
         .collect();
@@ -44,19 +43,13 @@ pub fn workspace(
             Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams { .. }
         );
         if both || l.concurrency == Concurrency::NotAServer {
-            let command = match family {
-                Family::Blocks | Family::Streamer => format!("{exe} -c {{host}} -p {{port}}"),
-                Family::UdpLocal => format!("{exe} client -p {{port}}"),
-                Family::Uppercase => format!("{exe} client {{host}} {{bytecount}} -p {{port}}"),
-                Family::Zen => format!("{exe} {{host}} {{args}} -p {{port}}"),
-                _ => format!("{exe} client {{host}} -p {{port}}"),
-            };
+            let command = table.client_command.replace("{exe}", &exe);
             clients.push((bin.to_string(), Template::parse(&command)?, Output::of(l)));
         }
         if l.concurrency == Concurrency::NotAServer {
             continue;
         }
-        let mut launch = launch(family);
+        let mut launch = launch(table);
         let command = match l.runs {
             Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
             Runs::Datagrams {
@@ -80,11 +73,8 @@ pub fn workspace(
             _ => format!("{exe} {{host}} -p {{port}}"),
         };
         let mut spec = ServerSpec::of(l);
-        if family == Family::Uppercase && l.concurrency == Concurrency::One {
-            spec.skips = &[(
-                "hundred-clients",
-                "serves one client at a time, as the book's listen(1) server does",
-            )];
+        if l.concurrency == Concurrency::One {
+            spec.skips = table.one_at_a_time_skips;
         }
         servers.push(ServerUnderTest {
             name: bin.to_string(),

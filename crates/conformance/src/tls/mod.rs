@@ -467,6 +467,36 @@ pub(crate) fn client_case(
     }
 }
 
+// The table: its cases make certificates and a peer of their own, so the runner's generic
+// server and client entry points are not theirs (see `crate::runner::tls_server_cases`).
+use crate::table::{Output, Table};
+
+/// Chapter 6's table.
+pub const TABLE: Table = Table {
+    family: catalog::Family::Tls,
+    name: "tls",
+    transport: catalog::Transport::Tcp,
+    server_case_ids,
+    server_case: crate::table::not_here,
+    fresh_server_per_case: true,
+    client_cases: no_generic_client_cases,
+    client_command: "{exe} -a {cafile} {host} {port}",
+    one_at_a_time_skips: &[],
+    certificates: true,
+};
+
+fn server_case_ids() -> Vec<&'static str> {
+    SERVER_CASES.iter().map(|c| c.id).collect()
+}
+
+fn no_generic_client_cases(
+    _: Output,
+    _: crate::RunClient<'_>,
+    _: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,6 +239,55 @@ pub fn run_server_case(
     Verdict::of(check_log(&this_case(), style, &connections))
 }
 
+// The table: how the runner reaches this protocol's cases (see `crate::table`).
+use crate::table::{Output, Running, ServerSpec, Table};
+
+/// Chapter 7's table.
+pub const TABLE: Table = Table {
+    family: catalog::Family::Zen,
+    name: "zen",
+    transport: catalog::Transport::Tcp,
+    server_case_ids,
+    server_case: table_server_case,
+    fresh_server_per_case: false,
+    client_cases: table_client_cases,
+    client_command: "{exe} {host} {args} -p {port}",
+    one_at_a_time_skips: &[],
+    certificates: false,
+};
+
+fn table_client_cases(
+    _: Output,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    CLIENT_CASES
+        .iter()
+        .filter(|c| pick(c.id))
+        .map(|c| (c.id, Verdict::of((c.run)(run))))
+        .collect()
+}
+
+fn table_server_case(
+    spec: &ServerSpec,
+    server: &mut dyn Running,
+    id: &'static str,
+    _: &mut usize,
+) -> Verdict {
+    let server: &dyn Running = server;
+    let target = Target {
+        port: server.port(),
+        concurrency: spec.concurrency,
+        splits_questions: spec.splits_questions,
+    };
+    let read = || server.log();
+    let log = spec.log.map(|style| (style, &read as &dyn Fn() -> String));
+    match SERVER_CASES.iter().find(|c| c.id == id) {
+        Some(case) => run_server_case(case, &target, log),
+        None => Verdict::Fail("no such case".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
