@@ -15,7 +15,7 @@ fn the_server_passes_every_case_and_logs_each_connection() {
     let mut server = ServerThread::start(|listener, mut log: Transcript| {
         let _ = tcp_sixteen::serve(&listener, &mut log);
     });
-    let outcomes = runner::server_cases(&ServerSpec::of(listing()), &mut server, None);
+    let outcomes = runner::server_cases(&ServerSpec::of(listing()).unwrap(), &mut server, None);
     assert_eq!(outcomes.len(), sixteen::SERVER_CASES.len());
     runner::assert_passed("tcp_sixteen server", &outcomes);
 }
@@ -25,7 +25,7 @@ fn the_client_passes_every_case() {
     let run = |port: u16, _: u64, _: &[&str]| {
         in_process(move |out| tcp_sixteen::client("127.0.0.1", port, out))
     };
-    let results = runner::client_cases(listing().family, Output::Book, &run, &|_| true);
+    let results = runner::client_cases(listing().family.unwrap(), Output::Book, &run, &|_| true);
     assert_eq!(results.len(), sixteen::CLIENT_CASES.len());
     assert_all_pass("tcp_sixteen client", &results);
 }

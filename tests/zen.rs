@@ -8,7 +8,6 @@
 
 use std::net::TcpListener;
 
-use conformance::Skip;
 use conformance::runner::{self, ServerSpec};
 use conformance::zen::{Concurrency, HEAVY_CASES};
 use fopnp::Log;
@@ -20,7 +19,6 @@ struct Server {
     name: &'static str,
     script: &'static str,
     serve: fn(TcpListener, Log),
-    skips: &'static [Skip],
 }
 
 const SERVERS: &[Server] = &[
@@ -30,7 +28,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = zen_utils::accept_connections_forever(&listener, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_threaded",
@@ -38,7 +35,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = srv_threaded::server(listener, srv_threaded::WORKERS, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_legacy1",
@@ -47,7 +43,6 @@ const SERVERS: &[Server] = &[
             let server = srv_legacy1::TcpServer::from_listener(listener, &log);
             let _ = server.serve_forever::<srv_legacy1::ZenHandler>();
         },
-        skips: &[],
     },
     Server {
         name: "srv_async",
@@ -55,7 +50,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = srv_async::serve(listener, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_asyncio1",
@@ -63,7 +57,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = srv_asyncio1::serve(listener, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_asyncio1 --poller poll",
@@ -74,7 +67,6 @@ const SERVERS: &[Server] = &[
             };
             let _ = srv_asyncio1::serve_with(listener, options, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_asyncio2",
@@ -82,7 +74,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = srv_asyncio2::serve_blocking(listener, Default::default(), &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_asyncio2 --await-delay",
@@ -91,7 +82,6 @@ const SERVERS: &[Server] = &[
             let options = srv_asyncio2::Options { await_delay: true };
             let _ = srv_asyncio2::serve_blocking(listener, options, &log);
         },
-        skips: &[],
     },
     Server {
         name: "srv_legacy2",
@@ -99,7 +89,6 @@ const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = srv_legacy2::serve(listener, &log);
         },
-        skips: &[],
     },
 ];
 
@@ -109,8 +98,7 @@ fn run_picked(index: usize, pick: impl Fn(&str) -> bool) {
     let serve = server.serve;
     let mut running =
         ServerThread::start(move |listener, log: Transcript| serve(listener, Log::new(log)));
-    let mut spec = ServerSpec::of(catalog::by_bin(server.script).unwrap());
-    spec.skips = server.skips;
+    let spec = ServerSpec::of(catalog::by_bin(server.script).unwrap()).unwrap();
     let outcomes = runner::server_cases_where(&spec, &mut running, pick);
     runner::assert_passed(server.name, &outcomes);
 }
@@ -135,7 +123,7 @@ fn every_server_takes_immediate_reconnects_and_slow_writers() {
 fn the_shared_table_knows_srv_threadeds_pool() {
     assert_eq!(
         catalog::by_bin("srv_threaded").unwrap().concurrency,
-        Concurrency::Pool(srv_threaded::WORKERS)
+        Some(Concurrency::Pool(srv_threaded::WORKERS))
     );
 }
 
@@ -143,7 +131,8 @@ fn the_shared_table_knows_srv_threadeds_pool() {
 fn skips_name_real_cases_and_give_reasons() {
     let ids = conformance::zen::server_case_ids();
     for server in SERVERS {
-        for (case, why) in server.skips {
+        let row = catalog::by_bin(server.script).unwrap();
+        for (case, why) in row.skips.server {
             assert!(
                 ids.contains(case),
                 "{}: a skip names no case: {case}",

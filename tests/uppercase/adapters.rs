@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::net::TcpListener;
 
-use conformance::Skip;
 use conformance::pairs::Client;
 use conformance::transcripts::{check_deadlock_client, check_variant_client};
 use testkit::Transcript;
@@ -17,8 +16,6 @@ pub struct Server {
     pub bin: &'static str,
     /// Serves on `listener` until it is shut down, logging to the transcript.
     pub serve: fn(TcpListener, Transcript),
-    /// Cases it cannot run: (case ID, reason).
-    pub skips: &'static [Skip],
 }
 
 pub const CLIENTS: &[Client] = &[
@@ -29,10 +26,7 @@ pub const CLIENTS: &[Client] = &[
         },
         reads_while_sending: false,
         check_transcript: |out, bytecount| check_deadlock_client(out, bytecount).map(drop),
-        skips: &[(
-            "hundred-clients",
-            "sends 16 bytes per call: 100 MiB in 16-byte sends is 6.5 million send() calls, too slow for the test budget",
-        )],
+        bin: "tcp_deadlock",
     },
     Client {
         name: "tcp_threaded client",
@@ -43,7 +37,7 @@ pub const CLIENTS: &[Client] = &[
         check_transcript: |out, bytecount| {
             check_variant_client(out, bytecount, tcp_threaded::CHUNK)
         },
-        skips: &[],
+        bin: "tcp_threaded",
     },
     Client {
         name: "tcp_nonblocking client",
@@ -54,7 +48,7 @@ pub const CLIENTS: &[Client] = &[
         check_transcript: |out, bytecount| {
             check_variant_client(out, bytecount, tcp_nonblocking::CHUNK)
         },
-        skips: &[],
+        bin: "tcp_nonblocking",
     },
     Client {
         name: "tcp_async client",
@@ -63,7 +57,7 @@ pub const CLIENTS: &[Client] = &[
         },
         reads_while_sending: true,
         check_transcript: |out, bytecount| check_variant_client(out, bytecount, tcp_async::CHUNK),
-        skips: &[],
+        bin: "tcp_async",
     },
 ];
 
@@ -75,10 +69,6 @@ pub const SERVERS: &[Server] = &[
             let _ = tcp_deadlock::serve(&listener, &mut log);
             let _ = log.flush();
         },
-        skips: &[(
-            "hundred-clients",
-            "serves one client at a time, as the book's listen(1) server does",
-        )],
     },
     Server {
         name: "tcp_threaded server",
@@ -86,7 +76,6 @@ pub const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = tcp_threaded::serve(&listener, fopnp::Log::new(log));
         },
-        skips: &[],
     },
     Server {
         name: "tcp_nonblocking server",
@@ -94,7 +83,6 @@ pub const SERVERS: &[Server] = &[
         serve: |listener, mut log| {
             let _ = tcp_nonblocking::serve(&listener, &mut log);
         },
-        skips: &[],
     },
     Server {
         name: "tcp_async server",
@@ -102,6 +90,5 @@ pub const SERVERS: &[Server] = &[
         serve: |listener, log| {
             let _ = tcp_async::serve(listener, fopnp::Log::new(log));
         },
-        skips: &[],
     },
 ];

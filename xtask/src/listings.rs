@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use catalog::{Chapter, LISTINGS, Listing};
+use catalog::{Chapter, Listing};
 use testkit::table::{Align, Table};
 
 /// Where it is in the book, in full: `Chapter 3, Listing 3-1`.
@@ -20,7 +20,7 @@ pub fn text() -> String {
         ("crate", Align::Left),
         ("what it does", Align::Left),
     ]);
-    for l in LISTINGS.iter().filter(|l| l.runnable()) {
+    for l in catalog::listings().filter(|l| l.runnable()) {
         table.row(vec![l.id.into(), book(l), l.krate.into(), l.summary.into()]);
     }
     table.render()
@@ -49,11 +49,7 @@ pub fn markdown(chapter: &'static Chapter) -> String {
         } else {
             format!("[`{}`]({}/src/lib.rs)", l.krate, l.krate)
         };
-        let usage = if l.usage.is_empty() {
-            String::new()
-        } else {
-            format!("`{}`", l.usage)
-        };
+        let usage = l.usage.map(|u| format!("`{u}`")).unwrap_or_default();
         out += &format!(
             "| {id} | {} | {krate} | {usage} | {} |\n",
             l.book, l.summary

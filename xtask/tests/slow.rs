@@ -368,7 +368,7 @@ fn bench_zen_open_finds_the_knees_and_writes_json_and_a_chart() {
     let knees = report["knees"].as_array().unwrap();
     assert_eq!(knees.len(), 4, "the ceiling and three servers: {knees:?}");
     let one_at_a_time = (zen_servers().0.iter())
-        .find(|l| l.concurrency == catalog::Concurrency::One && !l.needs.super_server)
+        .find(|l| l.concurrency == Some(catalog::Concurrency::One) && !l.needs.super_server)
         .and_then(|l| l.bin())
         .unwrap();
     let single = report["records"]

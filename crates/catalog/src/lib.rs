@@ -4,49 +4,57 @@
 //! without compiling the rest of the tooling.
 //!
 //! A listing's binary is named here and in at most one test adapter; everything else
-//! finds it through [`find`], [`LISTINGS`] or [`Family::members`].
+//! finds it through [`find`], [`listings`] or [`Family::members`]. Each chapter's rows
+//! are a file of their own (`ch03.rs`); [`CHAPTERS`] lists the chapters.
 
-/// A chapter of the book, and the folder under `crates/` that holds its listings.
-#[derive(Debug, PartialEq, Eq)]
+/// A chapter of the book, the folder under `crates/` that holds its listings, and its
+/// rows of the catalog (a file of this crate per chapter: `ch03.rs`).
 pub struct Chapter {
     pub number: u8,
     pub title: &'static str,
     pub dir: &'static str,
+    /// Its rows (a function, since a row names its chapter: a chapter that held its rows
+    /// would be a cycle for the compiler to evaluate).
+    pub rows: fn() -> &'static [Listing],
 }
 
-pub const CH03: &Chapter = &Chapter {
-    number: 3,
-    title: "TCP",
-    dir: "ch03-tcp",
-};
+// By hand: a chapter's rows name the chapter, and a derived Debug or PartialEq would
+// follow them round for ever.
+impl std::fmt::Debug for Chapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chapter {} ({})", self.number, self.title)
+    }
+}
 
-pub const CH02: &Chapter = &Chapter {
-    number: 2,
-    title: "UDP",
-    dir: "ch02-udp",
-};
+impl PartialEq for Chapter {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
 
-pub const CH05: &Chapter = &Chapter {
-    number: 5,
-    title: "Network Data and Network Errors",
-    dir: "ch05-network-data",
-};
+impl Eq for Chapter {}
 
-pub const CH06: &Chapter = &Chapter {
-    number: 6,
-    title: "TLS/SSL",
-    dir: "ch06-tls",
-};
-
-pub const CH07: &Chapter = &Chapter {
-    number: 7,
-    title: "Server Architecture",
-    dir: "ch07-server-architecture",
-};
+mod ch02;
+mod ch03;
+mod ch05;
+mod ch06;
+mod ch07;
 
 /// Every chapter the workspace ports, in the book's order: the root README's table of
 /// chapters, and the folders the tidy test knows.
-pub static CHAPTERS: &[&Chapter] = &[CH02, CH03, CH05, CH06, CH07];
+/// A new chapter is a file of rows (`ch08.rs`), its `mod` line above, and its line here.
+pub static CHAPTERS: &[&Chapter] = &[
+    &ch02::CHAPTER,
+    &ch03::CHAPTER,
+    &ch05::CHAPTER,
+    &ch06::CHAPTER,
+    &ch07::CHAPTER,
+];
+
+/// Every listing, in the book's order.
+pub fn listings() -> impl Iterator<Item = &'static Listing> + Clone {
+    CHAPTERS.iter().flat_map(|c| c.listings())
+}
 
 impl Chapter {
     /// Its folder, from the workspace's root: `crates/ch03-tcp`.
@@ -55,10 +63,8 @@ impl Chapter {
     }
 
     /// Its listings, in the book's order.
-    pub fn listings(&'static self) -> impl Iterator<Item = &'static Listing> {
-        LISTINGS
-            .iter()
-            .filter(move |l| std::ptr::eq(l.chapter, self))
+    pub fn listings(&self) -> std::slice::Iter<'static, Listing> {
+        (self.rows)().iter()
     }
 }
 
@@ -83,16 +89,12 @@ pub enum Family {
     Tls,
     /// Chapter 7's Zen-of-Python service (`zen`).
     Zen,
-    /// A demonstration that speaks no protocol of its own.
-    None,
 }
 
 impl Family {
     /// Every listing of this family that has a binary, in the book's order.
     pub fn members(self) -> impl Iterator<Item = &'static Listing> {
-        LISTINGS
-            .iter()
-            .filter(move |l| l.family == self && l.bin().is_some())
+        listings().filter(move |l| l.family == Some(self) && l.bin().is_some())
     }
 }
 
@@ -158,13 +160,13 @@ pub struct Needs {
     pub super_server: bool,
 }
 
-const NOTHING: Needs = Needs {
+pub(crate) const NOTHING: Needs = Needs {
     certificates: false,
     namespace: false,
     super_server: false,
 };
 
-const CERTIFICATES: Needs = Needs {
+pub(crate) const CERTIFICATES: Needs = Needs {
     certificates: true,
     ..NOTHING
 };
@@ -173,21 +175,43 @@ const CERTIFICATES: Needs = Needs {
 /// listing, since rustls and rcgen stay out of xtask.
 pub const CERTIFICATE_MAKER: (&str, &str) = ("tls-peer", "tls_certs");
 
-const NAMESPACE: Needs = Needs {
+pub(crate) const NAMESPACE: Needs = Needs {
     namespace: true,
     ..NOTHING
 };
 
-const SUPER_SERVER: Needs = Needs {
+pub(crate) const SUPER_SERVER: Needs = Needs {
     super_server: true,
     ..NOTHING
 };
 
+/// A listing's command line as the README shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Usage {
+    /// Its own: `tcp_sixteen {client,server} host [-p PORT]`.
+    Command(&'static str),
+    /// Another listing's, by ID (a variant takes Listing 3-2's command line).
+    As(&'static str),
+    /// A module, run through the listings that import it.
+    Module,
+    /// A crate of doc tests.
+    DocTests,
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Usage::Command(line) => f.write_str(line),
+            Usage::As(id) => write!(f, "(as {id})"),
+            Usage::Module => f.write_str("(a module)"),
+            Usage::DocTests => f.write_str("(doc tests)"),
+        }
+    }
+}
+
 /// How a server words its log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogStyle {
-    /// It logs nothing a table checks.
-    None,
     /// Chapter 2: `The client at (...) says '...'` for each datagram.
     Datagrams,
     /// Listing 3-1: `We have accepted a connection from ...` and the reply.
@@ -229,8 +253,6 @@ pub enum Concurrency {
     ProcessPerClient,
     /// One event loop (or one runtime) for every client.
     EventLoop,
-    /// Not a server.
-    NotAServer,
 }
 
 impl Concurrency {
@@ -239,10 +261,17 @@ impl Concurrency {
         match self {
             Concurrency::One => 1,
             Concurrency::Pool(n) => n,
-            Concurrency::NotAServer => 0,
             _ => usize::MAX,
         }
     }
+}
+
+/// The cases of its protocol's table that a listing cannot run, each with why: as a
+/// server, and as a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Skips {
+    pub server: &'static [(&'static str, &'static str)],
+    pub client: &'static [(&'static str, &'static str)],
 }
 
 /// The arguments of a listing's recorded session: what its server is given after its
@@ -253,7 +282,7 @@ pub struct Session {
     pub client: &'static [&'static str],
 }
 
-const BARE: Session = Session {
+pub(crate) const BARE: Session = Session {
     server: &[],
     client: &[],
 };
@@ -285,24 +314,29 @@ pub struct Listing {
     pub bins: &'static [&'static str],
     /// The book's script, in its repository (`py3/chapter03/tcp_sixteen.py`).
     pub script: Option<&'static str>,
-    /// Its command line, as the README shows it.
-    pub usage: &'static str,
+    /// Its command line, as the README shows it (`None`: it has none, as `test.sh`).
+    pub usage: Option<Usage>,
     /// One line saying what it does.
     pub summary: &'static str,
-    pub family: Family,
+    /// The protocol it speaks (`None`: a demonstration that speaks none of its own).
+    pub family: Option<Family>,
     pub transport: Transport,
     pub lifetime: Lifetime,
     pub runs: Runs,
     pub needs: Needs,
-    pub log: LogStyle,
+    /// How its server words its log (`None`: nothing a table checks).
+    pub log: Option<LogStyle>,
     /// Whether the server prints `Listening at` first.
     pub listening: bool,
-    pub concurrency: Concurrency,
+    /// How many clients its server serves at once (`None`: it is not a server).
+    pub concurrency: Option<Concurrency>,
     /// Whether two questions in one piece get two answers (asynchat splits at every `?`).
     pub splits_questions: bool,
     /// Other ways the same server runs, each given as extra arguments (split at spaces),
     /// that the benches and the tables hold to the same cases (`--await-delay`).
     pub flavours: &'static [&'static str],
+    /// The table's cases it cannot run, and why.
+    pub skips: Skips,
     pub session: Session,
     /// The client's arguments when `cargo xtask run` is given none.
     pub run_args: &'static [&'static str],
@@ -334,562 +368,37 @@ impl Listing {
 }
 
 /// A row with every fact at its most common value, for the rows below to override.
-const ROW: Listing = Listing {
+pub(crate) const ROW: Listing = Listing {
     id: "",
-    chapter: CH03,
+    chapter: &ch03::CHAPTER,
     book: "",
     krate: "",
     bins: &[],
     script: None,
-    usage: "",
+    usage: None,
     summary: "",
-    family: Family::None,
+    family: None,
     transport: Transport::Tcp,
     lifetime: Lifetime::Forever,
     runs: Runs::ByOthers,
     needs: NOTHING,
-    log: LogStyle::None,
+    log: None,
     listening: false,
-    concurrency: Concurrency::NotAServer,
+    concurrency: None,
     splits_questions: false,
     flavours: &[],
+    skips: Skips {
+        server: &[],
+        client: &[],
+    },
     session: BARE,
     run_args: &[],
     recorded: Recorded::Run,
 };
 
-/// A Listing 3-2 variant: the same protocol and command line, no deadlock.
-const VARIANT: Listing = Listing {
-    chapter: CH03,
-    usage: "(as 3-2)",
-    family: Family::Uppercase,
-    runs: Runs::ServerAndClient { deadlocks: false },
-    log: LogStyle::Variant,
-    listening: true,
-    session: Session {
-        server: &[],
-        client: &["1048576"],
-    },
-    // A gibibyte: far past the deadlock's threshold.
-    run_args: &["1073741824"],
-    ..ROW
-};
-
-/// A page 53 demonstration.
-const DEMO: Listing = Listing {
-    chapter: CH03,
-    book: "page 53",
-    krate: "page53",
-    bins: &["page53"],
-    usage: "page53 CLAIM",
-    lifetime: Lifetime::Once,
-    ..ROW
-};
-
-/// A Chapter 2 listing: a UDP server and its client.
-const DATAGRAM: Listing = Listing {
-    chapter: CH02,
-    transport: Transport::Udp,
-    log: LogStyle::Datagrams,
-    listening: true,
-    concurrency: Concurrency::EventLoop,
-    ..ROW
-};
-
-/// A Chapter 2 claim, run by `udp_claims CLAIM`.
-const CLAIM: Listing = Listing {
-    chapter: CH02,
-    book: "the chapter's claims",
-    krate: "udp-claims",
-    bins: &["udp_claims"],
-    usage: "udp_claims CLAIM [--flip]",
-    transport: Transport::Udp,
-    lifetime: Lifetime::Once,
-    ..ROW
-};
-
-/// A Chapter 5 listing: a server of one connection, and its client with `-c`.
-const ONE_SHOT: Listing = Listing {
-    chapter: CH05,
-    transport: Transport::Tcp,
-    lifetime: Lifetime::OneConnection,
-    runs: Runs::OneShot,
-    listening: true,
-    concurrency: Concurrency::One,
-    ..ROW
-};
-
-/// A Chapter 6 listing: a TLS server of one connection, and its client.
-const TLS: Listing = Listing {
-    chapter: CH06,
-    family: Family::Tls,
-    lifetime: Lifetime::OneConnection,
-    runs: Runs::Tls,
-    needs: CERTIFICATES,
-    listening: true,
-    concurrency: Concurrency::One,
-    ..ROW
-};
-
-/// A Chapter 7 Zen server, run as `test.sh` runs it.
-const ZEN: Listing = Listing {
-    chapter: CH07,
-    family: Family::Zen,
-    runs: Runs::ZenServer,
-    log: LogStyle::ZenUtils,
-    listening: true,
-    concurrency: Concurrency::EventLoop,
-    ..ROW
-};
-
-/// Every listing, in the book's order.
-pub static LISTINGS: &[Listing] = &[
-    Listing {
-        id: "2-1",
-        book: "Listing 2-1",
-        krate: "udp-local",
-        bins: &["udp_local"],
-        script: Some("py3/chapter02/udp_local.py"),
-        usage: "udp_local {client,server} [-p PORT]",
-        summary: "UDP client and server on localhost: the time, and its length in reply",
-        family: Family::UdpLocal,
-        runs: Runs::Datagrams {
-            server_host: "",
-            client_host: "",
-        },
-        ..DATAGRAM
-    },
-    Listing {
-        id: "2-2",
-        book: "Listing 2-2",
-        krate: "udp-remote",
-        bins: &["udp_remote"],
-        script: Some("py3/chapter02/udp_remote.py"),
-        usage: "udp_remote {client,server} host [-p PORT] [--drop-rate P] [--seed N]",
-        summary: "a server that pretends to drop half the datagrams; a client that backs off",
-        family: Family::UdpRemote,
-        runs: Runs::Datagrams {
-            server_host: "127.0.0.1",
-            client_host: "localhost",
-        },
-        // A seed whose first datagram is dropped and second answered: the book's session.
-        session: Session {
-            server: &["--seed", "2"],
-            client: &[],
-        },
-        ..DATAGRAM
-    },
-    Listing {
-        id: "2-3",
-        book: "Listing 2-3",
-        krate: "big-sender",
-        bins: &["big_sender"],
-        script: Some("py3/chapter02/big_sender.py"),
-        usage: "big_sender host [-p PORT] [--size BYTES]",
-        summary: "a datagram too big for the path, with don't-fragment set: the path's MTU",
-        transport: Transport::Udp,
-        lifetime: Lifetime::Once,
-        runs: Runs::Alone {
-            subcommand: "localhost",
-        },
-        chapter: CH02,
-        ..ROW
-    },
-    Listing {
-        id: "2-4",
-        book: "Listing 2-4",
-        krate: "udp-broadcast",
-        bins: &["udp_broadcast"],
-        script: Some("py3/chapter02/udp_broadcast.py"),
-        usage: "udp_broadcast {client,server} host [-p port]",
-        summary: "SO_BROADCAST: a datagram to the network's broadcast address, and a server that hears it",
-        runs: Runs::Datagrams {
-            server_host: "127.255.255.255",
-            client_host: "127.255.255.255",
-        },
-        ..DATAGRAM
-    },
-    Listing {
-        id: "takes-anyone",
-        summary: "an unconnected client takes a reply from anyone",
-        runs: Runs::Alone {
-            subcommand: "takes-anyone",
-        },
-        ..CLAIM
-    },
-    Listing {
-        id: "connect-filters",
-        summary: "connect() drops strangers' datagrams and reports ICMP refusals",
-        runs: Runs::Alone {
-            subcommand: "connect-filters",
-        },
-        ..CLAIM
-    },
-    Listing {
-        id: "never-learns",
-        summary: "an unconnected client never learns that nobody is listening",
-        runs: Runs::Alone {
-            subcommand: "never-learns",
-        },
-        ..CLAIM
-    },
-    Listing {
-        id: "size-limits",
-        summary: "nothing over 65,507 bytes is sent; a short receive buffer truncates silently",
-        runs: Runs::Alone {
-            subcommand: "size-limits",
-        },
-        ..CLAIM
-    },
-    Listing {
-        id: "dont-fragment",
-        summary: "don't-fragment refuses what exceeds a 1500-byte path; fragments arrive whole",
-        runs: Runs::Alone {
-            subcommand: "dont-fragment",
-        },
-        needs: NAMESPACE,
-        ..CLAIM
-    },
-    Listing {
-        id: "broadcast-needs-permission",
-        summary: "a broadcast without SO_BROADCAST is refused",
-        runs: Runs::Alone {
-            subcommand: "broadcast-needs-permission",
-        },
-        ..CLAIM
-    },
-    Listing {
-        id: "3-1",
-        book: "Listing 3-1",
-        krate: "tcp-sixteen",
-        bins: &["tcp_sixteen"],
-        script: Some("py3/chapter03/tcp_sixteen.py"),
-        usage: "tcp_sixteen {client,server} host [-p PORT]",
-        summary: "TCP client and server that send and receive 16 octets",
-        family: Family::Sixteen,
-        runs: Runs::ServerAndClient { deadlocks: false },
-        log: LogStyle::Sixteen,
-        listening: true,
-        concurrency: Concurrency::One,
-        ..ROW
-    },
-    Listing {
-        id: "3-2",
-        book: "Listing 3-2",
-        krate: "tcp-deadlock",
-        bins: &["tcp_deadlock"],
-        script: Some("py3/chapter03/tcp_deadlock.py"),
-        usage: "tcp_deadlock {client,server} host [bytecount] [-p PORT]",
-        summary: "TCP client and server that leave too much data waiting (deadlocks when large)",
-        runs: Runs::ServerAndClient { deadlocks: true },
-        log: LogStyle::Deadlock,
-        concurrency: Concurrency::One,
-        session: Session {
-            server: &[],
-            client: &["32"],
-        },
-        run_args: &[],
-        ..VARIANT
-    },
-    Listing {
-        id: "3-2-threaded",
-        book: "page 53, way out (b)",
-        krate: "tcp-threaded",
-        bins: &["tcp_threaded"],
-        summary: "Listing 3-2 without the deadlock: one thread sends while another receives",
-        concurrency: Concurrency::ThreadPerClient,
-        ..VARIANT
-    },
-    Listing {
-        id: "3-2-nonblocking",
-        book: "page 53, way out (a)",
-        krate: "tcp-nonblocking",
-        bins: &["tcp_nonblocking"],
-        summary: "Listing 3-2 without the deadlock: nonblocking sockets driven by poll()",
-        concurrency: Concurrency::EventLoop,
-        ..VARIANT
-    },
-    Listing {
-        id: "3-2-async",
-        book: "page 53, way out (a), tokio",
-        krate: "tcp-async",
-        bins: &["tcp_async"],
-        summary: "Listing 3-2 without the deadlock: async tasks, both halves of the socket at once",
-        concurrency: Concurrency::EventLoop,
-        ..VARIANT
-    },
-    Listing {
-        id: "half-close",
-        summary: "shutdown(Write): the peer reads EOF, and the reply still comes back",
-        runs: Runs::Alone {
-            subcommand: "half-close",
-        },
-        ..DEMO
-    },
-    Listing {
-        id: "shut-rd",
-        summary: "shutdown(Read): does the peer really meet an error? (not on Linux)",
-        runs: Runs::Alone {
-            subcommand: "shut-rd",
-        },
-        ..DEMO
-    },
-    Listing {
-        id: "close-vs-shutdown",
-        summary: "close() of one handle versus shutdown() of the shared socket",
-        runs: Runs::Alone {
-            subcommand: "close-vs-shutdown",
-        },
-        ..DEMO
-    },
-    Listing {
-        id: "eof-vs-wouldblock",
-        summary: "EOF (0 bytes) versus \"would block\", and a reset",
-        runs: Runs::Alone {
-            subcommand: "eof-vs-wouldblock",
-        },
-        ..DEMO
-    },
-    Listing {
-        id: "udp-flood",
-        summary: "UDP drops what is not read in time; TCP makes the sender wait",
-        transport: Transport::Udp,
-        runs: Runs::Alone {
-            subcommand: "udp-flood",
-        },
-        session: Session {
-            server: &[],
-            client: &["--datagrams", "20000"],
-        },
-        ..DEMO
-    },
-    Listing {
-        id: "5-1",
-        book: "Listing 5-1",
-        krate: "streamer",
-        bins: &["streamer"],
-        script: Some("py3/chapter05/streamer.py"),
-        usage: "streamer [-c] [-p port] [hostname]",
-        summary: "the end of the stream ends the message: the client sends and closes",
-        family: Family::Streamer,
-        log: LogStyle::Streamer,
-        ..ONE_SHOT
-    },
-    Listing {
-        id: "5-2",
-        book: "Listing 5-2",
-        krate: "blocks",
-        bins: &["blocks"],
-        script: Some("py3/chapter05/blocks.py"),
-        usage: "blocks [-c] [-p port] [hostname] [--max-block BYTES]",
-        summary: "length-prefixed blocks: a 4-byte length before each, an empty block to end",
-        family: Family::Blocks,
-        log: LogStyle::Blocks,
-        ..ONE_SHOT
-    },
-    Listing {
-        id: "5-2-async",
-        book: "Listing 5-2, the codec way (not in the book)",
-        krate: "blocks-async",
-        bins: &["blocks_async"],
-        usage: "(as 5-2)",
-        summary: "Listing 5-2 on tokio: tokio_util's LengthDelimitedCodec, the same wire and lines",
-        family: Family::Blocks,
-        log: LogStyle::Blocks,
-        ..ONE_SHOT
-    },
-    Listing {
-        id: "examples.rst",
-        chapter: CH05,
-        book: "examples.rst",
-        krate: "examples-rst",
-        script: Some("py3/chapter05/examples.rst"),
-        usage: "(doc tests)",
-        summary: "the chapter's interactive session: byte order and text encodings, computed in Rust",
-        lifetime: Lifetime::Once,
-        recorded: Recorded::Nothing,
-        ..ROW
-    },
-    Listing {
-        id: "6-safe",
-        book: "safe_tls.py",
-        krate: "safe-tls",
-        bins: &["safe_tls"],
-        script: Some("py3/chapter06/safe_tls.py"),
-        usage: "safe_tls [-a cafile] [-s certfile] host port",
-        summary: "TLS with safe defaults: the client checks the CA and the name; one line, then close_notify",
-        log: LogStyle::TlsMessage,
-        ..TLS
-    },
-    Listing {
-        id: "6-test",
-        book: "test_tls.py",
-        krate: "test-tls",
-        bins: &["test_tls"],
-        script: Some("py3/chapter06/test_tls.py"),
-        usage: "test_tls [-a cafile] [-c certfile] [-C ciphers] [-p PROTOCOL] [-s certfile] [-d] [-v] host port",
-        summary: "attempt a TLS connection and report the peer's certificate, the version and the cipher",
-        log: LogStyle::TlsReport,
-        ..TLS
-    },
-    Listing {
-        id: "zen_utils",
-        book: "Listing 7-1",
-        krate: "zen-utils",
-        script: Some("py3/chapter07/zen_utils.py"),
-        usage: "(a module)",
-        summary: "the Zen service: get_answer, recv_until, accept_connections_forever...",
-        runs: Runs::ByOthers,
-        recorded: Recorded::Program("srv_single", &["--help"]),
-        ..ZEN
-    },
-    Listing {
-        id: "zen_client",
-        book: "client.py",
-        krate: "zen-client",
-        bins: &["zen_client"],
-        script: Some("py3/chapter07/client.py"),
-        usage: "zen_client host [-e] [-p port]",
-        summary: "asks the three questions in random order; -e causes an error",
-        lifetime: Lifetime::Once,
-        runs: Runs::ByOthers,
-        log: LogStyle::None,
-        listening: false,
-        concurrency: Concurrency::NotAServer,
-        recorded: Recorded::RunOf("srv_single"),
-        ..ZEN
-    },
-    Listing {
-        id: "srv_single",
-        book: "Listing 7-3",
-        krate: "srv-single",
-        bins: &["srv_single"],
-        script: Some("py3/chapter07/srv_single.py"),
-        usage: "srv_single host [-p port]",
-        summary: "single-threaded server that serves one client at a time; others must wait",
-        concurrency: Concurrency::One,
-        ..ZEN
-    },
-    Listing {
-        id: "srv_threaded",
-        book: "Listing 7-4",
-        krate: "srv-threaded",
-        bins: &["srv_threaded"],
-        script: Some("py3/chapter07/srv_threaded.py"),
-        usage: "srv_threaded host [-p port]",
-        summary: "four threads accepting on one listener serve four clients at once",
-        concurrency: Concurrency::Pool(4),
-        ..ZEN
-    },
-    Listing {
-        id: "srv_legacy1",
-        book: "Listing 7-5",
-        krate: "srv-legacy1",
-        bins: &["srv_legacy1"],
-        script: Some("py3/chapter07/srv_legacy1.py"),
-        usage: "srv_legacy1 host [-p port]",
-        summary: "the legacy socketserver module: a new thread per connection, no limit",
-        log: LogStyle::Socketserver,
-        listening: false,
-        concurrency: Concurrency::ThreadPerClient,
-        ..ZEN
-    },
-    Listing {
-        id: "srv_async",
-        book: "Listing 7-6",
-        krate: "srv-async",
-        bins: &["srv_async"],
-        script: Some("py3/chapter07/srv_async.py"),
-        usage: "srv_async host [-p port]",
-        summary: "one poll() loop serves every client, with dictionaries of per-socket state",
-        log: LogStyle::Loop,
-        ..ZEN
-    },
-    Listing {
-        id: "srv_asyncio1",
-        book: "srv_asyncio1.py",
-        krate: "srv-asyncio1",
-        bins: &["srv_asyncio1"],
-        script: Some("py3/chapter07/srv_asyncio1.py"),
-        usage: "srv_asyncio1 host [-p port]",
-        summary: "asyncio-style callbacks (connection_made, data_received, connection_lost)",
-        log: LogStyle::Callbacks,
-        // Its loop waits in epoll, as asyncio's does on Linux; the hidden --poller poll
-        // measures what poll() would cost instead.
-        flavours: &["--poller poll"],
-        ..ZEN
-    },
-    Listing {
-        id: "srv_asyncio2",
-        book: "srv_asyncio2.py",
-        krate: "srv-asyncio2",
-        bins: &["srv_asyncio2"],
-        script: Some("py3/chapter07/srv_asyncio2.py"),
-        usage: "srv_asyncio2 host [-p port] [--await-delay]",
-        summary: "a coroutine per connection, on tokio's one-thread runtime",
-        log: LogStyle::Loop,
-        flavours: &["--await-delay"],
-        ..ZEN
-    },
-    Listing {
-        id: "srv_legacy2",
-        book: "srv_legacy2.py",
-        krate: "srv-legacy2",
-        bins: &["srv_legacy2"],
-        script: Some("py3/chapter07/srv_legacy2.py"),
-        usage: "srv_legacy2 host [-p port]",
-        summary: "the legacy asyncore/asynchat modules: a terminator-splitting handler",
-        log: LogStyle::Asyncore,
-        splits_questions: true,
-        ..ZEN
-    },
-    Listing {
-        id: "in_zen1",
-        book: "in_zen1.py, inetd nowait",
-        krate: "in-zen1",
-        bins: &["in_zen1"],
-        script: Some("py3/chapter07/in_zen1.py"),
-        usage: "in_zen1 [--log FILE]",
-        summary: "single-shot server for inetd: one process per connection, under systemd-socket-activate -a",
-        runs: Runs::SuperServer { accept: true },
-        needs: SUPER_SERVER,
-        listening: false,
-        concurrency: Concurrency::ProcessPerClient,
-        ..ZEN
-    },
-    Listing {
-        id: "in_zen2",
-        book: "in_zen2.py, inetd wait",
-        krate: "in-zen2",
-        bins: &["in_zen2"],
-        script: Some("py3/chapter07/in_zen2.py"),
-        usage: "in_zen2 [--idle SECONDS] [--log FILE]",
-        summary: "multi-shot server for inetd: accepts until idle for 8 s, under systemd-socket-activate",
-        runs: Runs::SuperServer { accept: false },
-        needs: SUPER_SERVER,
-        listening: false,
-        concurrency: Concurrency::One,
-        session: Session {
-            server: &["--idle", "0.5"],
-            client: &[],
-        },
-        ..ZEN
-    },
-    Listing {
-        id: "7",
-        book: "test.sh",
-        krate: "(all of Chapter 7)",
-        script: Some("py3/chapter07/test.sh"),
-        summary: "every Chapter 7 server in turn with both clients, and a verdict for each",
-        runs: Runs::Each(Family::Zen),
-        recorded: Recorded::Nothing,
-        ..ZEN
-    },
-];
-
 /// Finds a runnable listing by ID, crate name or binary name.
 pub fn find(name: &str) -> Option<&'static Listing> {
-    let runnable = || LISTINGS.iter().filter(|l| l.runnable());
+    let runnable = || listings().filter(|l| l.runnable());
     runnable().find(|l| l.id == name).or_else(|| {
         runnable().find(|l| {
             !matches!(l.runs, Runs::Alone { .. } | Runs::Each(_))
@@ -923,9 +432,7 @@ pub fn lookup(name: &str) -> Lookup {
     {
         return Lookup::ShownBy(l, shown);
     }
-    let numbered = LISTINGS
-        .iter()
-        .find(|l| l.book.strip_prefix("Listing ") == Some(name));
+    let numbered = listings().find(|l| l.book.strip_prefix("Listing ") == Some(name));
     if let Some(l) = numbered {
         if l.runnable() {
             return Lookup::Found(l);
@@ -934,8 +441,7 @@ pub fn lookup(name: &str) -> Lookup {
             return Lookup::ShownBy(l, shown);
         }
     }
-    let named: Vec<&'static Listing> = LISTINGS
-        .iter()
+    let named: Vec<&'static Listing> = listings()
         .filter(|l| l.krate == name || l.bins.contains(&name))
         .collect();
     let runnable: Vec<&'static Listing> = named.iter().copied().filter(|l| l.runnable()).collect();
@@ -973,7 +479,7 @@ fn nearest(name: &str) -> Vec<&'static str> {
             .count()
     };
     let mut scored: Vec<((usize, std::cmp::Reverse<usize>), &'static str)> = Vec::new();
-    for l in LISTINGS.iter().filter(|l| l.runnable()) {
+    for l in listings().filter(|l| l.runnable()) {
         let number = l.book.strip_prefix("Listing ");
         let names = [Some(l.id), Some(l.krate), l.bin(), number];
         let best = names
@@ -1018,32 +524,30 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// The listing whose binary is `bin` (runnable or not).
 pub fn by_bin(bin: &str) -> Option<&'static Listing> {
-    LISTINGS.iter().find(|l| l.bins.contains(&bin))
+    listings().find(|l| l.bins.contains(&bin))
 }
 
 /// The first listing a crate ports (a crate's own tests find themselves with
 /// `by_crate(env!("CARGO_PKG_NAME"))`).
 pub fn by_crate(krate: &str) -> Option<&'static Listing> {
-    LISTINGS.iter().find(|l| l.krate == krate)
+    listings().find(|l| l.krate == krate)
 }
 
 /// The listing with this ID (runnable or not).
 pub fn by_id(id: &str) -> Option<&'static Listing> {
-    LISTINGS.iter().find(|l| l.id == id)
+    listings().find(|l| l.id == id)
 }
 
 /// The client that runs against a family's servers, where the family's servers have
 /// no client of their own (`zen_client` for the Zen servers).
 pub fn client_of(family: Family) -> Option<&'static Listing> {
-    LISTINGS.iter().find(|l| {
-        l.family == family && l.concurrency == Concurrency::NotAServer && l.bin().is_some()
-    })
+    listings().find(|l| l.family == Some(family) && l.concurrency.is_none() && l.bin().is_some())
 }
 
 /// The crate of each listing that records a session, once, in the book's order.
 pub fn recorded_crates() -> Vec<&'static Listing> {
     let mut seen: Vec<&'static Listing> = Vec::new();
-    for l in LISTINGS {
+    for l in listings() {
         if l.recorded != Recorded::Nothing && !seen.iter().any(|s| s.krate == l.krate) {
             seen.push(l);
         }
@@ -1057,8 +561,9 @@ mod tests {
 
     #[test]
     fn ids_crates_and_binaries_are_unique_and_found() {
-        for (i, l) in LISTINGS.iter().enumerate() {
-            assert!(LISTINGS[..i].iter().all(|o| o.id != l.id), "{} twice", l.id);
+        let all: Vec<&Listing> = listings().collect();
+        for (i, l) in all.iter().copied().enumerate() {
+            assert!(all[..i].iter().all(|o| o.id != l.id), "{} twice", l.id);
             if l.runnable() {
                 assert!(std::ptr::eq(find(l.id).unwrap(), l), "{}", l.id);
             }
@@ -1118,8 +623,21 @@ mod tests {
     }
 
     #[test]
+    fn every_chapter_holds_its_own_rows_in_the_books_order() {
+        for chapter in CHAPTERS {
+            assert!(
+                chapter.listings().all(|l| l.chapter == *chapter),
+                "{chapter:?}"
+            );
+        }
+        let numbers: Vec<u8> = CHAPTERS.iter().map(|c| c.number).collect();
+        assert!(numbers.is_sorted(), "{numbers:?}");
+        assert_eq!(listings().count(), 38);
+    }
+
+    #[test]
     fn every_recorded_session_and_program_names_a_real_listing() {
-        for l in LISTINGS {
+        for l in listings() {
             match l.recorded {
                 Recorded::RunOf(id) => assert!(by_id(id).is_some_and(Listing::runnable), "{id}"),
                 Recorded::Program(bin, _) => assert!(by_bin(bin).is_some(), "{bin}"),

@@ -434,7 +434,6 @@ pub const BLOCKS_TABLE: Table = Table {
     fresh_server_per_case: true,
     client_cases: blocks_client_cases,
     client_command: "{exe} -c {host} -p {port}",
-    one_at_a_time_skips: &[],
     certificates: false,
 };
 

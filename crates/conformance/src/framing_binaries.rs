@@ -62,10 +62,10 @@ macro_rules! framing_binary_tests {
 pub fn server_table(bin: &str, listing: &catalog::Listing) {
     let template = Template::parse(&format!("'{bin}' {{host}} -p {{port}}")).unwrap();
     let mut server = ExternalServer::start(&template).unwrap();
-    let outcomes = runner::server_cases(&ServerSpec::of(listing), &mut server, None);
+    let outcomes = runner::server_cases(&ServerSpec::of(listing).unwrap(), &mut server, None);
     assert_eq!(
         outcomes.len(),
-        framing::server_cases(listing.family == catalog::Family::Blocks).len()
+        framing::server_cases(listing.family == Some(catalog::Family::Blocks)).len()
     );
     runner::assert_passed(&format!("{} server", name(bin)), &outcomes);
 }
@@ -74,7 +74,7 @@ pub fn server_table(bin: &str, listing: &catalog::Listing) {
 pub fn client_table(bin: &str, listing: &catalog::Listing) {
     let template = Template::parse(&format!("'{bin}' -c {{host}} -p {{port}}")).unwrap();
     let run = |port, bytecount, args: &[&str]| run_client(&template, port, bytecount, args, STEP);
-    let results = runner::client_cases(listing.family, Output::Book, &run, &|_| true);
+    let results = runner::client_cases(listing.family.unwrap(), Output::Book, &run, &|_| true);
     assert_eq!(results.len(), framing::CLIENT_CASES.len());
     assert_all_pass(&format!("{} client", name(bin)), &results);
 }

@@ -28,8 +28,15 @@ pub struct Client {
     pub reads_while_sending: bool,
     /// Checks its transcript for a completed run of `bytecount` (rounded) bytes.
     pub check_transcript: fn(&[u8], u64) -> Result<(), String>,
-    /// Cases it cannot run, with why.
-    pub skips: &'static [Skip],
+    /// Its binary, as the catalog knows it: the cases it cannot run are the row's.
+    pub bin: &'static str,
+}
+
+impl Client {
+    /// The cases it cannot run, with why, from its row of the catalog.
+    pub fn skips(&self) -> &'static [Skip] {
+        catalog::by_bin(self.bin).map_or(&[], |l| l.skips.client)
+    }
 }
 
 /// The server a client is paired with: its name, its port and the cases it cannot run.
@@ -149,7 +156,7 @@ fn each_client(
         .iter()
         .map(|client| {
             let who = format!("{} with {} / {case}", client.name, server.name);
-            let skip = skip_reason(client.skips, case).or(skip_reason(server.skips, case));
+            let skip = skip_reason(client.skips(), case).or(skip_reason(server.skips, case));
             let verdict = match skip {
                 Some(why) => Verdict::Skipped(why.into()),
                 None => Verdict::of(judge(client)),
@@ -247,7 +254,7 @@ mod tests {
             b"done\n" => Ok(()),
             _ => Err("not done".into()),
         },
-        skips: &[],
+        bin: "not-in-the-catalog",
     };
 
     /// What a test server makes of each piece it reads.

@@ -18,7 +18,8 @@ pub static TABLES: &[&Table] = &[
     &zen::TABLE,
 ];
 
-/// The table of a family (`None`: a listing that speaks no protocol of its own).
+/// The table of a family (`None` only for a family whose table is missing here, which
+/// the registry's test rules out).
 pub fn table(family: Family) -> Option<&'static Table> {
     TABLES.iter().copied().find(|t| t.family == family)
 }
@@ -44,11 +45,10 @@ mod tests {
             assert!(std::ptr::eq(by_name(t.name).unwrap(), *t));
             assert!(!(t.server_case_ids)().is_empty(), "{}", t.name);
         }
-        for listing in catalog::LISTINGS {
-            if listing.family != Family::None {
-                assert!(table(listing.family).is_some(), "{}", listing.id);
+        for listing in catalog::listings() {
+            if let Some(family) = listing.family {
+                assert!(table(family).is_some(), "{}", listing.id);
             }
         }
-        assert!(table(Family::None).is_none());
     }
 }

@@ -369,7 +369,6 @@ pub const TABLE: Table = Table {
     fresh_server_per_case: false,
     client_cases,
     client_command: "{exe} client {host} -p {port}",
-    one_at_a_time_skips: &[],
     certificates: false,
 };
 

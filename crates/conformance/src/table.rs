@@ -34,9 +34,6 @@ pub struct Table {
     /// How `cargo xtask conform` runs the workspace's own client of this protocol as a
     /// command: `{exe}` is the binary, the rest the external driver's placeholders.
     pub client_command: &'static str,
-    /// Cases that a server of one client at a time (Listing 3-2's `listen(1)`) cannot
-    /// pass, and why.
-    pub one_at_a_time_skips: &'static [Skip],
     /// Its cases make certificates and a peer of their own, and run through
     /// [`crate::runner::tls_server_cases`] and [`crate::runner::tls_client_cases`].
     pub certificates: bool,
@@ -77,15 +74,16 @@ impl ServerSpec {
         }
     }
 
-    /// A listing of the catalog, its log checked.
-    pub fn of(listing: &catalog::Listing) -> Self {
-        Self {
-            family: listing.family,
-            log: Some(listing.log),
-            concurrency: listing.concurrency,
+    /// A server of the catalog, its log checked (`None`: the listing is not a server of
+    /// a table).
+    pub fn of(listing: &catalog::Listing) -> Option<Self> {
+        Some(Self {
+            family: listing.family?,
+            log: listing.log,
+            concurrency: listing.concurrency?,
             splits_questions: listing.splits_questions,
-            skips: &[],
-        }
+            skips: listing.skips.server,
+        })
     }
 }
 
@@ -164,7 +162,7 @@ impl Output {
     /// How a listing of the catalog prints.
     pub fn of(listing: &catalog::Listing) -> Self {
         match listing.log {
-            LogStyle::Variant => Output::Variant(VARIANT_CHUNK),
+            Some(LogStyle::Variant) => Output::Variant(VARIANT_CHUNK),
             _ => Output::Book,
         }
     }

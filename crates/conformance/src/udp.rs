@@ -430,7 +430,6 @@ pub const LOCAL: Table = Table {
     fresh_server_per_case: false,
     client_cases: local_client_cases,
     client_command: "{exe} client -p {port}",
-    one_at_a_time_skips: &[],
     certificates: false,
 };
 

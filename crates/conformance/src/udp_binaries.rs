@@ -18,7 +18,7 @@ pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
         ..Launch::default()
     };
     let mut server = ExternalServer::launch(&template, launch).unwrap();
-    let outcomes = runner::server_cases(&ServerSpec::of(listing), &mut server, None);
+    let outcomes = runner::server_cases(&ServerSpec::of(listing).unwrap(), &mut server, None);
     assert_eq!(outcomes.len(), udp::SERVER_CASES.len());
     runner::assert_passed(&format!("{} server", name(bin)), &outcomes);
 }
@@ -27,7 +27,7 @@ pub fn server_table(bin: &str, args: &str, listing: &catalog::Listing) {
 pub fn client_table(bin: &str, args: &str, listing: &catalog::Listing, pick: fn(&str) -> bool) {
     let template = Template::parse(&format!("'{bin}' {args}")).unwrap();
     let run = |port, bytecount, args: &[&str]| run_client(&template, port, bytecount, args, STEP);
-    let results = runner::client_cases(listing.family, runner::Output::Book, &run, &pick);
+    let results = runner::client_cases(listing.family.unwrap(), runner::Output::Book, &run, &pick);
     assert!(!results.is_empty());
     assert_all_pass(&format!("{} client", name(bin)), &results);
 }

@@ -168,10 +168,6 @@ pub const TABLE: Table = Table {
     fresh_server_per_case: false,
     client_cases,
     client_command: "{exe} client {host} {bytecount} -p {port}",
-    one_at_a_time_skips: &[(
-        "hundred-clients",
-        "serves one client at a time, as the book's listen(1) server does",
-    )],
     certificates: false,
 };
 

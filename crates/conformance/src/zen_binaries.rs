@@ -159,7 +159,7 @@ pub fn under_super_server(
     )
     .unwrap();
     let name = crate::binaries::name(bin);
-    let spec = ServerSpec::of(catalog::by_bin(&name).unwrap());
+    let spec = ServerSpec::of(catalog::by_bin(&name).unwrap()).unwrap();
     let mut running = UnderInetd { port, log };
     let outcomes = runner::server_cases_where(&spec, &mut running, pick);
     runner::assert_passed(&name, &outcomes);

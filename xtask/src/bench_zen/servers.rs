@@ -82,7 +82,9 @@ pub fn servers() -> Vec<Server> {
         concurrency: Concurrency::EventLoop,
     }];
     for l in Family::Zen.members() {
-        let Some(bin) = l.bin() else { continue };
+        let (Some(bin), Some(concurrency)) = (l.bin(), l.concurrency) else {
+            continue;
+        };
         let (name, start) = match l.runs {
             Runs::ZenServer => (bin.to_string(), Start::Direct(None)),
             Runs::SuperServer { accept } => {
@@ -96,7 +98,7 @@ pub fn servers() -> Vec<Server> {
             krate: l.krate,
             bin,
             start,
-            concurrency: l.concurrency,
+            concurrency,
         };
         servers.push(server(name, start));
         for &flavour in l.flavours {

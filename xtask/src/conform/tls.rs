@@ -57,7 +57,7 @@ pub fn run(
             for l in listings {
                 let Some(bin) = l.bin() else { continue };
                 let exe = dir.join(bin).display().to_string();
-                let kind = if l.log == LogStyle::TlsReport {
+                let kind = if l.log == Some(LogStyle::TlsReport) {
                     Kind::Report
                 } else {
                     Kind::Safe

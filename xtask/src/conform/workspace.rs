@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use catalog::{Concurrency, Listing, Runs};
+use catalog::{Listing, Runs};
 use conformance::external::{Launch, Template};
 use conformance::runner::{Output, ServerSpec};
 use conformance::table::Table;
@@ -42,13 +42,15 @@ pub fn workspace(
             l.runs,
             Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams { .. }
         );
-        if both || l.concurrency == Concurrency::NotAServer {
+        if both || l.concurrency.is_none() {
             let command = table.client_command.replace("{exe}", &exe);
             clients.push((bin.to_string(), Template::parse(&command)?, Output::of(l)));
         }
-        if l.concurrency == Concurrency::NotAServer {
+        // Not a server (the Zen client), or none of this table's; its skips are the
+        // catalog's.
+        let Some(spec) = ServerSpec::of(l) else {
             continue;
-        }
+        };
         let mut launch = launch(table);
         let command = match l.runs {
             Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
@@ -72,10 +74,6 @@ pub fn workspace(
             }
             _ => format!("{exe} {{host}} -p {{port}}"),
         };
-        let mut spec = ServerSpec::of(l);
-        if l.concurrency == Concurrency::One {
-            spec.skips = table.one_at_a_time_skips;
-        }
         servers.push(ServerUnderTest {
             name: bin.to_string(),
             template: Template::parse(&command)?,

@@ -129,7 +129,9 @@ fn unrunnable(name: &str, found: catalog::Lookup) -> String {
         Lookup::ShownBy(l, by) => format!(
             "cargo xtask run: {name:?} ({}, {}) has no session of its own; `cargo xtask run \
              {}` shows it",
-            l.book, l.usage, by.id
+            l.book,
+            l.usage.map(|u| u.to_string()).unwrap_or_default(),
+            by.id
         ),
         Lookup::Unknown(near) if near.is_empty() => {
             format!("cargo xtask run: unknown listing {name:?}; `cargo xtask list` shows every ID")

@@ -17,10 +17,10 @@ use super::{
 
 /// Whether the server's log is done with the one client: back to accepting (3-1), done
 /// with the connection or reported its failure (3-2), or a variant's closing line.
-fn settled(style: LogStyle, log: &str) -> bool {
+fn settled(style: Option<LogStyle>, log: &str) -> bool {
     match style {
-        LogStyle::Sixteen => log.matches("Waiting to accept a new connection\n").count() >= 2,
-        LogStyle::Deadlock => log.contains("  Socket closed\n") || log.contains(" failed: "),
+        Some(LogStyle::Sixteen) => log.matches("Waiting to accept a new connection\n").count() >= 2,
+        Some(LogStyle::Deadlock) => log.contains("  Socket closed\n") || log.contains(" failed: "),
         _ => log.contains("  Socket closed: ") || log.contains(" failed after "),
     }
 }

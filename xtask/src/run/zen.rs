@@ -158,7 +158,9 @@ fn zen_session(
     }
     let zen_client = dir.join(client);
     let mut outputs = Vec::new();
-    let style = listing.log;
+    let style = listing
+        .log
+        .ok_or_else(|| format!("the catalog gives {} no log style", listing.id))?;
     let (first, last, file) = match inetd {
         None => (
             listing

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::process::{Command, ExitCode};
 use std::thread;
 
-use catalog::{LISTINGS, Listing, Recorded};
+use catalog::{Listing, Recorded};
 use normalise::normalise;
 
 use crate::build::{Profile, build, workspace_root};
@@ -32,7 +32,7 @@ enum Run {
 fn sessions(krate: &str) -> (Vec<Run>, Option<&'static str>) {
     let mut runs = Vec::new();
     let mut client_only = None;
-    for l in LISTINGS.iter().filter(|l| l.krate == krate) {
+    for l in catalog::listings().filter(|l| l.krate == krate) {
         match l.recorded {
             Recorded::Run => runs.push(Run::Xtask(l)),
             Recorded::RunOf(id) => {

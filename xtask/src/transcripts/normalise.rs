@@ -215,9 +215,7 @@ mod tests {
     #[test]
     fn ports_orders_and_first_pieces_are_made_stable() {
         // Names from the catalog: a Zen server, the Zen client, Listing 3-2.
-        let zen_server = catalog::LISTINGS
-            .iter()
-            .find(|l| l.runs == catalog::Runs::ZenServer);
+        let zen_server = catalog::listings().find(|l| l.runs == catalog::Runs::ZenServer);
         let zen_client = catalog::client_of(catalog::Family::Zen);
         let book = catalog::by_id("3-2");
         let [server, client, book] =

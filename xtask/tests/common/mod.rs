@@ -45,7 +45,7 @@ pub fn run_built(args: &[&str]) -> (Option<i32>, String, String) {
     BUILT.get_or_init(|| {
         let mut command = testkit::cargo();
         command.args(["build", "--quiet", "--bins"]);
-        for l in catalog::LISTINGS.iter().filter(|l| !l.bins.is_empty()) {
+        for l in catalog::listings().filter(|l| !l.bins.is_empty()) {
             for package in l.packages() {
                 command.args(["--package", package]);
             }

@@ -481,7 +481,6 @@ pub const TABLE: Table = Table {
     fresh_server_per_case: true,
     client_cases: no_generic_client_cases,
     client_command: "{exe} -a {cafile} {host} {port}",
-    one_at_a_time_skips: &[],
     certificates: true,
 };
 

@@ -252,7 +252,6 @@ pub const TABLE: Table = Table {
     fresh_server_per_case: false,
     client_cases: table_client_cases,
     client_command: "{exe} {host} {args} -p {port}",
-    one_at_a_time_skips: &[],
     certificates: false,
 };
 
