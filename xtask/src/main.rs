@@ -36,7 +36,7 @@ enum Task {
     /// List every listing: ID, book reference, crate and what it does
     List,
     /// Build a listing, run its server and client, and show both transcripts
-    #[command(long_about = run::LONG_ABOUT)]
+    #[command(long_about = run::long_about())]
     Run(run::Args),
     /// Measure throughput, memory and concurrency of the variants against the loopback
     /// ceiling (release build; a few minutes, or about 20 s with --quick once built: the

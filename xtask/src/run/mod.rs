@@ -20,24 +20,49 @@ mod pair;
 mod trace;
 mod zen;
 
-pub const LONG_ABOUT: &str = "\
+/// `cargo xtask run --help`: how each shape of session runs, with the IDs of the
+/// catalog's rows of that shape (never a list by hand).
+pub fn long_about() -> String {
+    let ids = |shape: fn(&Runs) -> bool| -> String {
+        let ids: Vec<&str> = catalog::listings()
+            .filter(|l| shape(&l.runs))
+            .map(|l| l.id)
+            .collect();
+        fill(&ids.join(", "))
+    };
+    format!(
+        "\
 Build a listing, run its server and client, and show both transcripts
 
-(The demonstrations, page 53's (half-close ... udp-flood) and Chapter 2's claims
-(takes-anyone ... broadcast-needs-permission), and big_sender (2-3) are one program
-each: it runs and prints its steps and its verdict, and its exit status is passed on.)
+Chapter 3's sessions, the server in the background on 127.0.0.1, then the client on
+localhost, then the server's log:
+{}
 
-Chapter 2's UDP servers (2-1, 2-2, 2-4) run in the background, ready once their socket
-is bound, and are stopped once they have printed the client's datagram. Chapter 5's
-servers (5-1, 5-2, 5-2-async) serve one connection: the client runs with -c, then
-`wait`, then the server's output.
+One program each, that prints its steps and its verdict (its exit status is passed on):
+{}
 
-Chapter 7's servers (srv_single ... srv_legacy2) run as the book's test.sh runs them:
-the server on localhost, then `zen_client localhost` and `zen_client localhost -e`,
-then the server's log. The inetd pair (in_zen1, in_zen2) runs under a real
-super-server, systemd-socket-activate --inetd, and logs to zen.log in a scratch
-directory. `cargo xtask run 7` runs every Chapter 7 server in turn and ends with one
-line per server saying whether its session was the book's.
+Chapter 2's UDP servers run in the background, ready once their socket is bound, and are
+stopped once they have printed the client's datagram:
+{}
+
+Chapter 5's servers serve one connection: the client runs with -c, then `wait`, then the
+server's output:
+{}
+
+Chapter 6's, the same after `cargo xtask certs certs` in a scratch directory:
+{}
+
+Chapter 7's servers run as the book's test.sh runs them: the server on localhost, then
+`zen_client localhost` and `zen_client localhost -e`, then the server's log:
+{}
+
+The inetd pair runs under a real super-server, systemd-socket-activate --inetd, and logs
+to zen.log in a scratch directory:
+{}
+
+Every server of a chapter in turn, ending with one line per server saying whether its
+session was the book's:
+{}
 
 The server is started on 127.0.0.1 at the book's port 1060, or at --port (0 lets the
 system choose); when that port is busy, at a port the system chooses, and a note says
@@ -51,7 +76,33 @@ waiting for (for Listing 3-2, the deadlock of page 53, explained with the number
 Exit status: 0 the session completed (for 7: every session was the book's); 1 the
 build failed, a process could not start, the client failed (its status is passed on)
 or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing;
-3 the transfer stalled and both processes were stopped.";
+3 the transfer stalled and both processes were stopped.",
+        ids(|r| matches!(r, Runs::ServerAndClient { .. })),
+        ids(|r| matches!(r, Runs::Alone { .. })),
+        ids(|r| matches!(r, Runs::Datagrams { .. })),
+        ids(|r| matches!(r, Runs::OneShot)),
+        ids(|r| matches!(r, Runs::Tls)),
+        ids(|r| matches!(r, Runs::ZenServer)),
+        ids(|r| matches!(r, Runs::SuperServer { .. })),
+        ids(|r| matches!(r, Runs::Each(_))),
+    )
+}
+
+/// A list of IDs, indented and wrapped at 88 columns.
+fn fill(text: &str) -> String {
+    let mut lines = vec![String::from(" ")];
+    for word in text.split(' ') {
+        let last = lines.last_mut().map(|l| l.len()).unwrap_or_default();
+        if last + 1 + word.len() > 88 {
+            lines.push(String::from(" "));
+        }
+        if let Some(line) = lines.last_mut() {
+            line.push(' ');
+            line.push_str(word);
+        }
+    }
+    lines.join("\n")
+}
 
 /// How long neither process may print before the transfer counts as stalled.
 pub const STALL: Duration = Duration::from_secs(3);
@@ -383,6 +434,19 @@ pub fn show_log(file: &str, log: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_names_every_runnable_row_from_the_catalog() {
+        let help = long_about();
+        for l in catalog::listings().filter(|l| l.runnable()) {
+            assert!(
+                help.contains(&format!(" {},", l.id)) || help.contains(&format!(" {}\n", l.id)),
+                "{} is not in run --help",
+                l.id
+            );
+        }
+        assert!(help.lines().all(|l| l.len() <= 90), "{help}");
+    }
 
     #[test]
     fn the_books_port_is_not_shown() {
