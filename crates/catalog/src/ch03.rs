@@ -16,11 +16,18 @@ const ROW: Listing = Listing {
     ..crate::ROW
 };
 
+/// Chapter 3's session: the server on 127.0.0.1, the client to localhost.
+const PAIR: Option<Commands> = Some(Commands {
+    server: "{bin} server 127.0.0.1 {-p} {server_args}",
+    client: "{bin} client localhost {args} {-p}",
+});
+
 /// A Listing 3-2 variant: the same protocol and command line, no deadlock.
 const VARIANT: Listing = Listing {
     usage: Some(Usage::As("3-2")),
     family: Some(Family::Uppercase),
     runs: Runs::ServerAndClient { deadlocks: false },
+    commands: PAIR,
     log: Some(LogStyle::Variant),
     listening: true,
     session: Session {
@@ -54,6 +61,7 @@ pub static LISTINGS: &[Listing] = &[
         summary: "TCP client and server that send and receive 16 octets",
         family: Some(Family::Sixteen),
         runs: Runs::ServerAndClient { deadlocks: false },
+        commands: PAIR,
         log: Some(LogStyle::Sixteen),
         listening: true,
         concurrency: Some(Concurrency::One),

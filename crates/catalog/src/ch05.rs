@@ -21,6 +21,10 @@ const ONE_SHOT: Listing = Listing {
     transport: Transport::Tcp,
     lifetime: Lifetime::OneConnection,
     runs: Runs::OneShot,
+    commands: Some(Commands {
+        server: "{bin} {-p} {server_args}",
+        client: "{bin} -c {args} {-p}",
+    }),
     listening: true,
     concurrency: Some(Concurrency::One),
     ..ROW

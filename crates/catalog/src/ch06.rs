@@ -21,6 +21,10 @@ const TLS: Listing = Listing {
     family: Some(Family::Tls),
     lifetime: Lifetime::OneConnection,
     runs: Runs::Tls,
+    commands: Some(Commands {
+        server: "{bin} {server_args} -s certs/localhost.pem 127.0.0.1 {port}",
+        client: "{bin} {args} -a certs/ca.crt localhost {port}",
+    }),
     needs: CERTIFICATES,
     listening: true,
     concurrency: Some(Concurrency::One),

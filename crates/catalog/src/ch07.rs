@@ -20,6 +20,10 @@ const ROW: Listing = Listing {
 const ZEN: Listing = Listing {
     family: Some(Family::Zen),
     runs: Runs::ZenServer,
+    commands: Some(Commands {
+        server: "{bin} localhost {-p} {server_args}",
+        client: "{client} localhost {args} {-p}",
+    }),
     log: Some(LogStyle::ZenUtils),
     listening: true,
     concurrency: Some(Concurrency::EventLoop),
@@ -36,6 +40,7 @@ pub static LISTINGS: &[Listing] = &[
         usage: Some(Usage::Module),
         summary: "the Zen service: get_answer, recv_until, accept_connections_forever...",
         runs: Runs::ByOthers,
+        commands: None,
         recorded: Recorded::Program("srv_single", &["--help"]),
         ..ZEN
     },
@@ -49,6 +54,7 @@ pub static LISTINGS: &[Listing] = &[
         summary: "asks the three questions in random order; -e causes an error",
         lifetime: Lifetime::Once,
         runs: Runs::ByOthers,
+        commands: None,
         log: None,
         listening: false,
         concurrency: None,
@@ -150,6 +156,11 @@ pub static LISTINGS: &[Listing] = &[
         usage: Some(Usage::Command("in_zen1 [--log FILE]")),
         summary: "single-shot server for inetd: one process per connection, under systemd-socket-activate -a",
         runs: Runs::SuperServer { accept: true },
+        commands: Some(Commands {
+            server: "systemd-socket-activate --inetd -a -l 127.0.0.1:{port} {bin} --log zen.log \
+                     {server_args}",
+            client: "{client} localhost {args} {-p}",
+        }),
         needs: SUPER_SERVER,
         listening: false,
         concurrency: Some(Concurrency::ProcessPerClient),
@@ -164,6 +175,11 @@ pub static LISTINGS: &[Listing] = &[
         usage: Some(Usage::Command("in_zen2 [--idle SECONDS] [--log FILE]")),
         summary: "multi-shot server for inetd: accepts until idle for 8 s, under systemd-socket-activate",
         runs: Runs::SuperServer { accept: false },
+        commands: Some(Commands {
+            server: "systemd-socket-activate --inetd -l 127.0.0.1:{port} {bin} --log zen.log \
+                     {server_args}",
+            client: "{client} localhost {args} {-p}",
+        }),
         needs: SUPER_SERVER,
         listening: false,
         concurrency: Some(Concurrency::One),
@@ -180,6 +196,7 @@ pub static LISTINGS: &[Listing] = &[
         script: Some("py3/chapter07/test.sh"),
         summary: "every Chapter 7 server in turn with both clients, and a verdict for each",
         runs: Runs::Each(Family::Zen),
+        commands: None,
         recorded: Recorded::Nothing,
         ..ZEN
     },

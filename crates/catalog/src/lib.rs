@@ -34,6 +34,8 @@ impl PartialEq for Chapter {
 
 impl Eq for Chapter {}
 
+pub mod template;
+
 mod ch02;
 mod ch03;
 mod ch05;
@@ -121,13 +123,9 @@ pub enum Runs {
     /// `BIN server 127.0.0.1` in the background, then `BIN client localhost ARGS`.
     /// `deadlocks`: a stall is page 53's deadlock (Listing 3-2 as the book wrote it).
     ServerAndClient { deadlocks: bool },
-    /// Chapter 2's shape: `BIN server [HOST]` in the background, `BIN client [HOST]`, then
-    /// the server's log once it has printed what the client sent (an empty host: the
-    /// listing takes none).
-    Datagrams {
-        server_host: &'static str,
-        client_host: &'static str,
-    },
+    /// Chapter 2's shape: the UDP server in the background, ready once bound, the client,
+    /// then the server's log once it has printed what the client sent.
+    Datagrams,
     /// Chapter 5's shape: `BIN` serves one connection in the background, `BIN -c` is the
     /// client; then the server's output, once it has exited.
     OneShot,
@@ -266,6 +264,17 @@ impl Concurrency {
     }
 }
 
+/// A session's two command lines, as templates ([`template`] says what the tokens are):
+/// `cargo xtask run` runs and shows them, and `cargo xtask transcripts` reads the ports
+/// back out of what was shown by them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commands {
+    /// The server, started in the background (or the super-server that runs it).
+    pub server: &'static str,
+    /// The client, run once the server is ready.
+    pub client: &'static str,
+}
+
 /// The cases of its protocol's table that a listing cannot run, each with why: as a
 /// server, and as a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,6 +344,8 @@ pub struct Listing {
     /// Other ways the same server runs, each given as extra arguments (split at spaces),
     /// that the benches and the tables hold to the same cases (`--await-delay`).
     pub flavours: &'static [&'static str],
+    /// Its session's command lines, where it has a server and a client.
+    pub commands: Option<Commands>,
     /// The table's cases it cannot run, and why.
     pub skips: Skips,
     pub session: Session,
@@ -387,6 +398,7 @@ pub(crate) const ROW: Listing = Listing {
     concurrency: None,
     splits_questions: false,
     flavours: &[],
+    commands: None,
     skips: Skips {
         server: &[],
         client: &[],
@@ -620,6 +632,31 @@ mod tests {
         assert_eq!(ids(lookup("srv_asyncio")), ["srv_asyncio1", "srv_asyncio2"]);
         assert!(ids(lookup("gopher")).is_empty());
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn every_session_of_a_server_and_a_client_has_its_two_command_lines() {
+        for l in listings() {
+            let two = matches!(
+                l.runs,
+                Runs::ServerAndClient { .. }
+                    | Runs::Datagrams
+                    | Runs::OneShot
+                    | Runs::Tls
+                    | Runs::ZenServer
+                    | Runs::SuperServer { .. }
+            );
+            assert_eq!(l.commands.is_some(), two, "{}", l.id);
+            if let Some(commands) = l.commands {
+                assert!(commands.server.contains("{bin}"), "{}", l.id);
+                let ported = |t: &str| t.contains("{-p}") || t.contains("{port}");
+                assert!(
+                    ported(commands.server) && ported(commands.client),
+                    "{}",
+                    l.id
+                );
+            }
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn workspace(
         // the other.
         let both = matches!(
             l.runs,
-            Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams { .. }
+            Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams
         );
         if both || l.concurrency.is_none() {
             let command = table.client_command.replace("{exe}", &exe);
@@ -52,15 +52,10 @@ pub fn workspace(
             continue;
         };
         let mut launch = launch(table);
-        let command = match l.runs {
-            Runs::ServerAndClient { .. } => format!("{exe} server {{host}} -p {{port}}"),
-            Runs::Datagrams {
-                server_host: "", ..
-            } => format!("{exe} server -p {{port}}"),
-            Runs::Datagrams { .. } => format!("{exe} server {{host}} -p {{port}}"),
+        let command = match (l.runs, l.commands) {
             // The inetd pair under the super-server, logging to files: in_zen1 with a
             // process per connection (-a), in_zen2 as one process that stays.
-            Runs::SuperServer { accept } => {
+            (Runs::SuperServer { accept }, _) => {
                 let file = scratch.join(format!("{bin}.log"));
                 let command = format!(
                     "{} --inetd{} -l {{host}}:{{port}} {exe} --log '{}'{}",
@@ -72,7 +67,15 @@ pub fn workspace(
                 launch.log_file = Some(file);
                 command
             }
-            _ => format!("{exe} {{host}} -p {{port}}"),
+            // The row's own command line, in the external driver's words; conform's host
+            // is always 127.0.0.1, where a session names the book's localhost.
+            (_, Some(commands)) => commands
+                .server
+                .replace("{bin}", &exe)
+                .replace("{-p}", "-p {port}")
+                .replace("{server_args}", "")
+                .replace(" localhost ", " {host} "),
+            (_, None) => continue,
         };
         servers.push(ServerUnderTest {
             name: bin.to_string(),

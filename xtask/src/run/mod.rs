@@ -9,6 +9,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::Duration;
 
+use catalog::template::{self, Values};
 use catalog::{Listing, Runs};
 use testkit::Process;
 
@@ -79,7 +80,7 @@ or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing
 3 the transfer stalled and both processes were stopped.",
         ids(|r| matches!(r, Runs::ServerAndClient { .. })),
         ids(|r| matches!(r, Runs::Alone { .. })),
-        ids(|r| matches!(r, Runs::Datagrams { .. })),
+        ids(|r| matches!(r, Runs::Datagrams)),
         ids(|r| matches!(r, Runs::OneShot)),
         ids(|r| matches!(r, Runs::Tls)),
         ids(|r| matches!(r, Runs::ZenServer)),
@@ -110,8 +111,8 @@ pub const STALL: Duration = Duration::from_secs(3);
 pub const SERVER_STEP: Duration = Duration::from_secs(10);
 /// The exit status of a session whose transfer stalled.
 pub const STALLED: u8 = 3;
-/// The book's port.
-pub const BOOK_PORT: u16 = 1060;
+/// The book's port, which a shown command leaves out.
+pub use catalog::template::BOOK_PORT;
 
 /// `cargo xtask run`.
 #[derive(clap::Args, Clone, Debug)]
@@ -246,19 +247,15 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
         }
         Runs::ServerAndClient { deadlocks } => {
             let dir = options.built(&[listing.krate])?;
-            pair::pair(listing, &dir.join(bin), &args, options, deadlocks)
+            pair::pair(listing, &dir, &args, options, deadlocks)
         }
-        Runs::Datagrams {
-            server_host,
-            client_host,
-        } => {
+        Runs::Datagrams => {
             let dir = options.built(&[listing.krate])?;
-            let hosts = (server_host, client_host);
-            datagrams::datagrams(listing, &dir.join(bin), hosts, &args, options)
+            datagrams::datagrams(listing, &dir, &args, options)
         }
         Runs::OneShot => {
             let dir = options.built(&[listing.krate])?;
-            one_shot::one_shot(listing, &dir.join(bin), &args, options)
+            one_shot::one_shot(listing, &dir, &args, options)
         }
         Runs::Tls => {
             let dir = options.built(&listing.packages().collect::<Vec<_>>())?;
@@ -293,6 +290,91 @@ fn demo(name: &str, bin: &Path, subcommand: &str, args: &[String]) -> Result<Exi
         .ok_or_else(|| format!("{name} {subcommand} did not finish within {DEMO_LIMIT:?}"))?;
     program.stdout.wait_closed(SERVER_STEP);
     Ok(exit_code(status.code()))
+}
+
+/// One of a session's two commands, from the template in its listing's row
+/// ([`catalog::Commands`]): rendered once as the command that runs and once as the `$`
+/// line shown, so that the two cannot differ.
+pub struct Templated<'a> {
+    pub template: &'static str,
+    /// Where the built binaries are.
+    pub dir: &'a Path,
+    pub bin: &'a str,
+    /// The family's client (`{client}`), where the template names one.
+    pub client: &'a str,
+    pub server_args: &'a [String],
+    pub args: &'a [String],
+}
+
+/// What `{bin}` and `{client}` render as in a command to run, before they become paths
+/// (a path need not be text).
+const BIN_MARK: &str = "\u{0}bin";
+const CLIENT_MARK: &str = "\u{0}client";
+
+impl Templated<'_> {
+    /// The server's or the client's template of a listing's row.
+    pub fn of<'a>(
+        listing: &Listing,
+        server: bool,
+        dir: &'a Path,
+        client: &'a str,
+        server_args: &'a [String],
+        args: &'a [String],
+    ) -> Result<Templated<'a>, String> {
+        let commands = listing
+            .commands
+            .ok_or_else(|| format!("the catalog gives {} no command lines", listing.id))?;
+        Ok(Templated {
+            template: if server {
+                commands.server
+            } else {
+                commands.client
+            },
+            dir,
+            bin: listing.bin().unwrap_or_default(),
+            client,
+            server_args,
+            args,
+        })
+    }
+
+    fn values(&self, port: u16, bin: &'static str, client: &'static str) -> Values<'_> {
+        Values {
+            bin,
+            client,
+            port,
+            server_args: self.server_args,
+            args: self.args,
+        }
+    }
+
+    /// The command to run, on `port`.
+    pub fn command(&self, port: u16) -> Command {
+        let words = template::render(
+            self.template,
+            &self.values(port, BIN_MARK, CLIENT_MARK),
+            false,
+        );
+        let path = |word: &str| match word {
+            BIN_MARK => self.dir.join(self.bin).into_os_string(),
+            CLIENT_MARK => self.dir.join(self.client).into_os_string(),
+            word => word.into(),
+        };
+        let mut words = words.iter().map(|w| path(w));
+        let mut command = Command::new(words.next().unwrap_or_default());
+        command.args(words);
+        command
+    }
+
+    /// The `$` line a reader sees, on `port` (the book's port left out).
+    pub fn shown(&self, port: u16) -> String {
+        let values = Values {
+            bin: self.bin,
+            client: self.client,
+            ..self.values(port, "", "")
+        };
+        template::render(self.template, &values, true).join(" ")
+    }
 }
 
 /// A server that listens, the port it listens on, and the port it was asked for.
@@ -351,15 +433,6 @@ pub fn start_server_of(
             })
         }
         Err(error) => Err(format!("the server did not start: {error}")),
-    }
-}
-
-/// ` -p PORT`, or nothing for the book's port.
-pub fn port_arg(port: u16) -> String {
-    if port == BOOK_PORT {
-        String::new()
-    } else {
-        format!(" -p {port}")
     }
 }
 
@@ -449,8 +522,16 @@ mod tests {
     }
 
     #[test]
-    fn the_books_port_is_not_shown() {
-        assert_eq!(port_arg(1060), "");
-        assert_eq!(port_arg(0), " -p 0");
+    fn a_sessions_line_is_shown_as_it_runs_and_the_books_port_left_out() {
+        let listing = catalog::by_id("3-2").unwrap();
+        let args = ["32".to_string()];
+        let dir = Path::new("/built");
+        let line = Templated::of(listing, false, dir, "", &[], &args).unwrap();
+        assert_eq!(line.shown(BOOK_PORT), "tcp_deadlock client localhost 32");
+        assert_eq!(line.shown(0), "tcp_deadlock client localhost 32 -p 0");
+        let command = line.command(BOOK_PORT);
+        assert_eq!(command.get_program(), dir.join("tcp_deadlock"));
+        let words: Vec<_> = command.get_args().collect();
+        assert_eq!(words, ["client", "localhost", "32", "-p", "1060"]);
     }
 }

@@ -10,45 +10,40 @@ use std::process::{Command, ExitCode};
 use catalog::Listing;
 
 use super::{
-    Args, SERVER_STEP, Started, exit_code, flush, port_arg, run_client, show_log, start_server,
+    Args, SERVER_STEP, Started, Templated, exit_code, flush, run_client, show_log, start_server,
 };
 
-/// A server of one connection and its client: how each runs on a port, and how its
-/// command line is shown.
+/// A server of one connection and its client, from the row's templates, and where both
+/// run (Chapter 6's: in the scratch directory that holds the certificates).
 struct Session<'a> {
-    server: &'a dyn Fn(u16) -> Command,
-    server_shown: &'a dyn Fn(u16) -> String,
-    client: &'a dyn Fn(u16) -> Command,
-    client_shown: &'a dyn Fn(u16) -> String,
+    server: Templated<'a>,
+    client: Templated<'a>,
+    cwd: Option<&'a Path>,
+}
+
+impl Session<'_> {
+    fn command(&self, line: &Templated<'_>, port: u16) -> Command {
+        let mut command = line.command(port);
+        if let Some(cwd) = self.cwd {
+            command.current_dir(cwd);
+        }
+        command
+    }
 }
 
 pub fn one_shot(
     listing: &Listing,
-    bin: &Path,
+    dir: &Path,
     args: &[String],
     options: &Args,
 ) -> Result<ExitCode, String> {
-    let name = listing.bin().unwrap_or_default();
     let server_args = options.server_args();
-    let shown_server: String = server_args.iter().map(|a| format!(" {a}")).collect();
-    let shown_client: String = args.iter().map(|a| format!(" {a}")).collect();
-    serve_once(
-        Session {
-            server: &|port| {
-                let mut command = Command::new(bin);
-                command.args(["-p", &port.to_string()]).args(&server_args);
-                command
-            },
-            server_shown: &|asked| format!("{name}{}{shown_server}", port_arg(asked)),
-            client: &|port| {
-                let mut command = Command::new(bin);
-                command.arg("-c").args(args).args(["-p", &port.to_string()]);
-                command
-            },
-            client_shown: &|port| format!("{name} -c{shown_client}{}", port_arg(port)),
-        },
-        options,
-    )
+    let session = Session {
+        server: Templated::of(listing, true, dir, "", &server_args, &[])?,
+        client: Templated::of(listing, false, dir, "", &[], args)?,
+        cwd: None,
+    };
+    serve_once(session, options)
 }
 
 /// Chapter 6: certificates first, in a scratch directory that both programs run in.
@@ -58,8 +53,6 @@ pub fn tls(
     args: &[String],
     options: &Args,
 ) -> Result<ExitCode, String> {
-    let name = listing.bin().unwrap_or_default();
-    let bin = dir.join(name);
     let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
     let here = scratch.path();
     let (_, maker) = catalog::CERTIFICATE_MAKER;
@@ -74,32 +67,12 @@ pub fn tls(
         return Err(format!("{maker} failed ({status})"));
     }
     let server_args = options.server_args();
-    let in_scratch = |words: Vec<String>| {
-        let mut command = Command::new(&bin);
-        command.args(words).current_dir(here);
-        command
+    let session = Session {
+        server: Templated::of(listing, true, dir, "", &server_args, &[])?,
+        client: Templated::of(listing, false, dir, "", &[], args)?,
+        cwd: Some(here),
     };
-    let server_words = |port: u16| {
-        let mut words: Vec<String> = server_args.clone();
-        words.extend(["-s", "certs/localhost.pem", "127.0.0.1"].map(String::from));
-        words.push(port.to_string());
-        words
-    };
-    let client_words = |port: u16| {
-        let mut words: Vec<String> = args.to_vec();
-        words.extend(["-a", "certs/ca.crt", "localhost"].map(String::from));
-        words.push(port.to_string());
-        words
-    };
-    serve_once(
-        Session {
-            server: &|port| in_scratch(server_words(port)),
-            server_shown: &|port| format!("{name} {}", server_words(port).join(" ")),
-            client: &|port| in_scratch(client_words(port)),
-            client_shown: &|port| format!("{name} {}", client_words(port).join(" ")),
-        },
-        options,
-    )
+    serve_once(session, options)
 }
 
 fn serve_once(session: Session<'_>, options: &Args) -> Result<ExitCode, String> {
@@ -107,11 +80,13 @@ fn serve_once(session: Session<'_>, options: &Args) -> Result<ExitCode, String> 
         mut server,
         port,
         asked,
-    } = start_server(options.port, true, session.server)?;
-    outln!("$ {} > server.log &", (session.server_shown)(asked));
-    outln!("$ {}", (session.client_shown)(port));
+    } = start_server(options.port, true, |port| {
+        session.command(&session.server, port)
+    })?;
+    outln!("$ {} > server.log &", session.server.shown(asked));
+    outln!("$ {}", session.client.shown(port));
     flush();
-    let client_status = match run_client((session.client)(port), &mut server)? {
+    let client_status = match run_client(session.command(&session.client, port), &mut server)? {
         Ok(status) => status,
         Err(stalled) => return Ok(stalled),
     };

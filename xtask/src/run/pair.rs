@@ -3,7 +3,7 @@
 //! Listing 3-2 explains page 53's deadlock.
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use catalog::{Listing, LogStyle};
@@ -11,7 +11,7 @@ use fopnp::progress::last_count;
 use testkit::{Process, Spawn, kernel};
 
 use super::{
-    Args, SERVER_STEP, STALL, STALLED, Started, Watched, exit_code, flush, port_arg, show_log,
+    Args, SERVER_STEP, STALL, STALLED, Started, Templated, Watched, exit_code, flush, show_log,
     start_server, trace, watch,
 };
 
@@ -28,7 +28,7 @@ fn settled(style: Option<LogStyle>, log: &str) -> bool {
 /// Chapter 3's session: the server in the background, the client, then the server's log.
 pub fn pair(
     listing: &Listing,
-    bin: &Path,
+    dir: &Path,
     args: &[String],
     options: &Args,
     deadlocks: bool,
@@ -38,33 +38,18 @@ pub fn pair(
     // --server-args.
     let buffers = buffer_args(args);
     let server_args = [options.server_args(), buffers.clone()].concat();
-    let started = start_server(options.port, true, |port| {
-        let mut command = Command::new(bin);
-        command
-            .args(["server", "127.0.0.1", "-p", &port.to_string()])
-            .args(&server_args);
-        command
-    })?;
+    let server_line = Templated::of(listing, true, dir, "", &server_args, &[])?;
+    let client_line = Templated::of(listing, false, dir, "", &[], args)?;
     let Started {
         mut server,
         port,
         asked,
-    } = started;
-    let server_port = port_arg(asked);
-    let shown_server_args: String = server_args.iter().map(|a| format!(" {a}")).collect();
-    outln!(
-        "$ {} server 127.0.0.1{server_port}{shown_server_args} > server.log &",
-        name
-    );
-    let shown_args: String = args.iter().map(|a| format!(" {a}")).collect();
-    outln!("$ {} client localhost{shown_args}{}", name, port_arg(port));
+    } = start_server(options.port, true, |port| server_line.command(port))?;
+    outln!("$ {} > server.log &", server_line.shown(asked));
+    outln!("$ {}", client_line.shown(port));
     flush();
 
-    let mut command = Command::new(bin);
-    command
-        .args(["client", "localhost"])
-        .args(args)
-        .args(["-p", &port.to_string()]);
+    let command = client_line.command(port);
     // The tracer watches for the connection before the client makes it.
     let tracer = options.trace.as_ref().map(|_| trace::Tracer::start(port));
     let mut client = Spawn::new(command)

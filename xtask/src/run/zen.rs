@@ -3,7 +3,7 @@
 //! server's log, held to the book's lines.
 
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use catalog::{Family, Listing, Runs};
@@ -12,7 +12,7 @@ use testkit::Spawn;
 
 use super::pair::blocked_in;
 use super::{
-    Args, SERVER_STEP, STALL, STALLED, Started, Watched, exit_code, flush, port_arg, show_log,
+    Args, SERVER_STEP, STALL, STALLED, Started, Templated, Watched, exit_code, flush, show_log,
     start_server, watch,
 };
 
@@ -96,8 +96,6 @@ fn zen_session(
     port: u16,
     server_args: &[String],
 ) -> Result<ZenOutcome, String> {
-    let name = listing.bin().unwrap_or_default();
-    let bin = dir.join(name);
     let inetd = match listing.runs {
         Runs::SuperServer { accept } => Some(accept),
         _ => None,
@@ -120,20 +118,13 @@ fn zen_session(
         std::fs::create_dir_all(&scratch)
             .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     }
-    let command = |port: u16| match inetd {
-        Some(accept) => {
-            let mut command = testkit::inetd::command(accept, port, &bin);
-            command.args(["--log", "zen.log"]).args(server_args);
+    let server_line = Templated::of(listing, true, dir, client, server_args, &[])?;
+    let command = |port: u16| {
+        let mut command = server_line.command(port);
+        if inetd.is_some() {
             command.current_dir(&scratch);
-            command
         }
-        None => {
-            let mut command = Command::new(&bin);
-            command
-                .args(["localhost", "-p", &port.to_string()])
-                .args(server_args);
-            command
-        }
+        command
     };
     let asked = match (inetd, port) {
         // A super-server cannot be told to choose a port: choose one for it.
@@ -145,18 +136,10 @@ fn zen_session(
         port,
         asked,
     } = start_server(asked, inetd.is_none(), command)?;
-    let shown_args: String = server_args.iter().map(|a| format!(" {a}")).collect();
     match inetd {
-        Some(accept) => outln!(
-            "$ systemd-socket-activate --inetd{} -l 127.0.0.1:{asked} {name} --log zen.log{shown_args} &",
-            if accept { " -a" } else { "" },
-        ),
-        None => outln!(
-            "$ {name} localhost{}{shown_args} > server.log &",
-            port_arg(asked)
-        ),
+        Some(_) => outln!("$ {} &", server_line.shown(asked)),
+        None => outln!("$ {} > server.log &", server_line.shown(asked)),
     }
-    let zen_client = dir.join(client);
     let mut outputs = Vec::new();
     let style = listing
         .log
@@ -188,16 +171,11 @@ fn zen_session(
     let per_client =
         conformance::zen::session_events().map(|events| style.lines("", &events).len());
     let mut expected_lines = usize::from(first.is_some());
-    for extra in [&[][..], &["-e"][..]] {
-        let shown: String = extra.iter().map(|a| format!(" {a}")).collect();
-        outln!("$ {client} localhost{shown}{}", port_arg(port));
+    for extra in [Vec::new(), vec!["-e".to_string()]] {
+        let client_line = Templated::of(listing, false, dir, client, &[], &extra)?;
+        outln!("$ {}", client_line.shown(port));
         flush();
-        let mut command = Command::new(&zen_client);
-        command
-            .arg("localhost")
-            .args(extra)
-            .args(["-p", &port.to_string()]);
-        let mut running = Spawn::new(command)
+        let mut running = Spawn::new(client_line.command(port))
             .tee()
             .inherit_stderr()
             .start()

@@ -154,7 +154,11 @@ fn record_all() -> Result<Vec<(String, String)>, String> {
                         Some(client) => client_half(&shown, client),
                         None => shown,
                     };
-                    text.push_str(&normalise(&shown));
+                    let listing = match run {
+                        Run::Xtask(l) => Some(l),
+                        Run::Program(..) => None,
+                    };
+                    text.push_str(&normalise(&shown, listing));
                 }
                 Ok((output_file(listing), text))
             })

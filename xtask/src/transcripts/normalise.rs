@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use catalog::Listing;
+use catalog::template::{self, Matched};
 use conformance::zen::APHORISMS;
 use fopnp::PyBytes;
 
@@ -12,7 +13,7 @@ use fopnp::PyBytes;
 /// server and fixed example values for clients; the size of the first `recv()` and the
 /// order of the Zen questions as in the book's sessions; and udp-flood's timings and
 /// slow-reader counts, and close-vs-shutdown's wake-up time, marked `[varies]`.
-pub fn normalise(text: &str) -> String {
+pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
     let rendered = fopnp::progress::render(text).join("\n");
     // `# port N is busy here; ...` is about the machine (another session took the port
     // that was free a moment before), not about the listing.
@@ -22,56 +23,20 @@ pub fn normalise(text: &str) -> String {
         .map(str::to_string)
         .collect();
 
-    // The server's port: the one the client commands connect to (or a super-server's).
-    let server_port = lines.iter().find_map(|l| {
-        let l = l.strip_prefix("$ ")?;
-        if let Some(at) = l.find(" -l 127.0.0.1:") {
-            return l[at + 14..].split_whitespace().next()?.parse::<u16>().ok();
-        }
-        // Chapter 6's client: `BIN -a certs/ca.crt localhost PORT`.
-        if let Some((head, last)) = l.rsplit_once(' ')
-            && l.contains(" -a ")
-            && head.ends_with(" localhost")
-        {
-            return last.parse::<u16>().ok();
-        }
-        let zen_client = catalog::client_of(catalog::Family::Zen).and_then(Listing::bin);
-        let client = l.contains(" client ") || l.contains(" -c ");
-        if client || zen_client.is_some_and(|c| l.starts_with(&format!("{c} "))) {
-            return l.rsplit(" -p ").next()?.parse::<u16>().ok();
-        }
-        None
-    });
+    // The command lines, read by the listing's own templates: every port in them is the
+    // server's, shown as the book's 1060 (`-p 1060` left out, as the book leaves it).
     let mut ports: HashMap<u16, u16> = HashMap::new();
-    if let Some(port) = server_port {
-        ports.insert(port, 1060);
-    }
     ports.insert(0, 1060); // `('localhost', 0)`: the address as given to a server run with -p 0
+    if let Some(listing) = listing {
+        for line in &mut lines {
+            if let Some((shown, found)) = as_the_book_shows(line, listing) {
+                *line = shown;
+                ports.extend(found.into_iter().map(|port| (port, 1060)));
+            }
+        }
+    }
     let mut next = 41794u16;
     for line in &mut lines {
-        // Command lines: no -p (the book's default port), the super-server on 1060.
-        if line.starts_with("$ ") {
-            if let Some(at) = line.find(" -p ") {
-                let end = line[at + 4..].find(' ').map_or(line.len(), |e| at + 4 + e);
-                line.replace_range(at..end, "");
-            }
-            if let Some(port) = server_port.filter(|_| line.contains(" -l 127.0.0.1:")) {
-                *line = line.replacen(&format!("127.0.0.1:{port}"), "127.0.0.1:1060", 1);
-            }
-            // Chapter 6: the port is the last word, after the host.
-            let words: Vec<&str> = line.split(' ').collect();
-            if let [.., host, port, ">", "server.log", "&"] | [.., host, port] = words[..]
-                && ["localhost", "127.0.0.1"].contains(&host)
-                && let Ok(port) = port.parse::<u16>()
-                && let Some(stand_in) = ports.get(&port)
-            {
-                *line = line.replacen(
-                    &format!(" {host} {port}"),
-                    &format!(" {host} {stand_in}"),
-                    1,
-                );
-            }
-        }
         *line = replace_ports(line, &mut ports, &mut next);
     }
 
@@ -163,6 +128,49 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
+/// A `$` line of `listing`'s session, read by its row's server or client template: the
+/// line with its ports shown as the book's, and the ports it named. `None`: not one of
+/// the row's command lines (`$ cat server.log`, `$ wait`).
+fn as_the_book_shows(line: &str, listing: &Listing) -> Option<(String, Vec<u16>)> {
+    let commands = listing.commands?;
+    let shown = line.strip_prefix("$ ")?;
+    let (shown, tail) = [" > server.log &", " &"]
+        .iter()
+        .find_map(|tail| Some((shown.strip_suffix(tail)?, *tail)))
+        .unwrap_or((shown, ""));
+    let words: Vec<&str> = shown.split(' ').collect();
+    let bin = listing.bin().unwrap_or_default();
+    let client = listing
+        .family
+        .and_then(catalog::client_of)
+        .and_then(Listing::bin)
+        .unwrap_or_default();
+    // A session starts its server in the background, as the book's shell lines do, and
+    // runs its clients in the foreground.
+    let template = match tail {
+        "" => commands.client,
+        _ => commands.server,
+    };
+    let matched = template::read(template, bin, client, &words)?;
+    let mut out = Vec::new();
+    let mut found = Vec::new();
+    for piece in matched {
+        match piece {
+            Matched::Word(word) => out.push(word.to_string()),
+            Matched::DashP(port) => found.extend(port),
+            Matched::Port {
+                before,
+                port,
+                after,
+            } => {
+                found.push(port);
+                out.push(format!("{before}1060{after}"));
+            }
+        }
+    }
+    Some((format!("$ {}{tail}", out.join(" ")), found))
+}
+
 /// Replaces the port of every Python address tuple in `line` (`('127.0.0.1', 41234`) by
 /// its stable stand-in: the one it already has, or the next of the example values.
 fn replace_ports(line: &str, ports: &mut HashMap<u16, u16>, next: &mut u16) -> String {
@@ -233,7 +241,7 @@ Accepted connection from ('127.0.0.1', 56468)\n\
 Client socket to ('127.0.0.1', 56468) has closed\n\
 Accepted connection from ('127.0.0.1', 56474)\n"
         );
-        let text = normalise(&session);
+        let text = normalise(&session, zen_server);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], format!("$ {server} localhost > server.log &"));
         assert_eq!(lines[1], format!("$ {client} localhost"));
@@ -246,18 +254,36 @@ Accepted connection from ('127.0.0.1', 56474)\n"
         let deadlock = format!(
             "$ {book} client localhost 32 -p 4321\n  The first data received says b'CAPITALIZE THIS!'\n\r  16 bytes received \r  32 bytes received \n"
         );
-        let text = normalise(&deadlock);
+        let text = normalise(&deadlock, catalog::by_id("3-2"));
         assert!(
             text.contains("says b'CAPITALIZE THIS!CAPITALIZE THIS!'\n"),
             "{text}"
         );
         assert!(text.ends_with("  32 bytes received\n"), "{text}");
+        // Ports where the templates put them: a word of its own (Chapter 6), or inside a
+        // word (the super-server's -l); a line no template makes is left alone.
+        let tls = "$ safe_tls -s certs/localhost.pem 127.0.0.1 0 > server.log &\n\
+                   $ safe_tls -a certs/ca.crt localhost 40321\n$ wait\n";
+        assert_eq!(
+            normalise(tls, catalog::by_id("6-safe")),
+            "$ safe_tls -s certs/localhost.pem 127.0.0.1 1060 > server.log &\n\
+             $ safe_tls -a certs/ca.crt localhost 1060\n$ wait\n"
+        );
+        let inetd =
+            "$ systemd-socket-activate --inetd -a -l 127.0.0.1:40999 in_zen1 --log zen.log &\n";
+        assert_eq!(
+            normalise(inetd, catalog::by_id("in_zen1")),
+            "$ systemd-socket-activate --inetd -a -l 127.0.0.1:1060 in_zen1 --log zen.log &\n"
+        );
         assert_eq!(
             vary_before("blocked 256 ms: x", " ms"),
             "blocked [varies] ms: x"
         );
         assert_eq!(
-            normalise("  reader thread: woke → 0 bytes (EOF), 2.5 ms after the shutdown\n"),
+            normalise(
+                "  reader thread: woke → 0 bytes (EOF), 2.5 ms after the shutdown\n",
+                None
+            ),
             "  reader thread: woke → 0 bytes (EOF), [varies] ms after the shutdown\n"
         );
         assert_eq!(
