@@ -238,6 +238,25 @@ pub enum LogStyle {
     Asyncore,
 }
 
+impl LogStyle {
+    /// Whether a server's log is done with a session's one client, so that `cargo xtask
+    /// run` can show the log whole: Chapter 2's has printed the datagram, Listing 3-1's is
+    /// back to accepting, Listing 3-2's (and the variants') has closed the connection or
+    /// reported its failure. A style with no such line (a server of one connection, which
+    /// exits; a Zen server, whose session waits for its lines one by one) is done at once.
+    pub fn done_with_client(self, log: &str) -> bool {
+        match self {
+            LogStyle::Datagrams => log.contains(" says"),
+            LogStyle::Sixteen => log.matches("Waiting to accept a new connection\n").count() >= 2,
+            LogStyle::Deadlock => log.contains("  Socket closed\n") || log.contains(" failed: "),
+            LogStyle::Variant => {
+                log.contains("  Socket closed: ") || log.contains(" failed after ")
+            }
+            _ => true,
+        }
+    }
+}
+
 /// How many clients a server serves at once, and how.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Concurrency {
@@ -657,6 +676,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_log_is_done_with_its_client_by_the_styles_own_line() {
+        let sixteen = "Listening at\nWaiting to accept a new connection\n";
+        assert!(!LogStyle::Sixteen.done_with_client(sixteen));
+        let again = format!("{sixteen}We have accepted\nWaiting to accept a new connection\n");
+        assert!(LogStyle::Sixteen.done_with_client(&again));
+        assert!(!LogStyle::Datagrams.done_with_client("Listening at ('127.0.0.1', 1060)\n"));
+        assert!(LogStyle::Deadlock.done_with_client("  Socket closed\n"));
+        assert!(!LogStyle::Variant.done_with_client("  Socket closed\n"));
+        assert!(LogStyle::Blocks.done_with_client(""));
     }
 
     #[test]

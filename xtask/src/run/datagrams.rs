@@ -40,9 +40,9 @@ pub fn datagrams(
     } else {
         Duration::from_millis(200)
     };
-    let (_, done) = server
-        .stdout
-        .wait_until(patience, |log| log.contains(" says"));
+    let (_, done) = server.stdout.wait_until(patience, |log| {
+        listing.log.is_none_or(|style| style.done_with_client(log))
+    });
     server.kill();
     server.stdout.wait_closed(SERVER_STEP);
     show_log("server.log", &server.stdout.text());
