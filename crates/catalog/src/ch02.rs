@@ -47,7 +47,7 @@ pub static LISTINGS: &[Listing] = &[
         usage: Some(Usage::Command("udp_local {client,server} [-p PORT]")),
         summary: "UDP client and server on localhost: the time, and its length in reply",
         family: Some(Family::UdpLocal),
-        runs: Runs::Datagrams,
+        runs: Runs::ServerAndClient { deadlocks: false },
         commands: Some(Commands {
             server: "{bin} server {-p} {server_args}",
             client: "{bin} client {args} {-p}",
@@ -65,7 +65,7 @@ pub static LISTINGS: &[Listing] = &[
         )),
         summary: "a server that pretends to drop half the datagrams; a client that backs off",
         family: Some(Family::UdpRemote),
-        runs: Runs::Datagrams,
+        runs: Runs::ServerAndClient { deadlocks: false },
         commands: Some(Commands {
             server: "{bin} server 127.0.0.1 {-p} {server_args}",
             client: "{bin} client localhost {args} {-p}",
@@ -102,7 +102,7 @@ pub static LISTINGS: &[Listing] = &[
             "udp_broadcast {client,server} host [-p port]",
         )),
         summary: "SO_BROADCAST: a datagram to the network's broadcast address, and a server that hears it",
-        runs: Runs::Datagrams,
+        runs: Runs::ServerAndClient { deadlocks: false },
         commands: Some(Commands {
             server: "{bin} server 127.255.255.255 {-p} {server_args}",
             client: "{bin} client 127.255.255.255 {args} {-p}",

@@ -20,7 +20,7 @@ const ROW: Listing = Listing {
 const ONE_SHOT: Listing = Listing {
     transport: Transport::Tcp,
     lifetime: Lifetime::OneConnection,
-    runs: Runs::OneShot,
+    runs: Runs::OneConnection,
     commands: Some(Commands {
         server: "{bin} {-p} {server_args}",
         client: "{bin} -c {args} {-p}",

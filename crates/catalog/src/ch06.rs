@@ -20,7 +20,7 @@ const ROW: Listing = Listing {
 const TLS: Listing = Listing {
     family: Some(Family::Tls),
     lifetime: Lifetime::OneConnection,
-    runs: Runs::Tls,
+    runs: Runs::OneConnection,
     commands: Some(Commands {
         server: "{bin} {server_args} -s certs/localhost.pem 127.0.0.1 {port}",
         client: "{bin} {args} -a certs/ca.crt localhost {port}",

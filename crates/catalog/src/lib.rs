@@ -120,20 +120,15 @@ pub enum Lifetime {
 /// How `cargo xtask run` runs a listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runs {
-    /// `BIN server 127.0.0.1` in the background, then `BIN client localhost ARGS`.
-    /// `deadlocks`: a stall is page 53's deadlock (Listing 3-2 as the book wrote it).
+    /// The server in the background, ready once it listens (TCP) or is bound (UDP: its
+    /// [`Transport`]), then the client, then the server's log once it is done with the
+    /// client ([`LogStyle::done_with_client`]). `deadlocks`: a stall is page 53's
+    /// deadlock (Listing 3-2 as the book wrote it).
     ServerAndClient { deadlocks: bool },
-    /// Chapter 2's shape: the UDP server in the background, ready once bound, the client,
-    /// then the server's log once it has printed what the client sent.
-    Datagrams,
-    /// Chapter 5's shape: `BIN` serves one connection in the background, `BIN -c` is the
-    /// client; then the server's output, once it has exited.
-    OneShot,
-    /// Chapter 6's shape: certificates made in a scratch directory ([`CERTIFICATE_MAKER`]),
-    /// `BIN -s certs/localhost.pem 127.0.0.1 PORT` serves one connection in the
-    /// background, `BIN -a certs/ca.crt localhost PORT` is the client; then the server's
-    /// output, once it has exited.
-    Tls,
+    /// A server of one connection in the background, then the client, then `wait` for the
+    /// server to exit and its output. Where the row needs certificates, they are made
+    /// first in a scratch directory ([`CERTIFICATE_MAKER`]) that both programs run in.
+    OneConnection,
     /// A Zen server, `BIN localhost`, then the Zen client twice, as the book's `test.sh`.
     ZenServer,
     /// Under a super-server, `systemd-socket-activate --inetd` (`-a`: one process per
@@ -659,9 +654,7 @@ mod tests {
             let two = matches!(
                 l.runs,
                 Runs::ServerAndClient { .. }
-                    | Runs::Datagrams
-                    | Runs::OneShot
-                    | Runs::Tls
+                    | Runs::OneConnection
                     | Runs::ZenServer
                     | Runs::SuperServer { .. }
             );

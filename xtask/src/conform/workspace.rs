@@ -38,10 +38,7 @@ pub fn workspace(
         let exe = format!("'{}'", dir.join(bin).display());
         // Chapters 3 and 5's programs are client and server both; Chapter 7's are one or
         // the other.
-        let both = matches!(
-            l.runs,
-            Runs::ServerAndClient { .. } | Runs::OneShot | Runs::Datagrams
-        );
+        let both = matches!(l.runs, Runs::ServerAndClient { .. } | Runs::OneConnection);
         if both || l.concurrency.is_none() {
             let command = table.client_command.replace("{exe}", &exe);
             clients.push((bin.to_string(), Template::parse(&command)?, Output::of(l)));

@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use catalog::template::{self, Values};
-use catalog::{Listing, Runs};
+use catalog::{Listing, Runs, Transport};
 use testkit::Process;
 
 use crate::build::{Profile, build};
@@ -24,9 +24,9 @@ mod zen;
 /// `cargo xtask run --help`: how each shape of session runs, with the IDs of the
 /// catalog's rows of that shape (never a list by hand).
 pub fn long_about() -> String {
-    let ids = |shape: fn(&Runs) -> bool| -> String {
+    let ids = |shape: fn(&Listing) -> bool| -> String {
         let ids: Vec<&str> = catalog::listings()
-            .filter(|l| shape(&l.runs))
+            .filter(|l| shape(l))
             .map(|l| l.id)
             .collect();
         fill(&ids.join(", "))
@@ -78,14 +78,14 @@ Exit status: 0 the session completed (for 7: every session was the book's); 1 th
 build failed, a process could not start, the client failed (its status is passed on)
 or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing;
 3 the transfer stalled and both processes were stopped.",
-        ids(|r| matches!(r, Runs::ServerAndClient { .. })),
-        ids(|r| matches!(r, Runs::Alone { .. })),
-        ids(|r| matches!(r, Runs::Datagrams)),
-        ids(|r| matches!(r, Runs::OneShot)),
-        ids(|r| matches!(r, Runs::Tls)),
-        ids(|r| matches!(r, Runs::ZenServer)),
-        ids(|r| matches!(r, Runs::SuperServer { .. })),
-        ids(|r| matches!(r, Runs::Each(_))),
+        ids(|l| matches!(l.runs, Runs::ServerAndClient { .. }) && l.transport == Transport::Tcp),
+        ids(|l| matches!(l.runs, Runs::Alone { .. })),
+        ids(|l| matches!(l.runs, Runs::ServerAndClient { .. }) && l.transport == Transport::Udp),
+        ids(|l| l.runs == Runs::OneConnection && !l.needs.certificates),
+        ids(|l| l.runs == Runs::OneConnection && l.needs.certificates),
+        ids(|l| l.runs == Runs::ZenServer),
+        ids(|l| matches!(l.runs, Runs::SuperServer { .. })),
+        ids(|l| matches!(l.runs, Runs::Each(_))),
     )
 }
 
@@ -213,7 +213,7 @@ pub fn main(args: Args) -> ExitCode {
         }
         // Only Chapter 3's client-and-server sessions have one connection whose queues
         // the tracer samples.
-        Runs::ServerAndClient { .. } => None,
+        Runs::ServerAndClient { .. } if listing.transport == Transport::Tcp => None,
         _ if args.trace.is_some() => Some(
             "--trace draws one connection's socket queues, and applies only to Chapter 3's \
              client-and-server sessions (3-1, 3-2, 3-2-threaded, 3-2-nonblocking, 3-2-async)",
@@ -245,21 +245,19 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
             let dir = options.built(&[listing.krate])?;
             demo(bin, &dir.join(bin), subcommand, &args)
         }
+        // A datagram server: ready once bound, and no connection for the watchdog's
+        // report or the tracer to read.
+        Runs::ServerAndClient { .. } if listing.transport == Transport::Udp => {
+            let dir = options.built(&[listing.krate])?;
+            datagrams::datagrams(listing, &dir, &args, options)
+        }
         Runs::ServerAndClient { deadlocks } => {
             let dir = options.built(&[listing.krate])?;
             pair::pair(listing, &dir, &args, options, deadlocks)
         }
-        Runs::Datagrams => {
-            let dir = options.built(&[listing.krate])?;
-            datagrams::datagrams(listing, &dir, &args, options)
-        }
-        Runs::OneShot => {
-            let dir = options.built(&[listing.krate])?;
-            one_shot::one_shot(listing, &dir, &args, options)
-        }
-        Runs::Tls => {
+        Runs::OneConnection => {
             let dir = options.built(&listing.packages().collect::<Vec<_>>())?;
-            one_shot::tls(listing, &dir, &args, options)
+            one_shot::one_shot(listing, &dir, &args, options)
         }
         Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),
         Runs::Each(family) => zen::each(family, options),

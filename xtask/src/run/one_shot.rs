@@ -38,41 +38,35 @@ pub fn one_shot(
     options: &Args,
 ) -> Result<ExitCode, String> {
     let server_args = options.server_args();
+    // Chapter 6's: certificates first, in a scratch directory that both programs run in.
+    let scratch = if listing.needs.certificates {
+        Some(certificates(dir)?)
+    } else {
+        None
+    };
     let session = Session {
         server: Templated::of(listing, true, dir, "", &server_args, &[])?,
         client: Templated::of(listing, false, dir, "", &[], args)?,
-        cwd: None,
+        cwd: scratch.as_ref().map(|s| s.path()),
     };
     serve_once(session, options)
 }
 
-/// Chapter 6: certificates first, in a scratch directory that both programs run in.
-pub fn tls(
-    listing: &Listing,
-    dir: &Path,
-    args: &[String],
-    options: &Args,
-) -> Result<ExitCode, String> {
+/// `cargo xtask certs certs`, in a scratch directory: the directory.
+fn certificates(dir: &Path) -> Result<tempfile::TempDir, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
-    let here = scratch.path();
     let (_, maker) = catalog::CERTIFICATE_MAKER;
     outln!("$ cargo xtask certs certs");
     flush();
     let status = Command::new(dir.join(maker))
         .arg("certs")
-        .current_dir(here)
+        .current_dir(scratch.path())
         .status()
         .map_err(|e| format!("cannot start {maker}: {e}"))?;
     if !status.success() {
         return Err(format!("{maker} failed ({status})"));
     }
-    let server_args = options.server_args();
-    let session = Session {
-        server: Templated::of(listing, true, dir, "", &server_args, &[])?,
-        client: Templated::of(listing, false, dir, "", &[], args)?,
-        cwd: Some(here),
-    };
-    serve_once(session, options)
+    Ok(scratch)
 }
 
 fn serve_once(session: Session<'_>, options: &Args) -> Result<ExitCode, String> {
