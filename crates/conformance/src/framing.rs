@@ -421,7 +421,7 @@ fn refused_client(run: RunClient<'_>) -> Result<(), String> {
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table};
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table};
 use testkit::with_deadline;
 
 /// Listing 5-2's table.
@@ -429,10 +429,10 @@ pub const BLOCKS_TABLE: Table = Table {
     family: catalog::Family::Blocks,
     name: "blocks",
     transport: catalog::Transport::Tcp,
-    server_case_ids: blocks_case_ids,
+    server_case_ids: || server_cases(true).iter().map(|c| c.id).collect(),
     server_case,
     fresh_server_per_case: true,
-    client_cases: blocks_client_cases,
+    client_cases: |_, run, pick| run_client_cases(true, run, pick),
     client_command: "{exe} -c {host} -p {port}",
     certificates: false,
 };
@@ -441,34 +441,10 @@ pub const BLOCKS_TABLE: Table = Table {
 pub const STREAMER_TABLE: Table = Table {
     family: catalog::Family::Streamer,
     name: "streamer",
-    server_case_ids: streamer_case_ids,
-    client_cases: streamer_client_cases,
+    server_case_ids: || server_cases(false).iter().map(|c| c.id).collect(),
+    client_cases: |_, run, pick| run_client_cases(false, run, pick),
     ..BLOCKS_TABLE
 };
-
-fn blocks_case_ids() -> Vec<&'static str> {
-    server_cases(true).iter().map(|c| c.id).collect()
-}
-
-fn streamer_case_ids() -> Vec<&'static str> {
-    server_cases(false).iter().map(|c| c.id).collect()
-}
-
-fn blocks_client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_client_cases(true, run, pick)
-}
-
-fn streamer_client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_client_cases(false, run, pick)
-}
 
 /// A case of a server of one connection: the case's client, then the server's exit and
 /// what it printed; the case holds its connection open until then if it says so.

@@ -356,7 +356,7 @@ fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
 use crate::Verdict;
-use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table, wait_log};
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
 use testkit::with_deadline;
 
 /// Listing 3-1's table.
@@ -367,22 +367,13 @@ pub const TABLE: Table = Table {
     server_case_ids,
     server_case,
     fresh_server_per_case: false,
-    client_cases,
+    client_cases: |_, run, pick| {
+        let cases = CLIENT_CASES.iter().map(|c| (c.id, c.run));
+        crate::table::each_client_case(cases, run, pick)
+    },
     client_command: "{exe} client {host} -p {port}",
     certificates: false,
 };
-
-fn client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    CLIENT_CASES
-        .iter()
-        .filter(|c| pick(c.id))
-        .map(|c| (c.id, Verdict::of((c.run)(run))))
-        .collect()
-}
 
 fn server_case(
     spec: &ServerSpec,

@@ -168,6 +168,22 @@ impl Output {
     }
 }
 
+/// A table's client cases that are each one function of the client under test, run in
+/// order (those that `pick` picks).
+pub fn each_client_case(
+    cases: impl Iterator<Item = (&'static str, ClientCaseFn)>,
+    run: RunClient<'_>,
+    pick: &dyn Fn(&str) -> bool,
+) -> Vec<(&'static str, Verdict)> {
+    cases
+        .filter(|(id, _)| pick(id))
+        .map(|(id, case)| (id, Verdict::of(case(run))))
+        .collect()
+}
+
+/// One client case: it runs the client under test and judges it.
+pub type ClientCaseFn = fn(RunClient<'_>) -> Result<(), String>;
+
 /// A table with no server cases of the generic kind, or no client cases: a case named
 /// there fails with the reason.
 pub fn not_here(_: &ServerSpec, _: &mut dyn Running, _: &'static str, _: &mut usize) -> Verdict {

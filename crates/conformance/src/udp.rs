@@ -417,7 +417,7 @@ pub fn check_schedule(times: &[Instant]) -> Result<(), String> {
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{CASE_LIMIT, Output, Running, ServerSpec, Table, wait_log};
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
 use testkit::with_deadline;
 
 /// Listing 2-1's table.
@@ -428,7 +428,7 @@ pub const LOCAL: Table = Table {
     server_case_ids,
     server_case,
     fresh_server_per_case: false,
-    client_cases: local_client_cases,
+    client_cases: |_, run, pick| run_client_cases(false, run, pick),
     client_command: "{exe} client -p {port}",
     certificates: false,
 };
@@ -437,29 +437,13 @@ pub const LOCAL: Table = Table {
 pub const REMOTE: Table = Table {
     family: catalog::Family::UdpRemote,
     name: "udp-remote",
-    client_cases: remote_client_cases,
+    client_cases: |_, run, pick| run_client_cases(true, run, pick),
     client_command: "{exe} client {host} -p {port}",
     ..LOCAL
 };
 
 fn server_case_ids() -> Vec<&'static str> {
     SERVER_CASES.iter().map(|c| c.id).collect()
-}
-
-fn local_client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_client_cases(false, run, pick)
-}
-
-fn remote_client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    run_client_cases(true, run, pick)
 }
 
 /// A datagram case: the answers, and for the workspace's own servers, the log.

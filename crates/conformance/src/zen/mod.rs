@@ -240,7 +240,7 @@ pub fn run_server_case(
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{Output, Running, ServerSpec, Table};
+use crate::table::{Running, ServerSpec, Table};
 
 /// Chapter 7's table.
 pub const TABLE: Table = Table {
@@ -250,22 +250,13 @@ pub const TABLE: Table = Table {
     server_case_ids,
     server_case: table_server_case,
     fresh_server_per_case: false,
-    client_cases: table_client_cases,
+    client_cases: |_, run, pick| {
+        let cases = CLIENT_CASES.iter().map(|c| (c.id, c.run));
+        crate::table::each_client_case(cases, run, pick)
+    },
     client_command: "{exe} {host} {args} -p {port}",
     certificates: false,
 };
-
-fn table_client_cases(
-    _: Output,
-    run: RunClient<'_>,
-    pick: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    CLIENT_CASES
-        .iter()
-        .filter(|c| pick(c.id))
-        .map(|c| (c.id, Verdict::of((c.run)(run))))
-        .collect()
-}
 
 fn table_server_case(
     spec: &ServerSpec,
