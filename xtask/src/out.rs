@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Like `print!`, through [`write`].
+/// Like `print!`, through [`write()`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::out::write(format_args!($($arg)*)) };
 }
 
-/// Like `println!`, through [`write`].
+/// Like `println!`, through [`write()`].
 macro_rules! outln {
     () => { $crate::out::write(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::out::write(format_args!("{}\n", format_args!($($arg)*))) };
@@ -38,7 +38,7 @@ pub fn write(args: fmt::Arguments) {
     }
 }
 
-/// Flushes standard output, as [`write`] does.
+/// Flushes standard output, as [`write()`] does.
 pub fn flush() {
     if !CLOSED.load(Ordering::Relaxed)
         && let Err(error) = io::stdout().flush()
