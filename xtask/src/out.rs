@@ -1,7 +1,8 @@
 //! The one path by which every task writes to the terminal. `println!` panics when
-//! standard output is a closed pipe (`cargo xtask run 3-1 | head -1`); these macros turn
-//! that into the project's one line on stderr, `cargo xtask: cannot write to standard
-//! output: Broken pipe (os error 32)`, said once, and `main` then exits 1. The task itself
+//! standard output is a closed pipe (`cargo xtask run 3-1 | head -1`); these macros write
+//! through `fopnp::log::stdout()`, as the listings do, and turn its error into the
+//! project's one line on stderr, `cargo xtask: cannot write to standard output: Broken
+//! pipe (os error 32)`, said once, and `main` then exits 1. The task itself
 //! runs on to its end, so that every process it started is stopped (in `Drop`) as usual.
 
 use std::fmt;
@@ -33,7 +34,7 @@ pub fn write(args: fmt::Arguments) {
     if CLOSED.load(Ordering::Relaxed) {
         return;
     }
-    if let Err(error) = io::stdout().write_fmt(args) {
+    if let Err(error) = fopnp::log::stdout().write_fmt(args) {
         closed(&error);
     }
 }
@@ -41,7 +42,7 @@ pub fn write(args: fmt::Arguments) {
 /// Flushes standard output, as [`write()`] does.
 pub fn flush() {
     if !CLOSED.load(Ordering::Relaxed)
-        && let Err(error) = io::stdout().flush()
+        && let Err(error) = fopnp::log::stdout().flush()
     {
         closed(&error);
     }
@@ -52,11 +53,10 @@ pub fn error(args: fmt::Arguments) {
     let _ = writeln!(io::stderr(), "{args}");
 }
 
+/// Says once that standard output is closed; `why` names it (`fopnp::log`'s words).
 fn closed(why: &io::Error) {
     if !CLOSED.swap(true, Ordering::Relaxed) {
-        error(format_args!(
-            "cargo xtask: cannot write to standard output: {why}"
-        ));
+        error(format_args!("cargo xtask: {why}"));
     }
 }
 
@@ -64,12 +64,9 @@ fn closed(why: &io::Error) {
 /// (`testkit`'s tee): the task then exits 1.
 pub fn was_closed() -> bool {
     flush();
-    if let Some(why) = testkit::tee_failed()
-        && !CLOSED.swap(true, Ordering::Relaxed)
-    {
-        error(format_args!(
-            "cargo xtask: cannot write to standard output: {why}"
-        ));
+    if let Some(why) = testkit::tee_failed() {
+        let why = io::Error::new(why.kind(), why.to_string());
+        closed(&fopnp::log::naming_stdout(why));
     }
     CLOSED.load(Ordering::Relaxed)
 }

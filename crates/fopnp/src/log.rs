@@ -16,7 +16,10 @@ pub fn stdout() -> Stdout {
     Stdout(io::stdout())
 }
 
-fn naming_stdout(error: io::Error) -> io::Error {
+/// An error of writing to standard output, named as such (`cannot write to standard
+/// output: Broken pipe (os error 32)`): what [`Stdout`] returns, for a writer that is not
+/// one (a child's output copied through).
+pub fn naming_stdout(error: io::Error) -> io::Error {
     io::Error::new(
         error.kind(),
         format!("cannot write to standard output: {error}"),

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 /// Why copying a child's output to this process's standard output failed, the first
 /// time it did (a closed pipe): copying stops, and the output is still collected.
-static TEE_FAILED: OnceLock<String> = OnceLock::new();
+static TEE_FAILED: OnceLock<io::Error> = OnceLock::new();
 
 /// Whether showing a child's output failed, and why (`Broken pipe (os error 32)`).
-pub fn tee_failed() -> Option<&'static str> {
-    TEE_FAILED.get().map(String::as_str)
+pub fn tee_failed() -> Option<&'static io::Error> {
+    TEE_FAILED.get()
 }
 
 /// Everything a child process has written to one of its pipes so far, and when it last
@@ -54,7 +54,7 @@ impl Output {
                         let written = stdout.write_all(&buf[..n]).and_then(|()| stdout.flush());
                         if let Err(error) = written {
                             // Shown no further; the caller learns it from `tee_failed`.
-                            let _ = TEE_FAILED.set(error.to_string());
+                            let _ = TEE_FAILED.set(error);
                         }
                     }
                     let mut state = sink.lock();
