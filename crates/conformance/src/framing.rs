@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use fopnp::PyBytes;
 
+use testkit::with_deadline;
+
 use crate::external::Ended;
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table};
 use crate::{ClientRun, RunClient, Verdict};
 
 /// The three Zen lines `streamer -c` sends, 96 bytes.
@@ -421,8 +424,6 @@ fn refused_client(run: RunClient<'_>) -> Result<(), String> {
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{CASE_LIMIT, Running, ServerSpec, Table};
-use testkit::with_deadline;
 
 /// Listing 5-2's table.
 pub const BLOCKS_TABLE: Table = Table {

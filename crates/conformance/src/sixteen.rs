@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use fopnp::PyBytes;
 
-use crate::{RunClient, diff_bytes};
+use testkit::with_deadline;
+
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
+use crate::{RunClient, Verdict, diff_bytes};
 
 /// What the client sends.
 pub const GREETING: &[u8; 16] = b"Hi there, server";
@@ -355,9 +358,6 @@ fn client_server_closes_early(run: RunClient<'_>) -> Result<(), String> {
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::Verdict;
-use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
-use testkit::with_deadline;
 
 /// Listing 3-1's table.
 pub const TABLE: Table = Table {

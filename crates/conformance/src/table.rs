@@ -184,8 +184,8 @@ pub fn each_client_case(
 /// One client case: it runs the client under test and judges it.
 pub type ClientCaseFn = fn(RunClient<'_>) -> Result<(), String>;
 
-/// A table with no server cases of the generic kind, or no client cases: a case named
-/// there fails with the reason.
+/// The server case of a table whose cases run through a driver of their own (TLS's): a
+/// case named here fails with that reason.
 pub fn not_here(_: &ServerSpec, _: &mut dyn Running, _: &'static str, _: &mut usize) -> Verdict {
     Verdict::Fail("this table's cases run through their own driver".into())
 }

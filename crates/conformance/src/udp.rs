@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use fopnp::{PyAddr, PyText};
 
+use testkit::with_deadline;
+
+use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
 use crate::{ClientRun, RunClient, Verdict};
 
 /// How many times a server case sends its datagram before it gives up on an answer.
@@ -417,8 +420,6 @@ pub fn check_schedule(times: &[Instant]) -> Result<(), String> {
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{CASE_LIMIT, Running, ServerSpec, Table, wait_log};
-use testkit::with_deadline;
 
 /// Listing 2-1's table.
 pub const LOCAL: Table = Table {

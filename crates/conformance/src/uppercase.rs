@@ -9,7 +9,11 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
+use testkit::with_deadline;
+
 use crate::stream::{MESSAGE, REPLY, is_stream, round_up, stream, upper};
+use crate::table::{Output, Running, ServerSpec, Table, VARIANT_CHUNK, wait_log};
+use crate::{RunClient, Verdict};
 
 /// A bytecount for which a client must put exactly `round_up(N)` bytes of `capitalize
 /// this!` repeated on the wire, half-close, and still receive the whole answer; and for
@@ -149,14 +153,9 @@ pub fn all_case_ids() -> Vec<&'static str> {
         .collect()
 }
 
-// The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{Output, Running, ServerSpec, Table, VARIANT_CHUNK, wait_log};
-use crate::{RunClient, Verdict};
-use testkit::with_deadline;
-
-/// How long one case of the runner may take (this module's own [`CASE_LIMIT`] bounds a
-/// read).
-const TABLE_CASE_LIMIT: Duration = crate::table::CASE_LIMIT;
+// The table: how the runner reaches this protocol's cases (see `crate::table`). A
+// case's deadline is the runner's, `table::CASE_LIMIT`; this module's own [`CASE_LIMIT`]
+// bounds one read.
 
 /// Listing 3-2's table.
 pub const TABLE: Table = Table {
@@ -208,7 +207,7 @@ fn server_case(
     let server: &dyn Running = server;
     let port = server.port();
     let concurrent = |case: ConcurrentCase| {
-        with_deadline(TABLE_CASE_LIMIT, move || {
+        with_deadline(crate::table::CASE_LIMIT, move || {
             let ports = run_concurrent_case(port, &case)?;
             Ok(ports.into_iter().map(|p| (p, case.bytecount)).collect())
         })
@@ -223,7 +222,7 @@ fn server_case(
             bytecount: BIG_STREAM.bytecount,
         })
     } else {
-        with_deadline(TABLE_CASE_LIMIT, move || {
+        with_deadline(crate::table::CASE_LIMIT, move || {
             let case = SERVER_CASES
                 .iter()
                 .find(|c| c.id == id)

@@ -19,9 +19,11 @@ mod peer;
 
 pub use peer::{Peer, PeerClient, PeerServer, ProcessPeer, Report, Serving};
 
-use crate::external::{Ended, ExternalServer, HOST, Launch, Template};
-use crate::{ClientRun, Verdict};
 use testkit::with_deadline;
+
+use crate::external::{Ended, ExternalServer, HOST, Launch, Template};
+use crate::table::Table;
+use crate::{ClientRun, Verdict};
 
 /// The files of a run's certificates, in one directory.
 pub mod files {
@@ -469,32 +471,19 @@ pub(crate) fn client_case(
 
 // The table: its cases make certificates and a peer of their own, so the runner's generic
 // server and client entry points are not theirs (see `crate::runner::tls_server_cases`).
-use crate::table::{Output, Table};
 
 /// Chapter 6's table.
 pub const TABLE: Table = Table {
     family: catalog::Family::Tls,
     name: "tls",
     transport: catalog::Transport::Tcp,
-    server_case_ids,
+    server_case_ids: || SERVER_CASES.iter().map(|c| c.id).collect(),
     server_case: crate::table::not_here,
     fresh_server_per_case: true,
-    client_cases: no_generic_client_cases,
+    client_cases: |_, _, _| Vec::new(),
     client_command: "{exe} -a {cafile} {host} {port}",
     certificates: true,
 };
-
-fn server_case_ids() -> Vec<&'static str> {
-    SERVER_CASES.iter().map(|c| c.id).collect()
-}
-
-fn no_generic_client_cases(
-    _: Output,
-    _: crate::RunClient<'_>,
-    _: &dyn Fn(&str) -> bool,
-) -> Vec<(&'static str, Verdict)> {
-    Vec::new()
-}
 
 #[cfg(test)]
 mod tests {

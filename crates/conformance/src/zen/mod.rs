@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub use catalog::{Concurrency, LogStyle};
 use fopnp::PyBytes;
 
+use crate::table::{Running, ServerSpec, Table};
 pub use crate::{ClientRun, RunClient, Verdict, assert_all_pass};
 
 mod client;
@@ -240,7 +241,6 @@ pub fn run_server_case(
 }
 
 // The table: how the runner reaches this protocol's cases (see `crate::table`).
-use crate::table::{Running, ServerSpec, Table};
 
 /// Chapter 7's table.
 pub const TABLE: Table = Table {
