@@ -126,11 +126,11 @@ pub struct Args {
     /// each server its recorded session's instead
     #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
     pub server_args: Option<String>,
-    /// for Chapter 3's client-and-server sessions (3-1, 3-2 and its variants): sample the connection's four socket queues from
-    /// the kernel's table, as often as it can be read (about every 5 ms: one reading
-    /// takes some milliseconds itself), and draw them against time in FILE.svg (the
-    /// samples go to FILE.json), with a compact chart on the terminal at the end; the
-    /// chart tool is built in debug, once, the first time
+    /// for Chapter 3's client-and-server sessions (3-1, 3-2 and its variants): sample the
+    /// connection's four socket queues from the kernel's table, as often as it can be
+    /// read (about every 5 ms: one reading takes some milliseconds itself), and draw them
+    /// against time in FILE.svg (the samples go to FILE.json), with a compact chart on
+    /// the terminal at the end; the chart tool is built in debug, once, the first time
     #[arg(long, value_name = "FILE.svg", value_parser = crate::report::output_file)]
     pub trace: Option<std::path::PathBuf>,
     /// the binaries are built already (cargo xtask transcripts builds them all first, so
@@ -336,23 +336,21 @@ impl Templated<'_> {
         })
     }
 
-    fn values(&self, port: u16, bin: &'static str, client: &'static str) -> Values<'_> {
-        Values {
+    /// The template's words on `port`, `{bin}` and `{client}` as given.
+    fn words(&self, port: u16, bin: &str, client: &str, shown: bool) -> Vec<String> {
+        let values = Values {
             bin,
             client,
             port,
             server_args: self.server_args,
             args: self.args,
-        }
+        };
+        template::render(self.template, &values, shown)
     }
 
     /// The command to run, on `port`.
     pub fn command(&self, port: u16) -> Command {
-        let words = template::render(
-            self.template,
-            &self.values(port, BIN_MARK, CLIENT_MARK),
-            false,
-        );
+        let words = self.words(port, BIN_MARK, CLIENT_MARK, false);
         let path = |word: &str| match word {
             BIN_MARK => self.dir.join(self.bin).into_os_string(),
             CLIENT_MARK => self.dir.join(self.client).into_os_string(),
@@ -366,12 +364,7 @@ impl Templated<'_> {
 
     /// The `$` line a reader sees, on `port` (the book's port left out).
     pub fn shown(&self, port: u16) -> String {
-        let values = Values {
-            bin: self.bin,
-            client: self.client,
-            ..self.values(port, "", "")
-        };
-        template::render(self.template, &values, true).join(" ")
+        self.words(port, self.bin, self.client, true).join(" ")
     }
 }
 
