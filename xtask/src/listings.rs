@@ -71,10 +71,10 @@ pub fn chapters_markdown() -> String {
             .map(|l| format!("`{}`", l.id))
             .collect();
         out += &format!(
-            "| {} | [{}]({}/README.md) | {} |\n",
+            "| {} | [{}]({}) | {} |\n",
             chapter.number,
             chapter.title,
-            chapter.path(),
+            chapter.readme(),
             ids.join(" ")
         );
     }

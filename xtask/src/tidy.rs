@@ -145,7 +145,7 @@ fn a_chapter_folder_holds_listings_their_libraries_and_its_doc_tests() {
 fn every_chapter_folder_has_its_readme_and_is_in_the_catalog() {
     let root = workspace_root();
     for chapter in catalog::CHAPTERS {
-        let readme = root.join("crates").join(chapter.dir).join("README.md");
+        let readme = root.join(chapter.readme());
         assert!(readme.is_file(), "{} is missing", readme.display());
     }
     let folders = std::fs::read_dir(root.join("crates")).unwrap();

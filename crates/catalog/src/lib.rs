@@ -64,6 +64,11 @@ impl Chapter {
         format!("crates/{}", self.dir)
     }
 
+    /// Its README, from the workspace's root: `crates/ch03-tcp/README.md`.
+    pub fn readme(&self) -> String {
+        format!("{}/README.md", self.path())
+    }
+
     /// Its listings, in the book's order.
     pub fn listings(&self) -> std::slice::Iter<'static, Listing> {
         (self.rows)().iter()

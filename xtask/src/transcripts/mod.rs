@@ -63,11 +63,7 @@ const CHAPTERS_MARKER: &str =
 /// chapter's README, and the pages under docs/.
 fn documents() -> Vec<String> {
     let mut docs = vec!["README.md".to_string()];
-    docs.extend(
-        catalog::CHAPTERS
-            .iter()
-            .map(|c| format!("{}/README.md", c.path())),
-    );
+    docs.extend(catalog::CHAPTERS.iter().map(|c| c.readme()));
     let mut pages: Vec<String> = std::fs::read_dir(workspace_root().join("docs"))
         .into_iter()
         .flatten()
@@ -233,9 +229,7 @@ fn client_half(session: &str, client: &str) -> String {
 fn document_with(doc: &str, files: &HashMap<String, String>) -> Result<String, String> {
     let path = workspace_root().join(doc);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {doc}: {e}"))?;
-    let chapter = catalog::CHAPTERS
-        .iter()
-        .find(|c| doc == format!("{}/README.md", c.path()));
+    let chapter = catalog::CHAPTERS.iter().find(|c| doc == c.readme());
     if chapter.is_some() && !text.lines().any(|l| l == LISTINGS_MARKER) {
         return Err(format!(
             "{doc} has no table of listings: add the line `{LISTINGS_MARKER}` and run `cargo xtask transcripts`"
@@ -247,21 +241,21 @@ fn document_with(doc: &str, files: &HashMap<String, String>) -> Result<String, S
         out.push_str(line);
         out.push('\n');
         let table = match (line, chapter) {
-            (LISTINGS_MARKER, Some(chapter)) => Some(crate::listings::markdown(chapter)),
+            (LISTINGS_MARKER, Some(chapter)) => {
+                Some((crate::listings::markdown(chapter), "<!-- end listings -->"))
+            }
             (LISTINGS_MARKER, None) => {
                 return Err(format!(
                     "{doc} asks for a table of listings, which only a chapter's README has"
                 ));
             }
-            (CHAPTERS_MARKER, _) => Some(crate::listings::chapters_markdown()),
+            (CHAPTERS_MARKER, _) => Some((
+                crate::listings::chapters_markdown(),
+                "<!-- end chapters -->",
+            )),
             _ => None,
         };
-        if let Some(table) = table {
-            let end = if line == LISTINGS_MARKER {
-                "<!-- end listings -->"
-            } else {
-                "<!-- end chapters -->"
-            };
+        if let Some((table, end)) = table {
             if !lines.by_ref().any(|old| old == end) {
                 return Err(format!("{doc}: `{line}` has no `{end}` after it"));
             }
