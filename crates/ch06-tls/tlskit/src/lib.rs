@@ -95,9 +95,13 @@ pub fn sentence(error: &rustls::Error, whose: Whose) -> String {
         Whose::Own => "the certificate",
     };
     let what = match refused {
-        // webpki's error sits behind `Other`, with no variant of rustls's own to match:
-        // its name is the one thing to go by.
-        E::Other(other) if format!("{other:?}").contains("UnsupportedCertVersion") => {
+        // webpki's error sits behind `Other`, with no variant of rustls's own.
+        E::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::UnsupportedCertVersion)
+            ) =>
+        {
             "is an X.509 v1 certificate, which rustls refuses (it takes v3, with a \
              subjectAltName): `cargo xtask certs` makes a pair that works"
                 .to_string()
