@@ -7,6 +7,22 @@
 
 use clap::{Args, ValueEnum};
 
+/// Where a client connects instead of where its host's name leads, and whom it trusts for
+/// https: Chapter 1's scripts name their services' hosts and ports in their code, so a
+/// port reaches a stand-in on loopback through these (a departure: the scripts take no
+/// options). The URL, the Host header and the TLS server name stay the script's.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Redirect {
+    /// connect to this address (an IP address and a port, never looked up) instead of
+    /// the service's; what the request names stays the same
+    #[arg(long, value_name = "IP:PORT")]
+    pub connect: Option<std::net::SocketAddr>,
+    /// for https, trust the CA certificates in this PEM file, instead of the system's
+    /// store (which SSL_CERT_FILE names, as for Python)
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+}
+
 /// The book's port for every Chapter 3 listing.
 pub const DEFAULT_PORT: u16 = 1060;
 

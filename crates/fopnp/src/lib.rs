@@ -16,4 +16,4 @@ pub mod pyfmt;
 
 pub use error::{Context, Error, exit_status};
 pub use log::Log;
-pub use pyfmt::{PyAddr, PyBytes, PyStr, PyText};
+pub use pyfmt::{Key, PyAddr, PyBytes, PyFloat, PyObject, PyPair, PyStr, PyText, quote_plus};

@@ -58,6 +58,16 @@ pub fn connect(host: &str, port: u16) -> Result<TcpStream, Error> {
     socket(host, port, Buffers::default())?.connect()
 }
 
+/// `sock.connect((host, port))`, or to `instead` where a [`crate::cli::Redirect`] says so
+/// (then `host` is not looked up). The error names both.
+pub fn connect_or(host: &str, port: u16, instead: Option<SocketAddr>) -> Result<TcpStream, Error> {
+    match instead {
+        None => connect(host, port),
+        Some(addr) => TcpStream::connect(addr)
+            .context(|| format!("cannot connect to {host} port {port} (at {addr})")),
+    }
+}
+
 /// `socket.socket(AF_INET, SOCK_STREAM)` for a client of `(host, port)`, made before it
 /// connects as the book's clients do, with its buffer sizes set as `--sndbuf`/`--rcvbuf`
 /// ask (so that the window offered in the handshake already reflects them).
