@@ -42,6 +42,22 @@ pub fn shared(provider: CryptoProvider) -> Arc<CryptoProvider> {
     Arc::new(provider)
 }
 
+/// `ssl.create_default_context(cafile=...)` for a client: the server's chain must lead to
+/// a CA in `cafile`, or, without one, in the system's store (which honours `SSL_CERT_FILE`,
+/// as Python's does), and its certificate must name the host; both protocol versions.
+pub fn create_default_context(
+    cafile: Option<&std::path::Path>,
+) -> Result<rustls::ClientConfig, String> {
+    let roots = match cafile {
+        Some(cafile) => load::verify_locations(cafile)?,
+        None => load::default_certs()?,
+    };
+    rustls::ClientConfig::builder_with_provider(shared(provider()))
+        .with_protocol_versions(VERSIONS)
+        .map(|b| b.with_root_certificates(roots.store).with_no_client_auth())
+        .map_err(|e| format!("cannot configure TLS: {e}"))
+}
+
 /// How long a closing side waits, after its close_notify, for the peer to close its own.
 pub const LINGER: Duration = Duration::from_secs(2);
 
