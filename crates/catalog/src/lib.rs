@@ -143,6 +143,14 @@ pub enum Runs {
     Alone { subcommand: &'static str },
     /// Every listing of a family in turn, with a verdict for each (`test.sh`).
     Each(Family),
+    /// The row's [`Listing::steps`], one command after another in a scratch directory,
+    /// after starting the stand-in in the background (if it has one) and before showing
+    /// its log: the application chapters' clients, which the book runs against services
+    /// on the internet.
+    Steps { stand_in: Option<&'static StandIn> },
+    /// Every row of its chapter that runs [`Runs::Steps`], in the book's order, each
+    /// stand-in started once for them all: a chapter's tour (`cargo xtask run 1`).
+    Tour,
     /// Not run by itself: a client that the servers' sessions run, or a module.
     ByOthers,
 }
@@ -205,6 +213,22 @@ impl std::fmt::Display for Usage {
             Usage::DocTests => f.write_str("(doc tests)"),
         }
     }
+}
+
+/// A stand-in for a service that the book's scripts reach over the internet (Google's
+/// geocoder, a DNS server): a tool's binary, not a listing, that a [`Runs::Steps`]
+/// session starts first, in the background, on loopback, and points its clients at.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StandIn {
+    pub package: &'static str,
+    pub bin: &'static str,
+    /// Its command line, a [`template`] with `{bin}` and `{-p}`, run in the session's
+    /// scratch directory.
+    pub command: &'static str,
+    /// The file its output is shown as (`$ cat standin.log`).
+    pub log: &'static str,
+    /// Ready once it listens (TCP) or its socket is bound (UDP).
+    pub transport: Transport,
 }
 
 /// How a server words its log.
@@ -370,6 +394,9 @@ pub struct Listing {
     pub session: Session,
     /// The client's arguments when `cargo xtask run` is given none.
     pub run_args: &'static [&'static str],
+    /// A [`Runs::Steps`] session's commands, in order: [`template`]s whose `{bin}` is the
+    /// row's binary and `{port}` the stand-in's; `cat FILE` shows a file the steps wrote.
+    pub steps: &'static [&'static str],
     pub recorded: Recorded,
 }
 
@@ -384,11 +411,42 @@ impl Listing {
         format!("crates/{}/{}", self.chapter.dir, self.krate)
     }
 
-    /// The packages its session needs built: its crate, and the certificate maker if it
-    /// needs certificates.
-    pub fn packages(&self) -> impl Iterator<Item = &'static str> {
+    /// The packages its session needs built: its crate (for a tour, every crate of its
+    /// steps), its stand-in's, and the certificate maker if it needs certificates.
+    pub fn packages(&self) -> Vec<&'static str> {
         let maker = self.needs.certificates.then_some(CERTIFICATE_MAKER.0);
-        std::iter::once(self.krate).chain(maker)
+        let mut packages: Vec<&'static str> = Vec::new();
+        for row in self.tour() {
+            packages.push(row.krate);
+            if let Runs::Steps {
+                stand_in: Some(stand_in),
+            } = row.runs
+            {
+                packages.push(stand_in.package);
+            }
+        }
+        packages.extend(maker);
+        packages.dedup();
+        packages
+    }
+
+    /// The rows whose steps its session runs: itself, or for a [`Runs::Tour`] every row
+    /// of its chapter that has steps.
+    pub fn tour(&self) -> Vec<&'static Listing> {
+        let own = || {
+            self.chapter
+                .listings()
+                .filter(|l| l.id == self.id)
+                .collect::<Vec<_>>()
+        };
+        match self.runs {
+            Runs::Tour => self
+                .chapter
+                .listings()
+                .filter(|l| matches!(l.runs, Runs::Steps { .. }))
+                .collect(),
+            _ => own(),
+        }
     }
 
     /// Whether `cargo xtask run` can run it by itself.
@@ -424,6 +482,7 @@ pub(crate) const ROW: Listing = Listing {
     },
     session: BARE,
     run_args: &[],
+    steps: &[],
     recorded: Recorded::Run,
 };
 

@@ -18,6 +18,7 @@ use crate::build::{Profile, build};
 mod datagrams;
 mod one_shot;
 mod pair;
+pub mod steps;
 mod trace;
 mod zen;
 
@@ -65,6 +66,14 @@ Every server of a chapter in turn, ending with one line per server saying whethe
 session was the book's:
 {}
 
+The application chapters' clients, which the book runs against services on the internet:
+a stand-in on 127.0.0.1 in the background (at --port, the book's 1060 by default), then
+each command in turn in a scratch directory, then the stand-in's log:
+{}
+
+A chapter's tour: every listing's commands above, against one stand-in:
+{}
+
 The server is started on 127.0.0.1 at the book's port 1060, or at --port (0 lets the
 system choose); when that port is busy, at a port the system chooses, and a note says
 so. Once the server listens, the client runs, connecting to localhost, and its output
@@ -86,6 +95,8 @@ or a Chapter 7 session was not the book's; 2 a usage error or an unknown listing
         ids(|l| l.runs == Runs::ZenServer),
         ids(|l| matches!(l.runs, Runs::SuperServer { .. })),
         ids(|l| matches!(l.runs, Runs::Each(_))),
+        ids(|l| matches!(l.runs, Runs::Steps { .. })),
+        ids(|l| l.runs == Runs::Tour),
     )
 }
 
@@ -211,6 +222,12 @@ pub fn main(args: Args) -> ExitCode {
         Runs::Each(_) if !args.client_args.is_empty() => {
             Some("it runs each server's recorded session, and takes no client arguments")
         }
+        Runs::Tour if !args.client_args.is_empty() => {
+            Some("it runs each listing's recorded steps, and takes no client arguments")
+        }
+        Runs::Steps { .. } | Runs::Tour if args.server_args.is_some() => {
+            Some("its stand-in takes no --server-args")
+        }
         // Only Chapter 3's client-and-server sessions have one connection whose queues
         // the tracer samples.
         Runs::ServerAndClient { .. } if listing.transport == Transport::Tcp => None,
@@ -256,11 +273,15 @@ fn session(listing: &'static Listing, options: &Args) -> Result<ExitCode, String
             pair::pair(listing, &dir, &args, options, deadlocks)
         }
         Runs::OneConnection => {
-            let dir = options.built(&listing.packages().collect::<Vec<_>>())?;
+            let dir = options.built(&listing.packages())?;
             one_shot::one_shot(listing, &dir, &args, options)
         }
         Runs::ZenServer | Runs::SuperServer { .. } => zen::one(listing, options),
         Runs::Each(family) => zen::each(family, options),
+        Runs::Steps { .. } | Runs::Tour => {
+            let dir = options.built(&listing.packages())?;
+            steps::steps(&listing.tour(), &dir, options)
+        }
         Runs::ByOthers => Err("it is run by the other listings' sessions".into()),
     }
 }

@@ -132,26 +132,21 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
 /// line with its ports shown as the book's, and the ports it named. `None`: not one of
 /// the row's command lines (`$ cat server.log`, `$ wait`).
 fn as_the_book_shows(line: &str, listing: &Listing) -> Option<(String, Vec<u16>)> {
-    let commands = listing.commands?;
     let shown = line.strip_prefix("$ ")?;
-    let (shown, tail) = [" > server.log &", " &"]
-        .iter()
-        .find_map(|tail| Some((shown.strip_suffix(tail)?, *tail)))
-        .unwrap_or((shown, ""));
-    let words: Vec<&str> = shown.split(' ').collect();
-    let bin = listing.bin().unwrap_or_default();
-    let client = listing
-        .family
-        .and_then(catalog::client_of)
-        .and_then(Listing::bin)
-        .unwrap_or_default();
-    // A session starts its server in the background, as the book's shell lines do, and
-    // runs its clients in the foreground.
-    let template = match tail {
-        "" => commands.client,
-        _ => commands.server,
-    };
-    let matched = template::read(template, bin, client, &words)?;
+    let (template, bin, client, tail, shown) =
+        templates(listing)
+            .into_iter()
+            .find_map(|(template, bin, client, tail)| {
+                let words = shown.strip_suffix(&tail)?;
+                // A step's line has no tail: it must not be read as a backgrounded one.
+                if tail.is_empty() && words.ends_with(" &") {
+                    return None;
+                }
+                let words: Vec<&str> = words.split(' ').collect();
+                template::read(template, bin, &client, &words)?;
+                Some((template, bin, client, tail, words))
+            })?;
+    let matched = template::read(template, bin, &client, &shown)?;
     let mut out = Vec::new();
     let mut found = Vec::new();
     for piece in matched {
@@ -169,6 +164,30 @@ fn as_the_book_shows(line: &str, listing: &Listing) -> Option<(String, Vec<u16>)
         }
     }
     Some((format!("$ {}{tail}", out.join(" ")), found))
+}
+
+/// The templates of `listing`'s shown lines: its server's (run in the background, the
+/// line ending ` > server.log &` or ` &`) and its client's, or its steps' and their
+/// stand-in's; each with the binaries its `{bin}` and `{client}` name, and its tail.
+fn templates(listing: &Listing) -> Vec<(&'static str, &'static str, String, String)> {
+    let bin = listing.bin().unwrap_or_default();
+    let client = listing
+        .family
+        .and_then(catalog::client_of)
+        .and_then(Listing::bin)
+        .unwrap_or_default()
+        .to_string();
+    match listing.commands {
+        Some(commands) => [" > server.log &", " &"]
+            .into_iter()
+            .map(|tail| (commands.server, bin, client.clone(), tail.to_string()))
+            .chain([(commands.client, bin, client.clone(), String::new())])
+            .collect(),
+        None => crate::run::steps::templates(listing)
+            .into_iter()
+            .map(|(template, bin, tail)| (template, bin, String::new(), tail))
+            .collect(),
+    }
 }
 
 /// Replaces the port of every Python address tuple in `line` (`('127.0.0.1', 41234`) by

@@ -1,0 +1,141 @@
+//! The application chapters' sessions ([`Runs::Steps`], [`Runs::Tour`]): the book runs
+//! these clients against services on the internet, so the session starts a stand-in on
+//! loopback first, in the background, then runs each step's command in turn in a scratch
+//! directory (where the stand-in writes its CA and a listing writes its files), and ends
+//! with the stand-in's log. A tour runs every such row of a chapter against one stand-in.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use catalog::{Listing, Runs, StandIn, Transport};
+
+use super::{Args, SERVER_STEP, Started, Templated, exit_code, flush, show_log, start_server_of};
+
+/// How long one step may take: a client of a stand-in answers in well under a second,
+/// and one that does not has met a stand-in that never answers.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs the steps of `rows`, in order.
+pub fn steps(rows: &[&'static Listing], dir: &Path, options: &Args) -> Result<ExitCode, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
+    let mut started: Vec<(&'static StandIn, Started)> = Vec::new();
+    let mut failed: Option<Option<i32>> = None;
+    let no_args: Vec<String> = Vec::new();
+    for row in rows {
+        let Runs::Steps { stand_in } = row.runs else {
+            continue;
+        };
+        let port = match stand_in {
+            None => 0,
+            Some(stand_in) => match started.iter().find(|(s, _)| std::ptr::eq(*s, stand_in)) {
+                Some((_, running)) => running.port,
+                None => {
+                    let running = start(stand_in, dir, scratch.path(), options)?;
+                    let port = running.port;
+                    started.push((stand_in, running));
+                    port
+                }
+            },
+        };
+        let args = if rows.len() == 1 && !options.client_args.is_empty() {
+            &options.client_args
+        } else {
+            &no_args
+        };
+        for template in row.steps {
+            if let Some(file) = template.strip_prefix("cat ") {
+                let text = std::fs::read_to_string(scratch.path().join(file))
+                    .map_err(|e| format!("cannot read {file}: {e}"))?;
+                show_log(file, &text);
+                continue;
+            }
+            let line = Templated {
+                template,
+                dir,
+                bin: row.bin().unwrap_or_default(),
+                client: "",
+                server_args: &[],
+                args,
+            };
+            outln!("$ {}", line.shown(port));
+            flush();
+            let mut command = line.command(port);
+            command.current_dir(scratch.path());
+            let mut step = testkit::Spawn::new(command)
+                .stdin(Stdio::null())
+                .tee()
+                .inherit_stderr()
+                .start()
+                .map_err(|e| format!("cannot start {}: {e}", line.bin))?;
+            let Some(status) = step.wait_exit(STEP_LIMIT) else {
+                step.kill();
+                return Err(format!("{} did not finish within {STEP_LIMIT:?}", line.bin));
+            };
+            step.stdout.wait_closed(SERVER_STEP);
+            if !status.success() && failed.is_none() {
+                failed = Some(status.code());
+            }
+        }
+    }
+    for (stand_in, mut running) in started {
+        running.server.kill();
+        running.server.stdout.wait_closed(SERVER_STEP);
+        show_log(stand_in.log, &running.server.stdout.text());
+    }
+    flush();
+    Ok(match failed {
+        None => ExitCode::SUCCESS,
+        Some(code) => exit_code(code),
+    })
+}
+
+/// Starts a stand-in in the scratch directory and shows its line.
+fn start(
+    stand_in: &StandIn,
+    dir: &Path,
+    scratch: &Path,
+    options: &Args,
+) -> Result<Started, String> {
+    let line = Templated {
+        template: stand_in.command,
+        dir,
+        bin: stand_in.bin,
+        client: "",
+        server_args: &[],
+        args: &[],
+    };
+    let udp = stand_in.transport == Transport::Udp;
+    let running = start_server_of(options.port, true, udp, |port| {
+        let mut command = line.command(port);
+        command.current_dir(scratch);
+        command
+    })?;
+    outln!("$ {} > {} &", line.shown(running.asked), stand_in.log);
+    Ok(running)
+}
+
+/// What a tour's rows and the shown lines of their sessions have in common: every
+/// template a session of `listing` shows, with the binary it names, and the tail of its
+/// line (` > standin.log &` for a stand-in, nothing for a step).
+pub fn templates(listing: &Listing) -> Vec<(&'static str, &'static str, String)> {
+    let mut seen: HashMap<&'static str, ()> = HashMap::new();
+    let mut out = Vec::new();
+    for row in listing.tour() {
+        if let Runs::Steps {
+            stand_in: Some(stand_in),
+        } = row.runs
+            && seen.insert(stand_in.bin, ()).is_none()
+        {
+            out.push((
+                stand_in.command,
+                stand_in.bin,
+                format!(" > {} &", stand_in.log),
+            ));
+        }
+        let bin = row.bin().unwrap_or_default();
+        out.extend(row.steps.iter().map(|t| (*t, bin, String::new())));
+    }
+    out
+}
