@@ -36,6 +36,7 @@ impl Eq for Chapter {}
 
 pub mod template;
 
+mod ch01;
 mod ch02;
 mod ch03;
 mod ch05;
@@ -46,6 +47,7 @@ mod ch07;
 /// chapters, and the folders the tidy test knows.
 /// A new chapter is a file of rows (`ch08.rs`), its `mod` line above, and its line here.
 pub static CHAPTERS: &[&Chapter] = &[
+    &ch01::CHAPTER,
     &ch02::CHAPTER,
     &ch03::CHAPTER,
     &ch05::CHAPTER,
@@ -736,6 +738,29 @@ mod tests {
     }
 
     #[test]
+    fn every_session_of_steps_has_its_steps_and_a_tour_gathers_them() {
+        for l in listings() {
+            let steps = matches!(l.runs, Runs::Steps { .. });
+            assert_eq!(!l.steps.is_empty(), steps, "{}", l.id);
+            for step in l.steps {
+                assert!(step.starts_with("{bin}") || step.starts_with("cat "), "{}", l.id);
+            }
+            if let Runs::Steps {
+                stand_in: Some(stand_in),
+            } = l.runs
+            {
+                assert!(stand_in.command.contains("{-p}"), "{}", stand_in.bin);
+                assert!(l.steps.iter().all(|s| s.contains("{port}")), "{}", l.id);
+            }
+        }
+        let tour = by_id("1").unwrap();
+        let ids: Vec<&str> = tour.tour().iter().map(|l| l.id).collect();
+        assert_eq!(ids, ["search1", "search2", "search3", "search4", "getname", "stringcodes"]);
+        assert!(tour.packages().contains(&"geocoding-standin"));
+        assert_eq!(by_id("getname").unwrap().packages(), ["getname"]);
+    }
+
+    #[test]
     fn a_log_is_done_with_its_client_by_the_styles_own_line() {
         let sixteen = "Listening at\nWaiting to accept a new connection\n";
         assert!(!LogStyle::Sixteen.done_with_client(sixteen));
@@ -757,7 +782,7 @@ mod tests {
         }
         let numbers: Vec<u8> = CHAPTERS.iter().map(|c| c.number).collect();
         assert!(numbers.is_sorted(), "{numbers:?}");
-        assert_eq!(listings().count(), 38);
+        assert_eq!(listings().count(), 45);
     }
 
     #[test]
