@@ -58,6 +58,21 @@ pub fn connect(host: &str, port: u16) -> Result<TcpStream, Error> {
     socket(host, port, Buffers::default())?.connect()
 }
 
+/// A getaddrinfo() error code in the C library's words, as Python's `socket.gaierror`
+/// prints them (`Name or service not known`).
+pub fn gai_strerror(code: i32) -> String {
+    // SAFETY: gai_strerror returns a pointer to a static, NUL-terminated string (or
+    // null, which is checked), whatever the code.
+    let text = unsafe { libc::gai_strerror(code) };
+    if text.is_null() {
+        return format!("getaddrinfo error {code}");
+    }
+    // SAFETY: not null, and NUL-terminated, as above.
+    unsafe { std::ffi::CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// `sock.connect((host, port))`, or to `instead` where a [`crate::cli::Redirect`] says so
 /// (then `host` is not looked up). The error names both.
 pub fn connect_or(host: &str, port: u16, instead: Option<SocketAddr>) -> Result<TcpStream, Error> {

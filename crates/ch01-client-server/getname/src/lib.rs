@@ -29,8 +29,9 @@ pub fn gethostbyname(hostname: &str, resolve: &[(String, Ipv4Addr)]) -> Result<I
         return Ok(*addr);
     }
     let hints = dns_lookup::AddrInfoHints {
-        address: libc_af_inet(),
-        socktype: 1, // SOCK_STREAM: one answer per address
+        address: libc::AF_INET,
+        // One answer per address.
+        socktype: libc::SOCK_STREAM,
         ..Default::default()
     };
     let found = dns_lookup::getaddrinfo(Some(hostname), None, Some(hints))
@@ -44,18 +45,10 @@ pub fn gethostbyname(hostname: &str, resolve: &[(String, Ipv4Addr)]) -> Result<I
     Err(Error::msg(format!("{hostname} has no IPv4 address")))
 }
 
-/// AF_INET, the family gethostbyname asks for.
-const fn libc_af_inet() -> i32 {
-    2
-}
-
 /// A getaddrinfo error as Python's `socket.gaierror` words it (`Name or service not
-/// known`), without dns-lookup's "failed to lookup address information" before it.
+/// known`).
 pub fn lookup_error(error: &dns_lookup::LookupError) -> String {
-    let text = error.to_string();
-    text.strip_prefix("failed to lookup address information: ")
-        .unwrap_or(&text)
-        .to_string()
+    fopnp::net::gai_strerror(error.error_num())
 }
 
 /// `--resolve NAME=ADDR`.
