@@ -222,9 +222,9 @@ pub fn main(args: Args) -> ExitCode {
         Runs::Each(_) if !args.client_args.is_empty() => {
             Some("it runs each server's recorded session, and takes no client arguments")
         }
-        Runs::Tour if !args.client_args.is_empty() => {
-            Some("it runs each listing's recorded steps, and takes no client arguments")
-        }
+        Runs::Tour | Runs::Steps { .. } if !args.client_args.is_empty() => Some(
+            "it runs its recorded steps, and takes no client arguments (run the binary itself, as its README shows, for others)",
+        ),
         Runs::Steps { .. } | Runs::Tour if args.server_args.is_some() => {
             Some("its stand-in takes no --server-args")
         }

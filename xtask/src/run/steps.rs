@@ -22,7 +22,6 @@ pub fn steps(rows: &[&'static Listing], dir: &Path, options: &Args) -> Result<Ex
     let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
     let mut started: Vec<(&'static StandIn, Started)> = Vec::new();
     let mut failed: Option<Option<i32>> = None;
-    let no_args: Vec<String> = Vec::new();
     for row in rows {
         let Runs::Steps { stand_in } = row.runs else {
             continue;
@@ -39,11 +38,6 @@ pub fn steps(rows: &[&'static Listing], dir: &Path, options: &Args) -> Result<Ex
                 }
             },
         };
-        let args = if rows.len() == 1 && !options.client_args.is_empty() {
-            &options.client_args
-        } else {
-            &no_args
-        };
         for template in row.steps {
             if let Some(file) = template.strip_prefix("cat ") {
                 let text = std::fs::read_to_string(scratch.path().join(file))
@@ -57,7 +51,7 @@ pub fn steps(rows: &[&'static Listing], dir: &Path, options: &Args) -> Result<Ex
                 bin: row.bin().unwrap_or_default(),
                 client: "",
                 server_args: &[],
-                args,
+                args: &[],
             };
             outln!("$ {}", line.shown(port));
             flush();

@@ -39,6 +39,20 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
     for line in &mut lines {
         *line = replace_ports(line, &mut ports, &mut next);
     }
+    // A listing that names the stand-in's port in words (`is listening on port 41606`):
+    // the port the command lines named, shown as they show it.
+    for line in lines.iter_mut().filter(|l| !l.starts_with("$ ")) {
+        for (&real, &shown) in ports
+            .iter()
+            .filter(|(real, shown)| **real != 0 && real != shown)
+        {
+            let said = format!("port {real}");
+            if line.ends_with(&said) {
+                let at = line.len() - said.len();
+                line.replace_range(at.., &format!("port {shown}"));
+            }
+        }
+    }
 
     // Listing 3-2: the first recv() returns 16 to 42 bytes as timing has it; the book's
     // session shows 32 (or all of a shorter reply).
