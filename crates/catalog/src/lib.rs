@@ -39,6 +39,7 @@ pub mod template;
 mod ch01;
 mod ch02;
 mod ch03;
+mod ch04;
 mod ch05;
 mod ch06;
 mod ch07;
@@ -50,6 +51,7 @@ pub static CHAPTERS: &[&Chapter] = &[
     &ch01::CHAPTER,
     &ch02::CHAPTER,
     &ch03::CHAPTER,
+    &ch04::CHAPTER,
     &ch05::CHAPTER,
     &ch06::CHAPTER,
     &ch07::CHAPTER,
@@ -743,7 +745,11 @@ mod tests {
             let steps = matches!(l.runs, Runs::Steps { .. });
             assert_eq!(!l.steps.is_empty(), steps, "{}", l.id);
             for step in l.steps {
-                assert!(step.starts_with("{bin}") || step.starts_with("cat "), "{}", l.id);
+                assert!(
+                    step.starts_with("{bin}") || step.starts_with("cat "),
+                    "{}",
+                    l.id
+                );
             }
             if let Runs::Steps {
                 stand_in: Some(stand_in),
@@ -755,7 +761,17 @@ mod tests {
         }
         let tour = by_id("1").unwrap();
         let ids: Vec<&str> = tour.tour().iter().map(|l| l.id).collect();
-        assert_eq!(ids, ["search1", "search2", "search3", "search4", "getname", "stringcodes"]);
+        assert_eq!(
+            ids,
+            [
+                "search1",
+                "search2",
+                "search3",
+                "search4",
+                "getname",
+                "stringcodes"
+            ]
+        );
         assert!(tour.packages().contains(&"geocoding-standin"));
         assert_eq!(by_id("getname").unwrap().packages(), ["getname"]);
     }
@@ -782,7 +798,7 @@ mod tests {
         }
         let numbers: Vec<u8> = CHAPTERS.iter().map(|c| c.number).collect();
         assert!(numbers.is_sorted(), "{numbers:?}");
-        assert_eq!(listings().count(), 45);
+        assert_eq!(listings().count(), 49);
     }
 
     #[test]

@@ -534,6 +534,21 @@ mod tests {
     }
 
     #[test]
+    fn a_session_of_steps_is_its_rows_and_takes_no_client_arguments() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: Args,
+        }
+        let tour = catalog::by_id("4").unwrap();
+        let ids: Vec<&str> = tour.tour().iter().map(|l| l.id).collect();
+        assert_eq!(ids, ["www_ping", "dns_basic", "dns_mx"]);
+        let args = Cli::parse_from(["run", "dns_basic", "www.example.com"]).run;
+        assert_eq!(main(args), ExitCode::from(2));
+    }
+
+    #[test]
     fn a_sessions_line_is_shown_as_it_runs_and_the_books_port_left_out() {
         let listing = catalog::by_id("3-2").unwrap();
         let args = ["32".to_string()];

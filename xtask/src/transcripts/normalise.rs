@@ -254,6 +254,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stand_ins_ports_are_the_books_in_its_steps_log_and_words() {
+        let www_ping = catalog::by_id("www_ping");
+        let session = "$ dns_standin -p 0 > standin.log &\n\
+$ www_ping -p 40123 127.0.0.1\n\
+Success: host 127.0.0.1 is listening on port 40123\n\
+$ www_ping -p 40123 ::1\n\
+Network failure: Connection refused\n\
+$ cat standin.log\n\
+Listening at ('127.0.0.1', 40123)\n";
+        let text = normalise(session, www_ping);
+        assert_eq!(
+            text,
+            "$ dns_standin > standin.log &\n\
+$ www_ping -p 1060 127.0.0.1\n\
+Success: host 127.0.0.1 is listening on port 1060\n\
+$ www_ping -p 1060 ::1\n\
+Network failure: Connection refused\n\
+$ cat standin.log\n\
+Listening at ('127.0.0.1', 1060)\n"
+        );
+    }
+
+    #[test]
     fn ports_orders_and_first_pieces_are_made_stable() {
         // Names from the catalog: a Zen server, the Zen client, Listing 3-2.
         let zen_server = catalog::listings().find(|l| l.runs == catalog::Runs::ZenServer);
