@@ -52,9 +52,11 @@ pub static LISTINGS: &[Listing] = &[
         bins: &["dns_basic"],
         script: Some("py3/chapter04/dns_basic.py"),
         usage: Some(Usage::Command(
-            "dns_basic [--nameserver IP:PORT] [--timeout SECONDS] name",
+            "dns_basic [--nameserver IP:PORT] [--timeout SECONDS] [--type TYPE] name",
         )),
         summary: "a name's A, AAAA, CNAME, MX and NS records, asked of DNS itself",
+        // The dns table's client (with --type, one type at a time).
+        family: Some(Family::Dns),
         steps: &[
             "{bin} --nameserver 127.0.0.1:{port} www.example.com",
             "{bin} --nameserver 127.0.0.1:{port} alias.example.com",

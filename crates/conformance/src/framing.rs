@@ -436,6 +436,7 @@ pub const BLOCKS_TABLE: Table = Table {
     client_cases: |_, run, pick| run_client_cases(true, run, pick),
     client_command: "{exe} -c {host} -p {port}",
     certificates: false,
+    stand_in: None,
 };
 
 /// Listing 5-1's table.

@@ -9,6 +9,7 @@
 //! Every case has a stable kebab-case ID (`all-byte-values`, `half-close-at-once`).
 
 pub mod binaries;
+pub mod dns;
 pub mod external;
 pub mod framing;
 pub mod framing_binaries;

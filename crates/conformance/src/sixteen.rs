@@ -373,6 +373,7 @@ pub const TABLE: Table = Table {
     },
     client_command: "{exe} client {host} -p {port}",
     certificates: false,
+    stand_in: None,
 };
 
 fn server_case(

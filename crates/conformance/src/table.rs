@@ -37,6 +37,10 @@ pub struct Table {
     /// Its cases make certificates and a peer of their own, and run through
     /// [`crate::runner::tls_server_cases`] and [`crate::runner::tls_client_cases`].
     pub certificates: bool,
+    /// Its client cases' other side is a stand-in, a tool's process that `cargo xtask
+    /// conform` starts (the conformance crate links no DNS): the runner it gives the
+    /// cases already points the client at it, whatever port they pass.
+    pub stand_in: Option<&'static catalog::StandIn>,
 }
 
 /// [`Table::server_case`].

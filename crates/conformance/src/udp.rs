@@ -432,6 +432,7 @@ pub const LOCAL: Table = Table {
     client_cases: |_, run, pick| run_client_cases(false, run, pick),
     client_command: "{exe} client -p {port}",
     certificates: false,
+    stand_in: None,
 };
 
 /// Listing 2-2's table: the same server cases, and a client that backs off.

@@ -168,6 +168,7 @@ pub const TABLE: Table = Table {
     client_cases,
     client_command: "{exe} client {host} {bytecount} -p {port}",
     certificates: false,
+    stand_in: None,
 };
 
 fn server_case_ids() -> Vec<&'static str> {

@@ -17,6 +17,7 @@ use conformance::runner::{self, Output, ServerSpec};
 use conformance::table::Table;
 use serde::Serialize;
 
+mod stand_in;
 mod tls;
 mod workspace;
 
@@ -24,9 +25,9 @@ pub const LONG_ABOUT: &str = "\
 Run a family's conformance cases against any implementation
 
 FAMILY is udp-local or udp-remote (Chapter 2's datagrams), 3-1 (Listing 3-1's
-sixteen-octet exchange), 3-2 (Listing 3-2's streaming uppercase with half-close),
-streamer or blocks (Chapter 5's two ways to end a message), tls (Chapter 6's
-safe_tls and test_tls) or zen (Chapter 7). With neither --server nor --client, the family's table runs against
+sixteen-octet exchange), dns (Chapter 4's DNS answers), 3-2 (Listing 3-2's streaming
+uppercase with half-close), streamer or blocks (Chapter 5's two ways to end a message),
+tls (Chapter 6's safe_tls and test_tls) or zen (Chapter 7). With neither --server nor --client, the family's table runs against
 every implementation in the workspace, as a report.
 
 Chapter 5's servers serve one connection and exit: each case gets a fresh server, and
@@ -48,6 +49,17 @@ wherever they appear, inside a word too. For example:
   --server \"python3 blocks.py {host} -p {port}\"
   --server \"python3 safe_tls.py -a {cafile} -s {certfile} {host} {port}\"
   --client \"python3 test_tls.py -a {cafile} {host} {port}\" --kind report
+
+For dns, the other side is the stand-in zone (dns_standin, started on a free port), and
+each case asks one question: {nameserver} (127.0.0.1:PORT), {name} and {type} are
+filled in, and the client must print the answer's records one per line as dnspython
+prints an rrset (in any order), nothing for a name without such records, and fail for
+a name that does not exist:
+
+  --client \"python3 query.py {nameserver} {name} {type}\"
+
+where query.py points a dnspython Resolver(configure=False) at its first argument and
+prints resolve(name, type, raise_on_no_answer=False).rrset when it is not None.
 
 For tls, the tool makes a CA and certificates for each run (cargo xtask certs makes the
 same pair) and fills in {cafile} (the CA) and {certfile} (a certificate and key for
@@ -220,13 +232,14 @@ fn print_report(report: &Report) {
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// which table: udp-local, udp-remote, 3-1, 3-2, streamer, blocks, tls or zen
+    /// which table: udp-local, udp-remote, 3-1, dns, 3-2, streamer, blocks, tls or zen
     #[arg(value_parser = family)]
     family: &'static Table,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]
     server: Option<String>,
     /// the client to check, as a command line with {host}, {port}, {bytecount}, {args}
+    /// (dns: {nameserver}, {name}, {type})
     #[arg(long, value_name = "CMD")]
     client: Option<String>,
     /// run only these cases (their kebab-case IDs, as the report shows them,
@@ -260,6 +273,15 @@ pub fn main(args: Args) -> ExitCode {
         let mut implementations = Vec::new();
         if table.certificates {
             return tls::run(table, server, client, args.kind, case);
+        }
+        if let Some(zone) = table.stand_in {
+            if server.is_some() {
+                return Err(format!(
+                    "the {} table checks clients only (its server is the stand-in {}); use --client",
+                    table.name, zone.bin
+                ));
+            }
+            return stand_in::run(table, zone, client, case);
         }
         let family = table.family;
         match (server, client) {

@@ -14,9 +14,22 @@ use std::io::Write;
 use dns_resolver::{Resolver, Type};
 use fopnp::Error;
 
+/// The five types the book asks for, in its order.
+pub const TYPES: [Type; 5] = [Type::A, Type::AAAA, Type::CNAME, Type::MX, Type::NS];
+
 /// The book's `lookup(name)`: each rrset the name has, of the five types, in turn.
 pub fn lookup(name: &str, resolver: &Resolver, out: &mut dyn Write) -> Result<(), Error> {
-    for qtype in [Type::A, Type::AAAA, Type::CNAME, Type::MX, Type::NS] {
+    lookup_types(name, &TYPES, resolver, out)
+}
+
+/// `lookup(name)` for the types given (`--type`, a departure: the book's asks all five).
+pub fn lookup_types(
+    name: &str,
+    types: &[Type],
+    resolver: &Resolver,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    for &qtype in types {
         let answer = resolver.query(name, qtype, false).map_err(Error::new)?;
         if let Some(rrset) = answer {
             writeln!(out, "{rrset}")?;

@@ -18,6 +18,20 @@ struct Args {
     /// a query gives up after three times this
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = fopnp::cli::seconds)]
     timeout: f64,
+    /// ask for this type only (A, AAAA, CNAME, MX, NS, TXT, SOA...), instead of the
+    /// book's five in turn
+    #[arg(long = "type", value_name = "TYPE", value_parser = record_type)]
+    qtype: Option<dns_resolver::Type>,
+}
+
+/// A record type by its name, in any case.
+fn record_type(text: &str) -> Result<dns_resolver::Type, String> {
+    match text.to_ascii_uppercase().parse::<dns_resolver::Type>() {
+        Ok(dns_resolver::Type::Unknown(_)) | Err(_) => {
+            Err(format!("{text:?} is not a record type"))
+        }
+        Ok(qtype) => Ok(qtype),
+    }
 }
 
 fn main() -> ExitCode {
@@ -27,6 +41,9 @@ fn main() -> ExitCode {
         std::time::Duration::from_secs_f64(args.timeout),
     )
     .map_err(fopnp::Error::new)
-    .and_then(|resolver| dns_basic::lookup(&args.name, &resolver, &mut fopnp::log::stdout()));
+    .and_then(|resolver| {
+        let types = args.qtype.map_or(dns_basic::TYPES.to_vec(), |t| vec![t]);
+        dns_basic::lookup_types(&args.name, &types, &resolver, &mut fopnp::log::stdout())
+    });
     fopnp::exit_status("dns_basic", result)
 }

@@ -483,6 +483,7 @@ pub const TABLE: Table = Table {
     client_cases: |_, _, _| Vec::new(),
     client_command: "{exe} -a {cafile} {host} {port}",
     certificates: true,
+    stand_in: None,
 };
 
 #[cfg(test)]

@@ -256,6 +256,7 @@ pub const TABLE: Table = Table {
     },
     client_command: "{exe} {host} {args} -p {port}",
     certificates: false,
+    stand_in: None,
 };
 
 fn table_server_case(
