@@ -81,6 +81,16 @@ pub static LISTINGS: &[Listing] = &[
         ..ROW
     },
     Listing {
+        id: "getaddrinfo-examples",
+        book: "the chapter's getaddrinfo() session",
+        krate: "examples-getaddrinfo",
+        usage: Some(Usage::DocTests),
+        summary: "the chapter's interactive getaddrinfo() calls that need no name server, as doc tests",
+        runs: Runs::ByOthers,
+        recorded: Recorded::Nothing,
+        ..ROW
+    },
+    Listing {
         id: "4",
         book: "the chapter's README",
         krate: "(all of Chapter 4)",
