@@ -23,6 +23,35 @@ pub struct Redirect {
     pub ca: Option<std::path::PathBuf>,
 }
 
+/// A search script's command line (Chapter 1's `search1` to `search4`): the book's
+/// service, or the one the repository's version of the script asks today.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Search {
+    /// ask OpenStreetMap's Nominatim over https, as the repository's version of the
+    /// script does today (the book's asks Google's geocoder)
+    #[arg(long)]
+    pub nominatim: bool,
+    #[command(flatten)]
+    pub redirect: Redirect,
+}
+
+/// One of a search script's two versions: its query, printed to `out`.
+pub type SearchFn = fn(&Redirect, &mut dyn std::io::Write) -> Result<(), crate::Error>;
+
+impl Search {
+    /// Runs the version the command line picks and ends the program as every binary
+    /// here ends ([`crate::exit_status`]).
+    pub fn run(
+        &self,
+        program: &str,
+        book: SearchFn,
+        repository: SearchFn,
+    ) -> std::process::ExitCode {
+        let version = if self.nominatim { repository } else { book };
+        crate::exit_status(program, version(&self.redirect, &mut crate::log::stdout()))
+    }
+}
+
 /// The book's port for every Chapter 3 listing.
 pub const DEFAULT_PORT: u16 = 1060;
 

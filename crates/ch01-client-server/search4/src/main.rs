@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use fopnp::cli::Redirect;
 
 /// Geocode the book's address on a raw TCP socket: the request written by hand, the
 /// whole reply printed; Google's geocoder over http (the book's), or with --nominatim
@@ -11,20 +10,15 @@ use fopnp::cli::Redirect;
 #[derive(Parser)]
 #[command(name = "search4", version)]
 struct Args {
-    /// ask Nominatim, as the repository's search4.py does today
-    #[arg(long)]
-    nominatim: bool,
     #[command(flatten)]
-    redirect: Redirect,
+    search: fopnp::cli::Search,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let mut out = fopnp::log::stdout();
-    let result = if args.nominatim {
-        search4::geocode_nominatim(search4::ADDRESS, &args.redirect, &mut out)
-    } else {
-        search4::geocode(search4::ADDRESS, &args.redirect, &mut out)
-    };
-    fopnp::exit_status("search4", result)
+    let Args { search } = Args::parse();
+    search.run(
+        "search4",
+        |r, out| search4::geocode(search4::ADDRESS, r, out),
+        |r, out| search4::geocode_nominatim(search4::ADDRESS, r, out),
+    )
 }
