@@ -127,13 +127,24 @@ const RECORDED: &[(&str, &str, i32)] = &[
     ("", "Name service failure: Name or service not known", 1),
 ];
 
-/// Set inside the namespace, for the second run of this test.
+/// Set for the second run of this test, inside the namespace: the outer run's network
+/// and mount namespaces, which the inner run must not be in.
 const INSIDE: &str = "WWW_PING_TEST_INSIDE_NAMESPACE";
+
+/// This process's network and mount namespaces (`net:[4026531840] mnt:[...]`).
+fn namespaces() -> String {
+    let link = |ns: &str| {
+        std::fs::read_link(format!("/proc/self/ns/{ns}"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|e| format!("{ns}: {e}"))
+    };
+    format!("{} {}", link("net"), link("mnt"))
+}
 
 #[test]
 fn names_of_the_zone_through_glibc_as_the_books_python_saw_them() {
-    if std::env::var_os(INSIDE).is_some() {
-        return inside();
+    if let Some(outer) = std::env::var_os(INSIDE) {
+        return inside(&outer.to_string_lossy());
     }
     let probe = Command::new("unshare").args(["-n", "-m", "true"]).output();
     match probe {
@@ -163,7 +174,7 @@ fn names_of_the_zone_through_glibc_as_the_books_python_saw_them() {
             "names_of_the_zone_through_glibc_as_the_books_python_saw_them",
             "--nocapture",
         ])
-        .env(INSIDE, "1");
+        .env(INSIDE, namespaces());
     let ran = finish(command);
     assert_eq!(
         ran.code,
@@ -175,7 +186,15 @@ fn names_of_the_zone_through_glibc_as_the_books_python_saw_them() {
     assert!(ran.stdout.contains("1 passed"), "{}", ran.stdout);
 }
 
-fn inside() {
+fn inside(outer: &str) {
+    // It bind-mounts over /etc/resolv.conf and /etc/hosts: never where the outer run
+    // is, nor anywhere but a network and mount namespace of its own.
+    let (here, there) = (namespaces(), outer.split(' ').collect::<Vec<_>>());
+    let mine: Vec<&str> = here.split(' ').collect();
+    assert!(
+        there.len() == 2 && mine.len() == 2 && mine[0] != there[0] && mine[1] != there[1],
+        "{INSIDE} is set, but this is not a namespace of its own ({here} against {outer})"
+    );
     let run = |program: &str, args: &[&str]| {
         let status = Command::new(program).args(args).status().unwrap();
         assert!(status.success(), "{program} {args:?}: {status}");
