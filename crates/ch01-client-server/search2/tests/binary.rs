@@ -29,6 +29,12 @@ fn it_asks_as_requests_asks_and_prints_the_location_dict() {
         request.header("Host").as_deref(),
         Some("maps.googleapis.com")
     );
+    // Departure 28: reqwest's headers, not requests' (`User-Agent: python-requests/...`,
+    // `Accept-Encoding: gzip, deflate`, `Accept: */*`, `Connection: keep-alive`).
+    assert_eq!(
+        request.headers(),
+        ["accept: */*", "host: maps.googleapis.com"]
+    );
     // requests decodes with replacement: a Latin-1 byte does not stop it.
     let (ran, _) = search2(Mode::Latin1);
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
