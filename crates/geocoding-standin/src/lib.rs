@@ -546,17 +546,32 @@ pub mod testing {
     }
 
     /// Runs `command` with its stdout a pipe whose reader has gone: exit code and stderr.
+    /// A client still running at [`LIMIT`] is killed, and the test fails.
     pub fn into_closed_pipe(mut command: Command) -> (Option<i32>, String) {
+        use std::io::Read;
         let (reader, writer) = std::io::pipe().expect("a pipe");
         drop(reader);
         command.stdout(Stdio::from(writer)).stderr(Stdio::piped());
-        let child = command.spawn().expect("the client starts");
-        let output = testkit::within(LIMIT, move || child.wait_with_output());
-        let output = output.expect("the client ends");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let mut child = command.spawn().expect("the client starts");
+        // The pipe's writing end went to the child; only it holds one now.
+        drop(command);
+        let end = std::time::Instant::now() + LIMIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("the client can be waited for") {
+                break status;
+            }
+            if std::time::Instant::now() >= end {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the client did not end within {LIMIT:?} with its stdout closed");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        (status.code(), stderr)
     }
 
     /// The stand-in's CA in a file of its own (removed when dropped).
