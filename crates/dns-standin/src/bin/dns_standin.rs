@@ -15,8 +15,9 @@ use dns_standin::{DnsStandIn, Mode};
 #[derive(Parser)]
 #[command(name = "dns_standin", version)]
 struct Args {
-    /// port on 127.0.0.1 (0: the system chooses)
-    #[arg(short = 'p', long, default_value_t = 0)]
+    /// port on 127.0.0.1, the book's 1060 as the sessions show it (0: the system
+    /// chooses)
+    #[arg(short = 'p', long, default_value_t = fopnp::cli::DEFAULT_PORT)]
     port: u16,
     /// answer from the zone, or never (a server that is down)
     #[arg(long, value_enum, default_value_t = Mode::Answer)]

@@ -1,4 +1,4 @@
-//! `geocoding_standin [--port PORT] [--mode MODE] [--ca FILE]`: Chapter 1's stand-in for
+//! `geocoding_standin [-p PORT] [--mode MODE] [--ca FILE]`: Chapter 1's stand-in for
 //! Google's geocoder and Nominatim, on 127.0.0.1, until it is stopped. It prints
 //! `Listening at ('127.0.0.1', PORT)`, then one line per request.
 
@@ -16,8 +16,9 @@ use geocoding_standin::{Mode, StandIn};
 #[derive(Parser)]
 #[command(name = "geocoding_standin", version)]
 struct Args {
-    /// port on 127.0.0.1 (0: the system chooses)
-    #[arg(short = 'p', long, default_value_t = 0)]
+    /// port on 127.0.0.1, the book's 1060 as the sessions show it (0: the system
+    /// chooses)
+    #[arg(short = 'p', long, default_value_t = fopnp::cli::DEFAULT_PORT)]
     port: u16,
     /// how to answer every request
     #[arg(long, value_enum, default_value_t = Mode::Ok)]
