@@ -1,0 +1,950 @@
+//! A stand-in for httpbin (0.10.4, as the book's Chapter 9 runs it under gunicorn), on
+//! loopback, for the HTTP chapters' clients and their tests: the endpoints the chapter's
+//! session and its prose need, with httpbin's habits copied where a client can see them:
+//!
+//! - reason phrases in upper case (`404 NOT FOUND`, `418 I'M A TEAPOT`), through hyper's
+//!   `ReasonPhrase`, and Title-Case header names on the wire, as gunicorn sends them;
+//! - JSON with sorted keys, a 2-space indent and a final newline, and the request's
+//!   header names in Title-Case, as Werkzeug rebuilds them;
+//! - relative redirects, unquoted ETags, the 406 for `*/*` on `/image`.
+//!
+//! [`answer`] is the application, a plain function of the request (so most of it is
+//! tested without a socket); [`HttpBin`] serves it on a port, counting connections, and
+//! with `close` shuts every connection after its answer, as gunicorn's sync worker does.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Response};
+use serde_json::{Value, json};
+
+/// A request as the application sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Asked {
+    pub method: String,
+    /// The path and query, as sent: `/get?a=1`.
+    pub target: String,
+    /// The headers in the order they came, names as hyper gives them (lower case).
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The client's address (`origin`).
+    pub peer: String,
+}
+
+/// What the application answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub reason: String,
+    /// In the order they go out (Content-Length is hyper's, for a whole body).
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+/// A whole body, or one sent in chunks (`Transfer-Encoding: chunked`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    Whole(Vec<u8>),
+    Chunks(Vec<Vec<u8>>),
+}
+
+impl Asked {
+    /// A header's value, its name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
+    fn query(&self) -> Vec<(String, String)> {
+        let query = self
+            .target
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default();
+        form_pairs(query.as_bytes())
+    }
+
+    /// `url`: `http://` + Host + the target, as httpbin builds it.
+    fn url(&self) -> String {
+        format!(
+            "http://{}{}",
+            self.header("Host").unwrap_or("127.0.0.1"),
+            self.target
+        )
+    }
+
+    /// `headers`: the request's, Title-Case, one value per name.
+    fn headers_json(&self) -> Value {
+        let mut map = BTreeMap::new();
+        for (name, value) in &self.headers {
+            map.insert(title_case(name), Value::String(value.clone()));
+        }
+        json!(map)
+    }
+
+    /// `args`: the query, a list where a name repeats.
+    fn args_json(&self) -> Value {
+        multi_json(&self.query())
+    }
+
+    /// What `/get` answers.
+    fn get_json(&self) -> Value {
+        json!({
+            "args": self.args_json(),
+            "headers": self.headers_json(),
+            "origin": self.peer,
+            "url": self.url(),
+        })
+    }
+}
+
+/// `a=1&b=2&a=3` decoded (`+` is a space).
+fn form_pairs(text: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(text);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (unquote(k), unquote(v))
+        })
+        .collect()
+}
+
+fn unquote(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn multi_json(pairs: &[(String, String)]) -> Value {
+    let mut map: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, v) in pairs {
+        match map.get_mut(k) {
+            None => {
+                map.insert(k.clone(), Value::String(v.clone()));
+            }
+            Some(Value::Array(list)) => list.push(Value::String(v.clone())),
+            Some(first) => {
+                let was = first.take();
+                *first = json!([was, v]);
+            }
+        }
+    }
+    json!(map)
+}
+
+/// `user-agent` → `User-Agent`, as Werkzeug writes a header's name.
+pub fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => {
+                    first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+                }
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// httpbin's reason phrase for a status: the standard one in upper case, `UNKNOWN` for
+/// a code it has none for.
+pub fn reason(status: u16) -> String {
+    hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(|r| r.to_ascii_uppercase())
+        .unwrap_or_else(|| "UNKNOWN".into())
+}
+
+/// An answer with httpbin's JSON body.
+fn json_answer(status: u16, value: &Value) -> Answer {
+    let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    body.push(b'\n');
+    Answer {
+        status,
+        reason: reason(status),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Whole(body),
+    }
+}
+
+fn empty(status: u16) -> Answer {
+    Answer {
+        status,
+        reason: reason(status),
+        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+        body: Body::Whole(Vec::new()),
+    }
+}
+
+fn html(status: u16, body: &str) -> Answer {
+    Answer {
+        body: Body::Whole(body.as_bytes().to_vec()),
+        ..empty(status)
+    }
+}
+
+fn redirect(status: u16, location: &str) -> Answer {
+    let mut answer = empty(status);
+    answer.headers.push(("Location".into(), location.into()));
+    answer
+}
+
+/// Werkzeug's 404 page.
+pub const NOT_FOUND: &str = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n\
+<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the \
+URL manually please check your spelling and try again.</p>\n";
+
+/// Werkzeug's 405 page.
+pub const METHOD_NOT_ALLOWED: &str = "<!doctype html>\n<html lang=en>\n<title>405 Method Not \
+Allowed</title>\n<h1>Method Not Allowed</h1>\n<p>The method is not allowed for the requested \
+URL.</p>\n";
+
+/// httpbin's teapot, for `/status/418`.
+pub const TEAPOT: &str = "\n    -=[ teapot ]=-\n\n       _...._\n     .'  _ _ `.\n    | .\"` ^ `\".\
+ _,\n    \\_;`\"---\"`|//\n      |       ;/\n      \\_     _/\n        `\"\"\"`\n";
+
+/// The images `/image` picks from by Accept: small fixed bytes of each type.
+pub const IMAGES: &[(&str, &[u8])] = &[
+    ("image/webp", b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"),
+    ("image/svg+xml", b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>\n"),
+    ("image/jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"),
+    ("image/png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"),
+];
+
+/// The application: httpbin's answer to one request.
+pub fn answer(asked: &Asked) -> Answer {
+    let path = asked.path().to_string();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let method = asked.method.as_str();
+    let number = |i: usize| parts.get(i).and_then(|n| n.parse::<u32>().ok());
+    match (method, parts.as_slice()) {
+        ("GET" | "HEAD", ["get"]) => json_answer(200, &asked.get_json()),
+        ("GET" | "HEAD", ["headers"]) => {
+            json_answer(200, &json!({"headers": asked.headers_json()}))
+        }
+        ("GET" | "HEAD", ["ip"]) => json_answer(200, &json!({"origin": asked.peer})),
+        ("GET" | "HEAD", ["user-agent"]) => {
+            json_answer(200, &json!({"user-agent": asked.header("User-Agent")}))
+        }
+        (_, ["status", code]) => match code.parse::<u16>() {
+            Ok(code) if (100..1000).contains(&code) => status(code),
+            _ => html(400, "Invalid status code"),
+        },
+        ("GET" | "HEAD", ["redirect", _]) => match number(1) {
+            Some(1) => redirect(302, "/get"),
+            Some(n) if n > 1 => redirect(302, &format!("/relative-redirect/{}", n - 1)),
+            _ => html(404, NOT_FOUND),
+        },
+        ("GET" | "HEAD", ["relative-redirect", _]) => match number(1) {
+            Some(1) => redirect(302, "/get"),
+            Some(n) if n > 1 => redirect(302, &format!("/relative-redirect/{}", n - 1)),
+            _ => html(404, NOT_FOUND),
+        },
+        ("GET" | "HEAD", ["absolute-redirect", _]) => {
+            let host = asked.header("Host").unwrap_or("127.0.0.1");
+            match number(1) {
+                Some(1) => redirect(302, &format!("http://{host}/get")),
+                Some(n) if n > 1 => {
+                    redirect(302, &format!("http://{host}/absolute-redirect/{}", n - 1))
+                }
+                _ => html(404, NOT_FOUND),
+            }
+        }
+        ("GET" | "HEAD", ["basic-auth", user, password]) => {
+            basic_auth(asked, user, password, false)
+        }
+        ("GET" | "HEAD", ["hidden-basic-auth", user, password]) => {
+            basic_auth(asked, user, password, true)
+        }
+        ("GET" | "HEAD", ["cookies"]) => json_answer(200, &json!({"cookies": cookies(asked)})),
+        ("GET" | "HEAD", ["cookies", "set"]) => {
+            let mut answer = redirect(302, "/cookies");
+            for (name, value) in asked.query() {
+                answer
+                    .headers
+                    .push(("Set-Cookie".into(), format!("{name}={value}; Path=/")));
+            }
+            answer
+        }
+        ("GET" | "HEAD", ["cookies", "delete"]) => {
+            let mut answer = redirect(302, "/cookies");
+            for (name, _) in asked.query() {
+                answer.headers.push((
+                    "Set-Cookie".into(),
+                    format!("{name}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"),
+                ));
+            }
+            answer
+        }
+        ("GET" | "HEAD", ["cache"]) => {
+            if asked.header("If-Modified-Since").is_some()
+                || asked.header("If-None-Match").is_some()
+            {
+                return not_modified();
+            }
+            let mut answer = json_answer(200, &asked.get_json());
+            let now = chrono::Utc::now()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string();
+            answer.headers.push(("Last-Modified".into(), now));
+            // A random 32-hex ETag, unquoted, as httpbin's.
+            answer
+                .headers
+                .push(("ETag".into(), format!("{:032x}", fastrand::u128(..))));
+            answer
+        }
+        ("GET" | "HEAD", ["cache", _]) => match number(1) {
+            Some(n) => {
+                let mut answer = json_answer(200, &asked.get_json());
+                answer
+                    .headers
+                    .push(("Cache-Control".into(), format!("public, max-age={n}")));
+                answer
+            }
+            None => html(404, NOT_FOUND),
+        },
+        ("GET" | "HEAD", ["etag", etag]) => etag_answer(asked, etag),
+        ("GET" | "HEAD", ["response-headers"]) => {
+            let pairs = asked.query();
+            let mut body = BTreeMap::new();
+            body.insert("Content-Type".to_string(), json!("application/json"));
+            for (k, v) in &pairs {
+                body.insert(k.clone(), json!(v));
+            }
+            let mut answer = json_answer(200, &json!(body));
+            answer.headers.extend(pairs);
+            answer
+        }
+        ("GET" | "HEAD", ["gzip"]) => compressed(asked, "gzip"),
+        ("GET" | "HEAD", ["deflate"]) => compressed(asked, "deflate"),
+        ("GET" | "HEAD", ["stream", _]) => match number(1) {
+            Some(n) => stream(asked, n.min(100)),
+            None => html(404, NOT_FOUND),
+        },
+        ("GET" | "HEAD", ["image"]) => image(asked),
+        (_, ["anything", ..]) => json_answer(200, &echo(asked, true)),
+        ("POST", ["post"]) | ("PUT", ["put"]) | ("PATCH", ["patch"]) | ("DELETE", ["delete"]) => {
+            json_answer(200, &echo(asked, false))
+        }
+        (_, ["post" | "put" | "patch" | "delete"]) => {
+            let allowed = match parts[0] {
+                "post" => "POST, OPTIONS",
+                "put" => "PUT, OPTIONS",
+                "patch" => "PATCH, OPTIONS",
+                _ => "DELETE, OPTIONS",
+            };
+            let mut answer = html(405, METHOD_NOT_ALLOWED);
+            answer.headers.push(("Allow".into(), allowed.into()));
+            answer
+        }
+        _ => html(404, NOT_FOUND),
+    }
+}
+
+/// `/status/CODE`: an empty answer, with what httpbin adds to some codes.
+fn status(code: u16) -> Answer {
+    let mut answer = empty(code);
+    match code {
+        301 | 302 | 303 | 305 | 307 => answer
+            .headers
+            .push(("Location".into(), "/redirect/1".into())),
+        401 => answer.headers.push((
+            "WWW-Authenticate".into(),
+            "Basic realm=\"Fake Realm\"".into(),
+        )),
+        418 => {
+            answer.headers.push((
+                "x-more-info".into(),
+                "http://tools.ietf.org/html/rfc2324".into(),
+            ));
+            answer.body = Body::Whole(TEAPOT.as_bytes().to_vec());
+        }
+        _ => {}
+    }
+    answer
+}
+
+fn basic_auth(asked: &Asked, user: &str, password: &str, hidden: bool) -> Answer {
+    let given = asked
+        .header("Authorization")
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    if given.as_deref() == Some(&format!("{user}:{password}")) {
+        return json_answer(200, &json!({"authenticated": true, "user": user}));
+    }
+    if hidden {
+        return html(404, NOT_FOUND);
+    }
+    let mut answer = empty(401);
+    answer.headers.push((
+        "WWW-Authenticate".into(),
+        "Basic realm=\"Fake Realm\"".into(),
+    ));
+    answer
+}
+
+fn cookies(asked: &Asked) -> Value {
+    let mut map = BTreeMap::new();
+    for header in asked
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+    {
+        for pair in header.1.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                map.insert(k.to_string(), json!(v));
+            }
+        }
+    }
+    json!(map)
+}
+
+fn not_modified() -> Answer {
+    Answer {
+        status: 304,
+        reason: reason(304),
+        headers: Vec::new(),
+        body: Body::Whole(Vec::new()),
+    }
+}
+
+fn etag_answer(asked: &Asked, etag: &str) -> Answer {
+    let matches = |list: &str| {
+        list.split(',')
+            .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+            .any(|t| t == etag || t == "*")
+    };
+    if let Some(list) = asked.header("If-None-Match")
+        && matches(list)
+    {
+        let mut answer = not_modified();
+        answer.headers.push(("ETag".into(), etag.into()));
+        return answer;
+    }
+    if let Some(list) = asked.header("If-Match")
+        && !matches(list)
+    {
+        return empty(412);
+    }
+    let mut answer = json_answer(200, &asked.get_json());
+    answer.headers.push(("ETag".into(), etag.into()));
+    answer
+}
+
+/// `/gzip` and `/deflate` (zlib-wrapped), compressed whatever Accept-Encoding says.
+fn compressed(asked: &Asked, how: &str) -> Answer {
+    let key = if how == "gzip" { "gzipped" } else { "deflated" };
+    let plain = json_answer(
+        200,
+        &json!({key: true, "headers": asked.headers_json(), "method": asked.method, "origin": asked.peer}),
+    );
+    let Body::Whole(bytes) = &plain.body else {
+        return plain;
+    };
+    let packed = if how == "gzip" {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = encoder.write_all(bytes);
+        encoder.finish().unwrap_or_default()
+    } else {
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = encoder.write_all(bytes);
+        encoder.finish().unwrap_or_default()
+    };
+    let mut answer = plain;
+    answer.headers.push(("Content-Encoding".into(), how.into()));
+    answer.body = Body::Whole(packed);
+    answer
+}
+
+/// `/stream/N`: N JSON lines, one chunk each.
+fn stream(asked: &Asked, n: u32) -> Answer {
+    let chunks = (0..n)
+        .map(|id| {
+            let mut line = serde_json::to_vec(&json!({
+                "args": asked.args_json(),
+                "headers": asked.headers_json(),
+                "id": id,
+                "origin": asked.peer,
+                "url": asked.url(),
+            }))
+            .unwrap_or_default();
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    Answer {
+        status: 200,
+        reason: reason(200),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Chunks(chunks),
+    }
+}
+
+/// `/image`: by Accept, or 406 (requests' default `*/*` among them).
+fn image(asked: &Asked) -> Answer {
+    let accept = asked
+        .header("Accept")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let wants = |kind: &str| {
+        accept
+            .split(',')
+            .any(|a| a.split(';').next().unwrap_or_default().trim() == kind)
+    };
+    let pick = if wants("image/webp") {
+        Some(IMAGES[0])
+    } else if wants("image/svg+xml") {
+        Some(IMAGES[1])
+    } else if wants("image/jpeg") {
+        Some(IMAGES[2])
+    } else if wants("image/png") || wants("image/*") {
+        Some(IMAGES[3])
+    } else {
+        None
+    };
+    match pick {
+        Some((kind, bytes)) => Answer {
+            status: 200,
+            reason: reason(200),
+            headers: vec![("Content-Type".into(), kind.into())],
+            body: Body::Whole(bytes.to_vec()),
+        },
+        None => json_answer(
+            406,
+            &json!({
+                "message": "Client did not request a supported media type.",
+                "accept": ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"],
+            }),
+        ),
+    }
+}
+
+/// `/anything`, `/post`...: the request echoed.
+fn echo(asked: &Asked, with_method: bool) -> Value {
+    let kind = asked.header("Content-Type").unwrap_or_default();
+    let text = String::from_utf8_lossy(&asked.body).into_owned();
+    let form = if kind.starts_with("application/x-www-form-urlencoded") {
+        multi_json(&form_pairs(&asked.body))
+    } else {
+        json!({})
+    };
+    let data = if form.as_object().is_some_and(|f| !f.is_empty()) {
+        String::new()
+    } else {
+        text.clone()
+    };
+    let parsed = serde_json::from_str::<Value>(&text).ok();
+    let mut value = json!({
+        "args": asked.args_json(),
+        "data": data,
+        "files": {},
+        "form": form,
+        "headers": asked.headers_json(),
+        "json": parsed,
+        "origin": asked.peer,
+        "url": asked.url(),
+    });
+    if with_method && let Some(map) = value.as_object_mut() {
+        map.insert("method".into(), json!(asked.method));
+    }
+    value
+}
+
+/// A running stand-in on 127.0.0.1; dropping it stops it.
+pub struct HttpBin {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl HttpBin {
+    /// On 127.0.0.1 at a port the system chooses, keeping connections alive.
+    pub fn start() -> Result<Self, String> {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), false, |_| {}, |_| {})
+    }
+
+    /// On `addr`; `close`: one answer per connection, as gunicorn's sync worker;
+    /// `listening` is told the port before any request is read, `log` each request's
+    /// line and status (`GET /get 200`).
+    pub fn bind(
+        addr: SocketAddr,
+        close: bool,
+        listening: impl FnOnce(u16),
+        log: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<Self, String> {
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| format!("cannot listen at {addr}: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        listening(port);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
+        let log: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(log);
+        let (counted, kept, stopping) = (connections.clone(), requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                while !stopping.load(Ordering::SeqCst) {
+                    let Ok((stream, peer)) = listener.accept().await else { continue };
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let (kept, log) = (kept.clone(), log.clone());
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |request| {
+                            let (kept, log) = (kept.clone(), log.clone());
+                            async move { Ok::<_, Infallible>(serve(request, peer, &kept, &*log).await) }
+                        });
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(!close)
+                            .title_case_headers(true)
+                            .serve_connection(io, service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Ok(Self {
+            port,
+            connections,
+            requests,
+            stop,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT` and `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many connections it has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Every request so far, as logged (`GET /get 200`).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for HttpBin {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+type Out = Response<BoxBody<Bytes, Infallible>>;
+
+async fn serve(
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    kept: &Mutex<Vec<String>>,
+    log: &(dyn Fn(&str) + Send + Sync),
+) -> Out {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    let asked = Asked {
+        method: parts.method.to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "/".into()),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+        peer: peer.ip().to_string(),
+    };
+    let answer = answer(&asked);
+    let line = format!("{} {} {}", asked.method, asked.target, answer.status);
+    log(&line);
+    kept.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(line);
+    to_response(answer)
+}
+
+/// The answer as hyper's response: its reason phrase, its headers in order, then
+/// httpbin's two CORS headers.
+fn to_response(answer: Answer) -> Out {
+    let body: BoxBody<Bytes, Infallible> = match answer.body {
+        Body::Whole(bytes) => Full::new(Bytes::from(bytes)).boxed(),
+        Body::Chunks(chunks) => {
+            let frames = chunks
+                .into_iter()
+                .map(|c| Ok::<_, Infallible>(Frame::data(Bytes::from(c))));
+            StreamBody::new(futures_util::stream::iter(frames)).boxed()
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::OK);
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(answer.reason.into_bytes()) {
+        response.extensions_mut().insert(phrase);
+    }
+    let headers = response.headers_mut();
+    let cors = [
+        ("Access-Control-Allow-Origin".to_string(), "*".to_string()),
+        (
+            "Access-Control-Allow-Credentials".to_string(),
+            "true".to_string(),
+        ),
+    ];
+    for (name, value) in answer.headers.into_iter().chain(cors) {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.append(name, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(target: &str, headers: &[(&str, &str)]) -> Answer {
+        answer(&Asked {
+            method: "GET".into(),
+            target: target.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+            peer: "127.0.0.1".into(),
+        })
+    }
+
+    fn text(answer: &Answer) -> String {
+        match &answer.body {
+            Body::Whole(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            Body::Chunks(chunks) => chunks.iter().map(|c| String::from_utf8_lossy(c)).collect(),
+        }
+    }
+
+    fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
+        answer
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn get_echoes_args_and_title_case_headers_as_httpbins_json() {
+        let got = get(
+            "/get?a=1&b=x+y&a=2",
+            &[("host", "localhost:8000"), ("user-agent", "ua")],
+        );
+        assert_eq!((got.status, got.reason.as_str()), (200, "OK"));
+        assert_eq!(
+            text(&got),
+            "{\n  \"args\": {\n    \"a\": [\n      \"1\",\n      \"2\"\n    ],\n    \"b\": \"x y\"\n  },\n  \"headers\": {\n    \"Host\": \"localhost:8000\",\n    \"User-Agent\": \"ua\"\n  },\n  \"origin\": \"127.0.0.1\",\n  \"url\": \"http://localhost:8000/get?a=1&b=x+y&a=2\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn statuses_carry_httpbins_phrases_and_extras() {
+        assert_eq!(get("/status/404", &[]).reason, "NOT FOUND");
+        let teapot = get("/status/418", &[]);
+        assert_eq!(teapot.reason, "I'M A TEAPOT");
+        assert!(text(&teapot).contains("teapot"));
+        assert_eq!(get("/status/999", &[]).reason, "UNKNOWN");
+        assert_eq!(
+            header(&get("/status/302", &[]), "Location"),
+            Some("/redirect/1")
+        );
+        assert_eq!(header(&get("/status/308", &[]), "Location"), None);
+        assert_eq!(get("/nowhere", &[]).status, 404);
+    }
+
+    #[test]
+    fn redirects_are_relative_and_count_down_to_get() {
+        assert_eq!(
+            header(&get("/redirect/3", &[]), "Location"),
+            Some("/relative-redirect/2")
+        );
+        assert_eq!(
+            header(&get("/relative-redirect/1", &[]), "Location"),
+            Some("/get")
+        );
+        let absolute = get("/absolute-redirect/2", &[("host", "localhost:8000")]);
+        assert_eq!(
+            header(&absolute, "Location"),
+            Some("http://localhost:8000/absolute-redirect/1")
+        );
+    }
+
+    #[test]
+    fn auth_cookies_and_validators_behave_as_httpbins() {
+        let auth = [("authorization", "Basic dXNlcjpwYXNzd29yZA==")];
+        assert_eq!(get("/basic-auth/user/password", &auth).status, 200);
+        assert_eq!(get("/basic-auth/user/other", &auth).status, 401);
+        assert_eq!(get("/hidden-basic-auth/user/other", &auth).status, 404);
+        let set = get("/cookies/set?session=abc", &[]);
+        assert_eq!(
+            (set.status, header(&set, "Set-Cookie")),
+            (302, Some("session=abc; Path=/"))
+        );
+        let back = get("/cookies", &[("cookie", "session=abc; b=2")]);
+        assert!(
+            text(&back).contains("\"session\": \"abc\""),
+            "{}",
+            text(&back)
+        );
+        assert_eq!(get("/cache", &[("if-none-match", "x")]).status, 304);
+        let fresh = get("/cache", &[]);
+        assert_eq!(header(&fresh, "ETag").map(str::len), Some(32));
+        assert_eq!(
+            get("/etag/abc", &[("if-none-match", "\"abc\"")]).status,
+            304
+        );
+        assert_eq!(
+            get("/etag/abc", &[("if-none-match", "\"xyz\"")]).status,
+            200
+        );
+        assert_eq!(get("/etag/abc", &[("if-match", "\"xyz\"")]).status, 412);
+        assert_eq!(
+            header(&get("/cache/60", &[]), "Cache-Control"),
+            Some("public, max-age=60")
+        );
+    }
+
+    #[test]
+    fn encodings_streams_images_and_methods() {
+        let deflate = get("/deflate", &[]);
+        let Body::Whole(bytes) = &deflate.body else {
+            panic!("a whole body")
+        };
+        assert_eq!(&bytes[..2], b"\x78\x9c", "zlib-wrapped");
+        let gzip = get("/gzip", &[]);
+        let Body::Whole(bytes) = &gzip.body else {
+            panic!("a whole body")
+        };
+        let mut plain = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+            .unwrap();
+        assert!(plain.contains("\"gzipped\": true"));
+        let Body::Chunks(lines) = get("/stream/3", &[]).body else {
+            panic!("chunks")
+        };
+        assert_eq!(lines.len(), 3);
+        assert_eq!(get("/image", &[("accept", "*/*")]).status, 406);
+        assert_eq!(
+            header(&get("/image", &[("accept", "image/png")]), "Content-Type"),
+            Some("image/png")
+        );
+        let not_allowed = get("/post", &[]);
+        assert_eq!(
+            (not_allowed.status, not_allowed.reason.as_str()),
+            (405, "METHOD NOT ALLOWED")
+        );
+        let posted = answer(&Asked {
+            method: "POST".into(),
+            target: "/post".into(),
+            headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: b"a=1&b=two".to_vec(),
+            peer: "127.0.0.1".into(),
+        });
+        assert!(
+            text(&posted).contains("\"form\": {\n    \"a\": \"1\",\n    \"b\": \"two\"\n  }"),
+            "{}",
+            text(&posted)
+        );
+    }
+
+    #[test]
+    fn it_serves_httpbins_phrases_and_title_case_on_the_wire_and_counts_connections() {
+        use std::io::{Read, Write};
+        let bin = HttpBin::start().unwrap();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", bin.port())).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"GET /status/404 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 404 NOT FOUND\r\n"), "{reply}");
+        assert!(
+            reply.contains("\r\nAccess-Control-Allow-Origin: *\r\n"),
+            "{reply}"
+        );
+        assert_eq!(bin.connections(), 1);
+        assert_eq!(bin.requests(), ["GET /status/404 404"]);
+    }
+}
