@@ -1,6 +1,6 @@
-//! `dns_basic [--nameserver IP:PORT] name`: Chapter 4's `dns_basic.py`.
+//! `dns_basic [--nameserver IP:PORT] [--timeout SECONDS] [--type TYPE] name`: Chapter
+//! 4's `dns_basic.py`.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,13 +11,8 @@ use clap::Parser;
 struct Args {
     /// name that you want to look up in DNS
     name: String,
-    /// ask this DNS server (an address and a port) instead of those in /etc/resolv.conf
-    #[arg(long, value_name = "IP:PORT")]
-    nameserver: Option<SocketAddr>,
-    /// how long a server may take to answer one attempt, in seconds (dnspython's 2);
-    /// a query gives up after three times this
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = fopnp::cli::seconds)]
-    timeout: f64,
+    #[command(flatten)]
+    dns: dns_resolver::Where,
     /// ask for this type only (A, AAAA, CNAME, MX, NS, TXT, SOA...), instead of the
     /// book's five in turn
     #[arg(long = "type", value_name = "TYPE", value_parser = record_type)]
@@ -36,14 +31,13 @@ fn record_type(text: &str) -> Result<dns_resolver::Type, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = dns_resolver::Resolver::new(
-        args.nameserver,
-        std::time::Duration::from_secs_f64(args.timeout),
-    )
-    .map_err(fopnp::Error::new)
-    .and_then(|resolver| {
-        let types = args.qtype.map_or(dns_basic::TYPES.to_vec(), |t| vec![t]);
-        dns_basic::lookup_types(&args.name, &types, &resolver, &mut fopnp::log::stdout())
-    });
+    let result = args
+        .dns
+        .resolver()
+        .map_err(fopnp::Error::new)
+        .and_then(|resolver| {
+            let types = args.qtype.map_or(dns_basic::TYPES.to_vec(), |t| vec![t]);
+            dns_basic::lookup_types(&args.name, &types, &resolver, &mut fopnp::log::stdout())
+        });
     fopnp::exit_status("dns_basic", result)
 }

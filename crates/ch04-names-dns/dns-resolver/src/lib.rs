@@ -102,6 +102,26 @@ pub fn rdata_text(data: &RData) -> String {
     }
 }
 
+/// Where the DNS scripts' queries go, as their command lines say (departures: the book's
+/// scripts take neither option).
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct Where {
+    /// ask this DNS server (an address and a port) instead of those in /etc/resolv.conf
+    #[arg(long, value_name = "IP:PORT")]
+    pub nameserver: Option<SocketAddr>,
+    /// how long a server may take to answer one attempt, in seconds (dnspython's 2);
+    /// a query gives up after three times this
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = fopnp::cli::seconds)]
+    pub timeout: f64,
+}
+
+impl Where {
+    /// The resolver these options describe.
+    pub fn resolver(&self) -> Result<Resolver, QueryError> {
+        Resolver::new(self.nameserver, Duration::from_secs_f64(self.timeout))
+    }
+}
+
 /// `dns.resolver.Resolver`: where the queries go, and a runtime to wait on them.
 pub struct Resolver {
     inner: Hickory<TokioRuntimeProvider>,
