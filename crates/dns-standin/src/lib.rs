@@ -304,17 +304,19 @@ impl Drop for DnsStandIn {
 }
 
 /// A UDP socket and a TCP listener on the same port (the system's choice for port 0,
-/// tried again if the TCP port is taken).
+/// tried again if the UDP port is taken). TCP is bound first: whoever waits for the
+/// stand-in watches for its UDP socket, which then appears only once, on the final port
+/// (bound UDP-first, a retry moved the port after a watcher had read it).
 fn sockets(ip: IpAddr, port: u16) -> Result<(UdpSocket, TcpListener), String> {
     let mut last = String::new();
     for _ in 0..20 {
-        let udp = UdpSocket::bind((ip, port))
-            .map_err(|e| format!("cannot bind {ip} port {port}: {e}"))?;
-        let chosen = udp.local_addr().map_err(|e| e.to_string())?.port();
-        match TcpListener::bind((ip, chosen)) {
-            Ok(tcp) => return Ok((udp, tcp)),
+        let tcp = TcpListener::bind((ip, port))
+            .map_err(|e| format!("cannot listen at {ip} port {port}: {e}"))?;
+        let chosen = tcp.local_addr().map_err(|e| e.to_string())?.port();
+        match UdpSocket::bind((ip, chosen)) {
+            Ok(udp) => return Ok((udp, tcp)),
             Err(e) if port == 0 => last = e.to_string(),
-            Err(e) => return Err(format!("cannot listen at {ip} port {port}: {e}")),
+            Err(e) => return Err(format!("cannot bind {ip} port {port}: {e}")),
         }
     }
     Err(format!("no port free for both UDP and TCP: {last}"))

@@ -163,7 +163,9 @@ impl Resolver {
         };
         let options = builder.options_mut();
         options.timeout = timeout;
-        options.attempts = 1;
+        // Each server is tried again within the lifetime, as dnspython tries it until
+        // its lifetime ends: one answer lost on a busy machine is not a failure.
+        options.attempts = 2;
         // Each query asks the server, as dnspython's resolver (which has no cache) does.
         options.cache_size = 0;
         let inner = builder
@@ -172,7 +174,7 @@ impl Resolver {
         Ok(Self {
             inner,
             runtime,
-            // UDP and then TCP may each take the timeout; the rest is slack.
+            // However many tries (UDP, TCP, and again), a query ends after three timeouts.
             lifetime: timeout * 3,
         })
     }
