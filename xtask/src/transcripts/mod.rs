@@ -103,9 +103,21 @@ fn record(run: Run) -> Result<String, String> {
         .finish(std::time::Duration::from_secs(120))?;
     let (status, stdout, stderr) = output;
     if !status.success() && shown_first.is_none() {
-        return Err(format!("{run:?} failed ({status}): {stderr}"));
+        return Err(format!(
+            "{} failed ({status}): {}",
+            shown(run),
+            stderr.trim_end()
+        ));
     }
     Ok(format!("{}{stdout}", shown_first.unwrap_or_default()))
+}
+
+/// A session as a reader would type it: `cargo xtask run 3-1`, `page53 half-close`.
+fn shown(run: Run) -> String {
+    match run {
+        Run::Xtask(listing) => format!("`cargo xtask run {}`", listing.id),
+        Run::Program(_, bin, args) => format!("`{bin} {}`", args.join(" ")),
+    }
 }
 
 /// A crate's recorded session, from the workspace's root.
@@ -387,6 +399,16 @@ pub fn main(Args { check }: Args) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_session_is_named_as_a_reader_types_it() {
+        let listing = catalog::by_id("3-1").unwrap();
+        assert_eq!(shown(Run::Xtask(listing)), "`cargo xtask run 3-1`");
+        assert_eq!(
+            shown(Run::Program("page53", "page53", &["half-close"])),
+            "`page53 half-close`"
+        );
+    }
 
     #[test]
     fn a_skipped_sessions_recorded_text_is_kept_whole() {
