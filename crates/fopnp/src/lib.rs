@@ -16,4 +16,6 @@ pub mod pyfmt;
 
 pub use error::{Context, Error, exit_status};
 pub use log::Log;
-pub use pyfmt::{Key, PyAddr, PyBytes, PyFloat, PyObject, PyPair, PyStr, PyText, quote_plus};
+pub use pyfmt::{
+    Key, PyAddr, PyBytes, PyFloat, PyObject, PyPair, PyStr, PyText, decode_utf8, quote_plus,
+};

@@ -120,6 +120,15 @@ pub fn quote_plus(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// `bytes.decode('utf-8')`, strict: the text, or where it stops being UTF-8, as Python's
+/// `UnicodeDecodeError` says it (`byte 0xdf in position 431`), for a one-line message.
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        format!("byte 0x{:02x} in position {at}", bytes[at])
+    })
+}
+
 /// Displays a float as Python's `repr()` does: the shortest digits that read back as the
 /// same number, always with a point or an exponent (`41.0`, not `41`), and in exponent
 /// form below 1e-4 and from 1e16 up (`1e-05`, `1e+16`), where Rust's `{}` never uses one.

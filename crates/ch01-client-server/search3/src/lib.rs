@@ -82,12 +82,7 @@ pub fn geocode_nominatim(
 /// `json.loads(rawreply.decode('utf-8'))`: strict UTF-8 (a Latin-1 byte is an error, as
 /// Python's `UnicodeDecodeError`, with its position), then JSON.
 pub fn json_loads(rawreply: &[u8]) -> Result<PyObject, Error> {
-    let text = std::str::from_utf8(rawreply).map_err(|e| {
-        let at = e.valid_up_to();
-        Error::msg(format!(
-            "the reply is not UTF-8: byte 0x{:02x} in position {at}",
-            rawreply[at]
-        ))
-    })?;
+    let text = fopnp::decode_utf8(rawreply)
+        .map_err(|at| Error::msg(format!("the reply is not UTF-8: {at}")))?;
     serde_json::from_str(text).map_err(|e| Error::msg(format!("the reply is not JSON: {e}")))
 }

@@ -106,13 +106,8 @@ fn recv_all(sock: &mut impl Read) -> Result<Vec<u8>, Error> {
 /// `print(raw_reply.decode('utf-8'))`: strict UTF-8, its position counted from the
 /// reply's first byte, headers included (Python's `UnicodeDecodeError` says the same).
 fn print_reply(raw_reply: &[u8], out: &mut dyn Write) -> Result<(), Error> {
-    let text = std::str::from_utf8(raw_reply).map_err(|e| {
-        let at = e.valid_up_to();
-        Error::msg(format!(
-            "the reply is not UTF-8: byte 0x{:02x} in position {at}",
-            raw_reply[at]
-        ))
-    })?;
+    let text = fopnp::decode_utf8(raw_reply)
+        .map_err(|at| Error::msg(format!("the reply is not UTF-8: {at}")))?;
     writeln!(out, "{text}")?;
     Ok(())
 }
