@@ -11,8 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fopnp::{Context, Error};
-use tlskit::rustls::pki_types::ServerName;
-use tlskit::rustls::{ClientConnection, StreamOwned};
 
 /// A stream that may be TLS.
 trait Stream: Read + Write + Send {}
@@ -95,18 +93,8 @@ impl HTTPConnection {
         let mut stream: Box<dyn Stream> = match &self.tls {
             None => Box::new(sock),
             Some(config) => {
-                let name = ServerName::try_from(self.host.clone())
-                    .map_err(|e| Error::msg(format!("bad host name {:?}: {e}", self.host)))?;
-                let conn = ClientConnection::new(config.clone(), name)
-                    .map_err(|e| Error::msg(format!("cannot start TLS: {e}")))?;
-                let mut tls = StreamOwned::new(conn, sock);
-                tlskit::handshake(&mut tls.conn, &mut tls.sock).map_err(|e| {
-                    Error::msg(format!(
-                        "TLS with {} failed: {}",
-                        self.host,
-                        tlskit::describe(&e)
-                    ))
-                })?;
+                let tls =
+                    tlskit::wrap_socket(sock, &self.host, config.clone()).map_err(Error::msg)?;
                 Box::new(tls)
             }
         };

@@ -22,8 +22,6 @@ use std::sync::Arc;
 
 use fopnp::cli::Redirect;
 use fopnp::{Context, Error, quote_plus};
-use tlskit::rustls::pki_types::ServerName;
-use tlskit::rustls::{ClientConnection, StreamOwned};
 
 /// The address every search script asks for.
 pub const ADDRESS: &str = "207 N. Defiance St, Archbold, OH";
@@ -69,12 +67,8 @@ pub fn geocode_nominatim(
     let unencrypted_sock = fopnp::net::connect_or(host, 443, redirect.connect)?;
     let mut config = tlskit::create_default_context(redirect.ca.as_deref()).map_err(Error::msg)?;
     config.enable_sni = false;
-    let name = ServerName::try_from(host).map_err(|e| Error::msg(e.to_string()))?;
-    let conn = ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| Error::msg(format!("cannot start TLS: {e}")))?;
-    let mut sock = StreamOwned::new(conn, unencrypted_sock);
-    tlskit::handshake(&mut sock.conn, &mut sock.sock)
-        .map_err(|e| Error::msg(format!("TLS with {host} failed: {}", tlskit::describe(&e))))?;
+    let mut sock =
+        tlskit::wrap_socket(unencrypted_sock, host, Arc::new(config)).map_err(Error::msg)?;
     let request = NOMINATIM_REQUEST_TEXT.replace("{}", &quote_plus(address));
     sock.write_all(request.as_bytes())
         .context(|| "cannot send the request")?;

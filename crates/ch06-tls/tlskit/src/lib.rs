@@ -58,6 +58,24 @@ pub fn create_default_context(
         .map_err(|e| format!("cannot configure TLS: {e}"))
 }
 
+/// `context.wrap_socket(sock, server_hostname=host)` for a client: the connection made
+/// and its handshake completed before it returns, as Python's; a failure is one line,
+/// `TLS with HOST failed: ...` in [`describe`]'s words.
+pub fn wrap_socket(
+    sock: TcpStream,
+    host: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("bad host name {host:?}: {e}"))?;
+    let conn = rustls::ClientConnection::new(config, name)
+        .map_err(|e| format!("cannot start TLS: {e}"))?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    handshake(&mut tls.conn, &mut tls.sock)
+        .map_err(|e| format!("TLS with {host} failed: {}", describe(&e)))?;
+    Ok(tls)
+}
+
 /// How long a closing side waits, after its close_notify, for the peer to close its own.
 pub const LINGER: Duration = Duration::from_secs(2);
 
