@@ -441,20 +441,14 @@ impl Listing {
 
     /// The rows whose steps its session runs: itself, or for a [`Runs::Tour`] every row
     /// of its chapter that has steps.
-    pub fn tour(&self) -> Vec<&'static Listing> {
-        let own = || {
-            self.chapter
-                .listings()
-                .filter(|l| l.id == self.id)
-                .collect::<Vec<_>>()
-        };
+    pub fn tour(&self) -> Vec<&Listing> {
         match self.runs {
             Runs::Tour => self
                 .chapter
                 .listings()
                 .filter(|l| matches!(l.runs, Runs::Steps { .. }))
                 .collect(),
-            _ => own(),
+            _ => vec![self],
         }
     }
 

@@ -4,7 +4,6 @@
 //! directory (where the stand-in writes its CA and a listing writes its files), and ends
 //! with the stand-in's log. A tour runs every such row of a chapter against one stand-in.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
 use std::time::Duration;
@@ -114,13 +113,12 @@ fn start(
 /// template a session of `listing` shows, with the binary it names, and the tail of its
 /// line (` > standin.log &` for a stand-in, nothing for a step).
 pub fn templates(listing: &Listing) -> Vec<(&'static str, &'static str, String)> {
-    let mut seen: HashMap<&'static str, ()> = HashMap::new();
-    let mut out = Vec::new();
+    let mut out: Vec<(&'static str, &'static str, String)> = Vec::new();
     for row in listing.tour() {
         if let Runs::Steps {
             stand_in: Some(stand_in),
         } = row.runs
-            && seen.insert(stand_in.bin, ()).is_none()
+            && !out.iter().any(|(_, bin, _)| *bin == stand_in.bin)
         {
             out.push((
                 stand_in.command,

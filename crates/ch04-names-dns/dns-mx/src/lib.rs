@@ -44,7 +44,7 @@
 
 use std::io::Write;
 
-use dns_resolver::{QueryError, Resolver, Type};
+use dns_resolver::{QueryError, Resolver, Type, rdata_text};
 use fopnp::Error;
 
 /// The book's `resolve_hostname(hostname, indent)`.
@@ -69,20 +69,28 @@ pub fn resolve_hostname(
     };
     if let Some(answer) = ask(Type::A)? {
         for record in answer.data() {
-            writeln!(out, "{indent} {hostname} has A address {}", Data(record))?;
+            writeln!(
+                out,
+                "{indent} {hostname} has A address {}",
+                rdata_text(record)
+            )?;
         }
         return Ok(());
     }
     if let Some(answer) = ask(Type::AAAA)? {
         for record in answer.data() {
-            writeln!(out, "{indent} {hostname} has AAAA address {}", Data(record))?;
+            writeln!(
+                out,
+                "{indent} {hostname} has AAAA address {}",
+                rdata_text(record)
+            )?;
         }
         return Ok(());
     }
     if let Some(answer) = ask(Type::CNAME)?
         && let Some(record) = answer.data().next()
     {
-        let cname = Data(record).to_string();
+        let cname = rdata_text(record).to_string();
         let cname = cname.strip_suffix('.').unwrap_or(&cname).to_string();
         writeln!(out, "{indent} {hostname} is a CNAME alias for {cname}")?;
         return resolve_hostname(&cname, &indent, resolver, out);
@@ -133,13 +141,4 @@ pub fn resolve_email_domain(
         }
     }
     Ok(())
-}
-
-/// A record's data as the script prints it: `record.address`, or a CNAME's target.
-struct Data<'a>(&'a dns_resolver::RData);
-
-impl std::fmt::Display for Data<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&dns_resolver::rdata_text(self.0))
-    }
 }
