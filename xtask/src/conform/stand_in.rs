@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use catalog::Transport;
-use catalog::template::{self, Values};
 use conformance::external::{Template, run_command};
 use conformance::runner::Output;
 use conformance::table::Table;
@@ -31,17 +30,17 @@ pub fn run(
     let mut packages = vec![stand_in.package];
     packages.extend(members.iter().map(|l| l.krate));
     let dir = build(&packages, Profile::Debug)?;
-    // The stand-in's own template, on a port the system chooses.
-    let values = Values {
+    // The stand-in's own template, as cargo xtask run starts it, on a port the system
+    // chooses.
+    let line = crate::run::Templated {
+        template: stand_in.command,
+        dir: &dir,
         bin: stand_in.bin,
         client: "",
-        port: 0,
         server_args: &[],
         args: &[],
     };
-    let words = template::render(stand_in.command, &values, false);
-    let mut command = std::process::Command::new(dir.join(stand_in.bin));
-    command.args(&words[1..]);
+    let command = line.command(0);
     let mut server = testkit::Spawn::new(command)
         .start()
         .map_err(|e| format!("cannot start {}: {e}", stand_in.bin))?;
