@@ -96,11 +96,7 @@ pub fn get(
         tlskit::create_default_context(redirect.ca.as_deref()).map_err(Error)?
     } else {
         // Plain http uses no certificate; the client still wants a configuration.
-        rustls::ClientConfig::builder_with_provider(tlskit::shared(tlskit::provider()))
-            .with_protocol_versions(tlskit::VERSIONS)
-            .map_err(|e| Error(format!("cannot configure TLS: {e}")))?
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth()
+        tlskit::no_roots_context().map_err(Error)?
     };
     let mut builder = reqwest::blocking::Client::builder().use_preconfigured_tls(tls);
     if let (Some(addr), Some(host)) = (redirect.connect, parsed.host_str()) {

@@ -42,6 +42,18 @@ pub fn shared(provider: CryptoProvider) -> Arc<CryptoProvider> {
     Arc::new(provider)
 }
 
+/// A client configuration that trusts no certificate: for a client that speaks plain
+/// http but still wants a TLS configuration (reqwest's, without a default provider).
+pub fn no_roots_context() -> Result<rustls::ClientConfig, String> {
+    rustls::ClientConfig::builder_with_provider(shared(provider()))
+        .with_protocol_versions(VERSIONS)
+        .map(|b| {
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        })
+        .map_err(|e| format!("cannot configure TLS: {e}"))
+}
+
 /// `ssl.create_default_context(cafile=...)` for a client: the server's chain must lead to
 /// a CA in `cafile`, or, without one, in the system's store (which honours `SSL_CERT_FILE`,
 /// as Python's does), and its certificate must name the host; both protocol versions.
