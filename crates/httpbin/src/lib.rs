@@ -360,6 +360,28 @@ pub fn answer(asked: &Asked) -> Answer {
         // For the clients' conformance cases: a redirect to itself, and a body that is
         // not UTF-8 (Latin-1 `Straße`).
         ("GET" | "HEAD", ["redirect-loop"]) => redirect(302, "/redirect-loop"),
+        // httpbin's redirect-to, any method; only to a path on this server, so that no
+        // client is ever sent off the machine.
+        (_, ["redirect-to"]) => {
+            let query = asked.query();
+            let find = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            let code = find("status_code")
+                .and_then(|c| c.parse::<u16>().ok())
+                .unwrap_or(302);
+            match find("url") {
+                Some(url)
+                    if url.starts_with('/')
+                        && !url.starts_with("//")
+                        && (300..400).contains(&code) =>
+                {
+                    redirect(code, &url)
+                }
+                _ => html(
+                    400,
+                    "redirect-to takes a url that is a path here, and a 3xx status_code",
+                ),
+            }
+        }
         ("GET" | "HEAD", ["latin1"]) => Answer {
             status: 200,
             reason: reason(200),
@@ -619,7 +641,7 @@ impl HttpBin {
 
     /// On `addr`; `close`: one answer per connection, as gunicorn's sync worker;
     /// `listening` is told the port before any request is read, `log` each request's
-    /// line and status (`GET /get 200`).
+    /// connection, line and status, and its cookies (`#2 GET /cookies 200 Cookie: a=1`).
     pub fn bind(
         addr: SocketAddr,
         close: bool,
@@ -642,27 +664,38 @@ impl HttpBin {
         let (counted, kept, stopping) = (connections.clone(), requests.clone(), stop.clone());
         std::thread::spawn(move || {
             runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
                 while !stopping.load(Ordering::SeqCst) {
-                    let Ok((stream, peer)) = listener.accept().await else { continue };
+                    let Ok((stream, peer)) = listener.accept().await else {
+                        continue;
+                    };
                     if stopping.load(Ordering::SeqCst) {
                         break;
                     }
-                    counted.fetch_add(1, Ordering::SeqCst);
+                    let number = counted.fetch_add(1, Ordering::SeqCst) + 1;
                     let (kept, log) = (kept.clone(), log.clone());
                     tokio::spawn(async move {
                         // A connection that opens with a request for /misbehave/KIND gets
                         // the broken answer, written by hand: hyper would refuse to.
                         if let Some(kind) = misbehaving(&stream).await {
-                            let line = format!("GET /misbehave/{} (misbehaving)", kind.name());
+                            let line =
+                                format!("#{number} GET /misbehave/{} (misbehaving)", kind.name());
                             log(&line);
-                            kept.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+                            kept.lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push(line);
                             let _ = misbehave(stream, kind).await;
                             return;
                         }
                         let service = hyper::service::service_fn(move |request| {
                             let (kept, log) = (kept.clone(), log.clone());
-                            async move { Ok::<_, Infallible>(serve(request, peer, &kept, &*log).await) }
+                            async move {
+                                Ok::<_, Infallible>(
+                                    serve(request, peer, number, &kept, &*log).await,
+                                )
+                            }
                         });
                         let io = hyper_util::rt::TokioIo::new(stream);
                         let _ = hyper::server::conn::http1::Builder::new()
@@ -696,7 +729,7 @@ impl HttpBin {
         self.connections.load(Ordering::SeqCst)
     }
 
-    /// Every request so far, as logged (`GET /get 200`).
+    /// Every request so far, as logged (`#1 GET /get 200`).
     pub fn requests(&self) -> Vec<String> {
         self.requests
             .lock()
@@ -847,6 +880,7 @@ type Out = Response<BoxBody<Bytes, Infallible>>;
 async fn serve(
     request: Request<Incoming>,
     peer: SocketAddr,
+    connection: usize,
     kept: &Mutex<Vec<String>>,
     log: &(dyn Fn(&str) + Send + Sync),
 ) -> Out {
@@ -877,7 +911,15 @@ async fn serve(
         peer: peer.ip().to_string(),
     };
     let answer = answer(&asked);
-    let line = format!("{} {} {}", asked.method, asked.target, answer.status);
+    // The connection's number and the cookies sent: what a client's conformance cases
+    // are judged by (a connection reused, a cookie kept across a redirect).
+    let mut line = format!(
+        "#{connection} {} {} {}",
+        asked.method, asked.target, answer.status
+    );
+    if let Some(cookie) = asked.header("Cookie") {
+        line.push_str(&format!(" Cookie: {cookie}"));
+    }
     log(&line);
     kept.lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -993,6 +1035,19 @@ mod tests {
         assert_eq!(
             header(&absolute, "Location"),
             Some("http://localhost:8000/absolute-redirect/1")
+        );
+        let to = get("/redirect-to?url=%2Fanything&status_code=307", &[]);
+        assert_eq!(
+            (to.status, header(&to, "Location")),
+            (307, Some("/anything"))
+        );
+        assert_eq!(get("/redirect-to?url=/get", &[]).status, 302);
+        // Never off the machine: only a path here.
+        assert_eq!(get("/redirect-to?url=http://example.com/", &[]).status, 400);
+        assert_eq!(get("/redirect-to?url=//example.com/", &[]).status, 400);
+        assert_eq!(
+            get("/redirect-to?url=/get&status_code=200", &[]).status,
+            400
         );
     }
 
@@ -1162,6 +1217,21 @@ mod tests {
             "{reply}"
         );
         assert_eq!(bin.connections(), 1);
-        assert_eq!(bin.requests(), ["GET /status/404 404"]);
+        // A second connection, with a cookie: the log names each request's connection.
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", bin.port())).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(
+                b"GET /cookies HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+        stream.read_to_string(&mut reply).unwrap();
+        assert_eq!(bin.connections(), 2);
+        assert_eq!(
+            bin.requests(),
+            ["#1 GET /status/404 404", "#2 GET /cookies 200 Cookie: a=1"]
+        );
     }
 }
