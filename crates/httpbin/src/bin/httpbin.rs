@@ -16,8 +16,8 @@ struct Args {
     /// the address to listen on (loopback only: 127.0.0.1 or ::1)
     #[arg(default_value = "127.0.0.1")]
     host: IpAddr,
-    /// port (0: the system chooses)
-    #[arg(short = 'p', long, default_value_t = 8000)]
+    /// port (0, the default: the system chooses; the book's is 8000)
+    #[arg(short = 'p', long, default_value_t = 0)]
     port: u16,
     /// close every connection after its answer, as gunicorn's sync worker does (the
     /// book's http.client example depends on it)
