@@ -533,18 +533,18 @@ fn compressed(asked: &Asked, how: &str) -> Answer {
 
 /// `/stream/N`: N JSON lines, one chunk each.
 fn stream(asked: &Asked, n: u32) -> Answer {
+    // Each line as httpbin's `json.dumps(response) + "\n"`: Python's separators, and
+    // the keys in the order its dict was filled.
     let chunks = (0..n)
         .map(|id| {
-            let mut line = serde_json::to_vec(&json!({
-                "args": asked.args_json(),
-                "headers": asked.headers_json(),
-                "id": id,
-                "origin": asked.peer,
-                "url": asked.url(),
-            }))
-            .unwrap_or_default();
-            line.push(b'\n');
-            line
+            format!(
+                "{{\"url\": {}, \"args\": {}, \"headers\": {}, \"origin\": {}, \"id\": {id}}}\n",
+                dumps(&json!(asked.url())),
+                dumps(&asked.args_json()),
+                dumps(&asked.headers_json()),
+                dumps(&json!(asked.peer)),
+            )
+            .into_bytes()
         })
         .collect();
     Answer {
@@ -552,6 +552,24 @@ fn stream(asked: &Asked, n: u32) -> Answer {
         reason: reason(200),
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: Body::Chunks(chunks),
+    }
+}
+
+/// `json.dumps(value)` with Python's default separators (`, ` and `: `) on one line.
+fn dumps(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", dumps(&json!(k)), dumps(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Array(list) => {
+            let items: Vec<String> = list.iter().map(dumps).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -1105,6 +1123,14 @@ mod tests {
             panic!("chunks")
         };
         assert_eq!(lines.len(), 3);
+        // httpbin's json.dumps: Python's separators, url first and id last.
+        let last = String::from_utf8(lines[2].clone()).unwrap();
+        assert!(
+            last.starts_with(
+                "{\"url\": \"http://127.0.0.1/stream/3\", \"args\": {}, \"headers\": {"
+            ) && last.ends_with(", \"origin\": \"127.0.0.1\", \"id\": 2}\n"),
+            "{last}"
+        );
         assert_eq!(get("/image", &[("accept", "*/*")]).status, 406);
         assert_eq!(
             header(&get("/image", &[("accept", "image/png")]), "Content-Type"),
