@@ -30,9 +30,8 @@ fn clients_send_exactly_the_books_stream_then_half_close() {
         let run = |port: u16, bytecount: u64, _: &[&str]| {
             let Ok(sock) = TcpStream::connect(("127.0.0.1", port)) else {
                 return conformance::ClientRun {
-                    success: false,
-                    stdout: String::new(),
                     stderr: "cannot connect".into(),
+                    ..conformance::ClientRun::default()
                 };
             };
             let run = client.run;

@@ -25,6 +25,7 @@ pub static GEOCODING: StandIn = StandIn {
     bin: "geocoding_standin",
     command: "{bin} {-p} --ca ca.pem",
     log: "standin.log",
+    marker: None,
     transport: Transport::Tcp,
 };
 

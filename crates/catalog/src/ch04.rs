@@ -27,6 +27,7 @@ pub static DNS: StandIn = StandIn {
     bin: "dns_standin",
     command: "{bin} {-p}",
     log: "standin.log",
+    marker: None,
     transport: Transport::Udp,
 };
 

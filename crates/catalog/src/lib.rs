@@ -238,6 +238,11 @@ pub struct StandIn {
     pub log: &'static str,
     /// Ready once it listens (TCP) or its socket is bound (UDP).
     pub transport: Transport,
+    /// A request (the bytes to send on a new TCP connection) that it answers and logs
+    /// with its target, after every request before it: `cargo xtask conform` sends one
+    /// after each case, so that the log it reads for the case is complete. `None`: its
+    /// log is not read by the cases.
+    pub marker: Option<&'static str>,
 }
 
 /// How a server words its log.

@@ -190,7 +190,20 @@ pub static TABLE: Table = Table {
     client_command: "{exe} --nameserver {nameserver} --type {type} {name}",
     certificates: false,
     stand_in: Some(&catalog::DNS_ZONE),
+    placeholders,
 };
+
+/// A case's placeholders: the zone's address, and the name and type asked.
+fn placeholders(address: &str, args: &[&str]) -> Vec<(&'static str, String)> {
+    vec![
+        ("nameserver", address.to_string()),
+        (
+            "name",
+            args.first().copied().unwrap_or_default().to_string(),
+        ),
+        ("type", args.get(1).copied().unwrap_or_default().to_string()),
+    ]
+}
 
 #[cfg(test)]
 mod tests {
@@ -201,6 +214,7 @@ mod tests {
             success,
             stdout: stdout.into(),
             stderr: String::new(),
+            ..ClientRun::default()
         }
     }
 

@@ -296,20 +296,43 @@ pub fn run_client(
 pub fn run_command(command: Command, template: &Template, limit: Duration) -> ClientRun {
     match Process::spawn(command) {
         Err(error) => ClientRun {
-            success: false,
-            stdout: String::new(),
             stderr: format!("`{}`: {error}", template.text()),
+            ..ClientRun::default()
         },
         Ok(process) => match process.finish(limit) {
             Ok((status, stdout, stderr)) => ClientRun {
                 success: status.success(),
                 stdout,
                 stderr,
+                ..ClientRun::default()
             },
             Err(hang) => ClientRun {
-                success: false,
-                stdout: String::new(),
                 stderr: hang,
+                ..ClientRun::default()
+            },
+        },
+    }
+}
+
+/// [`run_command`], with its stdout kept byte for byte and its peak memory sampled.
+pub fn run_command_measured(command: Command, template: &Template, limit: Duration) -> ClientRun {
+    match testkit::Spawn::new(command).sample_memory().start() {
+        Err(error) => ClientRun {
+            stderr: format!("`{}`: {error}", template.text()),
+            ..ClientRun::default()
+        },
+        Ok(process) => match process.finish_measured(limit) {
+            Ok(done) => ClientRun {
+                success: done.status.success(),
+                stdout: String::from_utf8_lossy(&done.stdout).into_owned(),
+                raw_stdout: done.stdout,
+                stderr: done.stderr,
+                peak_bytes: Some(done.peak_bytes),
+                ..ClientRun::default()
+            },
+            Err(hang) => ClientRun {
+                stderr: hang,
+                ..ClientRun::default()
             },
         },
     }

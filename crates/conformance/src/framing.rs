@@ -437,6 +437,7 @@ pub const BLOCKS_TABLE: Table = Table {
     client_command: "{exe} -c {host} -p {port}",
     certificates: false,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 /// Listing 5-1's table.

@@ -75,11 +75,19 @@ impl Verdict {
 }
 
 /// How a client run ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ClientRun {
     pub success: bool,
     pub stdout: String,
     pub stderr: String,
+    /// What it printed, byte for byte (`stdout` is that decoded, a byte that is not UTF-8
+    /// replaced); empty where the runner does not keep it.
+    pub raw_stdout: Vec<u8>,
+    /// What the table's stand-in logged while the client ran, a line each (empty where
+    /// the table has no stand-in that logs its requests).
+    pub seen: Vec<String>,
+    /// The client's peak resident memory, where it was measured.
+    pub peak_bytes: Option<u64>,
 }
 
 /// Runs the client under test against a port, with the case's byte count (0 where the

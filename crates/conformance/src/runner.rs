@@ -168,6 +168,7 @@ pub fn in_process<E: std::fmt::Display>(
         success: result.is_ok(),
         stdout: out.text(),
         stderr: result.err().unwrap_or_default(),
+        ..ClientRun::default()
     }
 }
 

@@ -374,6 +374,7 @@ pub const TABLE: Table = Table {
     client_command: "{exe} client {host} -p {port}",
     certificates: false,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 fn server_case(

@@ -41,6 +41,18 @@ pub struct Table {
     /// conform` starts (the conformance crate links no DNS): the runner it gives the
     /// cases already points the client at it, whatever port they pass.
     pub stand_in: Option<&'static catalog::StandIn>,
+    /// How a client case's arguments become its command's placeholders, given the
+    /// stand-in's `IP:PORT` (`{nameserver}`, `{name}` and `{type}` for DNS; `{url}` and
+    /// `{method}` for HTTP).
+    pub placeholders: Placeholders,
+}
+
+/// [`Table::placeholders`].
+pub type Placeholders = fn(&str, &[&str]) -> Vec<(&'static str, String)>;
+
+/// The placeholders of a table without a stand-in: none beyond the driver's own.
+pub fn no_placeholders(_: &str, _: &[&str]) -> Vec<(&'static str, String)> {
+    Vec::new()
 }
 
 /// [`Table::server_case`].

@@ -433,6 +433,7 @@ pub const LOCAL: Table = Table {
     client_command: "{exe} client -p {port}",
     certificates: false,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 /// Listing 2-2's table: the same server cases, and a client that backs off.

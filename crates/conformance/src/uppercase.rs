@@ -169,6 +169,7 @@ pub const TABLE: Table = Table {
     client_command: "{exe} client {host} {bytecount} -p {port}",
     certificates: false,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 fn server_case_ids() -> Vec<&'static str> {

@@ -18,7 +18,7 @@ pub mod process;
 pub mod table;
 
 pub use output::tee_failed;
-pub use process::{Output, Process, Spawn, Usage};
+pub use process::{Finished, Output, Process, Spawn, Usage};
 
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};

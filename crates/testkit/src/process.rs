@@ -108,6 +108,16 @@ pub struct Process {
     sampler: Option<PeakSampler>,
 }
 
+/// How a measured process ended ([`Process::finish_measured`]).
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    /// Its peak resident memory, in bytes (0 where it could not be read).
+    pub peak_bytes: u64,
+}
+
 /// What a process used: wall time since it started, CPU seconds, peak resident memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
@@ -264,6 +274,32 @@ impl Process {
                 self.stdout.wait_closed(limit);
                 self.stderr.wait_closed(limit);
                 Ok((status, self.stdout.text(), self.stderr.text()))
+            }
+            None => {
+                self.kill();
+                Err(format!(
+                    "{} did not exit within {limit:?}; it printed {}",
+                    self.name,
+                    self.said()
+                ))
+            }
+        }
+    }
+
+    /// [`Process::finish`] for a process started with [`Spawn::sample_memory`]: its
+    /// stdout byte for byte, and its peak resident memory as sampled while it ran.
+    pub fn finish_measured(mut self, limit: Duration) -> Result<Finished, String> {
+        match self.wait_exit(limit) {
+            Some(status) => {
+                self.stdout.wait_closed(limit);
+                self.stderr.wait_closed(limit);
+                let peak_bytes = self.sampler.as_ref().map_or(0, PeakSampler::peak);
+                Ok(Finished {
+                    status,
+                    stdout: self.stdout.bytes(),
+                    stderr: self.stderr.text(),
+                    peak_bytes,
+                })
             }
             None => {
                 self.kill();

@@ -1,12 +1,16 @@
-//! `cargo xtask conform dns`: a table whose cases check clients against a stand-in, a
-//! tool's process (`dns_standin`; xtask links no DNS). The stand-in starts first, on a
-//! port the system chooses; each case then runs the client command with `{nameserver}`
-//! (`127.0.0.1:PORT`), `{name}` and `{type}` filled in.
+//! `cargo xtask conform dns` and `http-client`: tables whose cases check clients against
+//! a stand-in, a tool's process (`dns_standin`, `httpbin`; xtask links neither DNS nor
+//! HTTP). The stand-in starts first, on a port the system chooses; each case then runs
+//! the client command with the table's placeholders filled in (`{nameserver}`, `{name}`
+//! and `{type}`; `{url}` and `{method}`), its stdout kept byte for byte and its peak
+//! memory sampled. Where the stand-in has a marker request, it is sent after each case
+//! and the stand-in's log read up to it: what it saw during the case.
 
+use std::io::Write;
 use std::time::Duration;
 
 use catalog::Transport;
-use conformance::external::{Template, run_command};
+use conformance::external::{Template, run_command_measured};
 use conformance::runner::Output;
 use conformance::table::Table;
 
@@ -45,7 +49,7 @@ pub fn run(
         .start()
         .map_err(|e| format!("cannot start {}: {e}", stand_in.bin))?;
     let port = server.bound_port(READY, stand_in.transport == Transport::Udp)?;
-    let nameserver = format!("127.0.0.1:{port}");
+    let address = format!("127.0.0.1:{port}");
     let mut under_test: Vec<(String, String)> = Vec::new();
     match client {
         Some(command) => under_test.push(("under test".into(), command.to_string())),
@@ -53,27 +57,39 @@ pub fn run(
             for l in members {
                 let Some(bin) = l.bin() else { continue };
                 let exe = format!("'{}'", dir.join(bin).display());
-                under_test.push((bin.to_string(), table.client_command.replace("{exe}", &exe)));
+                let command = table.client_command.replace("{exe}", &exe);
+                // A client of several levels (http_get's) is one implementation each.
+                if l.flavours.is_empty() {
+                    under_test.push((bin.to_string(), command.clone()));
+                }
+                for flavour in l.flavours {
+                    under_test.push((format!("{bin} {flavour}"), format!("{command} {flavour}")));
+                }
             }
         }
     }
+    // The markers sent so far, numbered across every implementation's cases.
+    let marks = std::cell::Cell::new(0usize);
     let mut implementations = Vec::new();
     for (name, text) in under_test {
         let template = Template::parse(&text)?;
         let run = |_port: u16, _bytecount: u64, args: &[&str]| {
-            let more = [
-                ("nameserver", nameserver.clone()),
-                (
-                    "name",
-                    args.first().copied().unwrap_or_default().to_string(),
-                ),
-                ("type", args.get(1).copied().unwrap_or_default().to_string()),
-            ];
-            run_command(
+            let more = (table.placeholders)(&address, args);
+            let before = server.stdout.text().len();
+            let mut ran = run_command_measured(
                 template.command_with(port, 0, &[], &more),
                 &template,
                 CLIENT_LIMIT,
-            )
+            );
+            if let Some(marker) = stand_in.marker {
+                let n = marks.get() + 1;
+                marks.set(n);
+                match seen_until_marked(&server, port, marker, n, before) {
+                    Ok(seen) => ran.seen = seen,
+                    Err(e) => ran.stderr = format!("{}\n(and the stand-in: {e})", ran.stderr),
+                }
+            }
+            ran
         };
         let cases = (table.client_cases)(Output::Book, &run, &|id| picked(only, id));
         implementations.push(Implementation {
@@ -88,4 +104,41 @@ pub fn run(
     }
     server.kill();
     Ok(implementations)
+}
+
+/// Sends the stand-in its marker request number `n` and waits (with a deadline) until
+/// its log shows it; returns the lines it logged from byte `from` up to the marker: what
+/// it saw during the case that just ended.
+fn seen_until_marked(
+    server: &testkit::Process,
+    port: u16,
+    marker: &str,
+    n: usize,
+    from: usize,
+) -> Result<Vec<String>, String> {
+    let request = marker.replace("{n}", &n.to_string());
+    // The target the log names: the request line's second word.
+    let target = request
+        .split(' ')
+        .nth(1)
+        .ok_or("the stand-in's marker has no target")?
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
+        .map_err(|e| format!("cannot send the marker: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("cannot send the marker: {e}"))?;
+    let mark = format!(" {target} ");
+    let (log, marked) = server.stdout.wait_until(READY, |log| {
+        log.get(from..).is_some_and(|new| new.contains(&mark))
+    });
+    if !marked {
+        return Err(format!("its log never showed the marker {target}"));
+    }
+    let new = log.get(from..).unwrap_or_default();
+    Ok(new
+        .lines()
+        .take_while(|line| !line.contains(&mark))
+        .map(str::to_string)
+        .collect())
 }

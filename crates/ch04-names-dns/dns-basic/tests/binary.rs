@@ -131,6 +131,7 @@ fn it_passes_the_dns_table_one_type_at_a_time() {
             success: ran.code == Some(0),
             stdout: ran.stdout,
             stderr: ran.stderr,
+            ..conformance::ClientRun::default()
         };
         assert_eq!(
             conformance::dns::judge(case, &run),

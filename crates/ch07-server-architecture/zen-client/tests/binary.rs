@@ -20,6 +20,7 @@ fn run(port: u16, _bytecount: u64, args: &[&str]) -> ClientRun {
         success: status.success(),
         stdout,
         stderr,
+        ..ClientRun::default()
     }
 }
 

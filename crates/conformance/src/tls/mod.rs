@@ -484,6 +484,7 @@ pub const TABLE: Table = Table {
     client_command: "{exe} -a {cafile} {host} {port}",
     certificates: true,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 #[cfg(test)]

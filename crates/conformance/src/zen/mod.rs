@@ -257,6 +257,7 @@ pub const TABLE: Table = Table {
     client_command: "{exe} {host} {args} -p {port}",
     certificates: false,
     stand_in: None,
+    placeholders: crate::table::no_placeholders,
 };
 
 fn table_server_case(
