@@ -6,6 +6,7 @@
 mod out;
 
 mod bench;
+mod bench_http;
 mod bench_zen;
 mod build;
 mod certs;
@@ -77,6 +78,10 @@ fn task(args: Args) -> ExitCode {
             zen: Some(bench::Kind::Zen(args)),
             ..
         }) => bench_zen::main(args),
+        Task::Bench(bench::Args {
+            zen: Some(bench::Kind::HttpClient(args)),
+            ..
+        }) => bench_http::main(args),
         Task::Bench(args) => bench::main(args),
         Task::Conform(args) => conform::main(args),
         Task::Transcripts(args) => transcripts::main(args),
@@ -102,6 +107,7 @@ mod tests {
             "bench zen --servers 'srv_async,in_zen1 (inetd, -a)'",
             "bench zen --delays 0,0.001 --seconds 1 --clients 2",
             "bench zen --open --rates 100,200 --servers srv_single",
+            "bench http-client --quick --python /usr/bin/python3 --json h.json",
             "deadlock --sizes 4096,8192 --json d.json",
             "conform 3-2 --timeout 2 --case a,b --json c.json",
             "run --trace t.svg --server-args x 3-2 32",

@@ -384,3 +384,41 @@ fn bench_zen_open_finds_the_knees_and_writes_json_and_a_chart() {
     assert!(report["floor_p99_ms"].as_f64().is_some(), "{report}");
     well_formed(&std::fs::read_to_string(&svg).unwrap()).unwrap();
 }
+
+/// `cargo xtask bench http-client --quick` (debug build): a row for each level on both
+/// kinds of connection, timings that make sense, the Python peers or the reason they are
+/// left out, and strict JSON.
+#[test]
+#[ignore = "slow: builds and runs cargo xtask bench http-client"]
+fn bench_http_client_times_every_level_on_both_kinds_of_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("http.json");
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "bench http-client --quick --debug --json '{}'",
+        json.display()
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    let report = read_json(&json);
+    let rows = report["rows"].as_array().unwrap();
+    for level in ["reqwest", "ureq", "hyper", "socket"] {
+        for connection in ["keep-alive", "new each"] {
+            let row = rows
+                .iter()
+                .find(|r| {
+                    r["client"] == format!("http_get --level {level}").as_str()
+                        && r["connection"] == connection
+                })
+                .unwrap_or_else(|| panic!("no row for {level}, {connection}: {stdout}"));
+            let p50 = row["p50_us"].as_u64().unwrap();
+            assert!(p50 > 0 && p50 <= row["p99_us"].as_u64().unwrap(), "{row}");
+            assert!(row["per_second"].as_f64().unwrap() > 0.0, "{row}");
+        }
+    }
+    // requests is found, or its absence said.
+    let peers = rows.iter().any(|r| r["client"] == "Python requests");
+    assert!(
+        peers || stdout.contains("the Python peers are left out"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
+}

@@ -474,6 +474,11 @@ pub enum Kind {
     /// get_answer: answers per second, latency, errors, CPU and memory, as a table, JSON
     /// and an SVG chart (release build; about 15 minutes, or about 20 s with --quick once built)
     Zen(crate::bench_zen::Args),
+    /// Chapter 9's clients (each level of http_get, Python's requests and urllib)
+    /// fetching from one local httpbin: requests per second and p50/p99, on one kept
+    /// connection and on a new one each (release build; about a minute, or 20 s with
+    /// --quick once built)
+    HttpClient(crate::bench_http::Args),
 }
 
 pub fn main(args: Args) -> ExitCode {
