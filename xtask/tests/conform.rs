@@ -228,3 +228,47 @@ fn tls_every_port_passes_and_a_server_without_close_notify_fails_that_case() {
         "{stdout}"
     );
 }
+
+/// `conform http-client`: the four levels of http_get against the httpbin stand-in, as
+/// processes, judged by what the stand-in saw; a client that prints without fetching
+/// fails every case that looks at the wire.
+#[test]
+#[ignore = "slow: builds httpbin and http_get, runs the http-client table five times"]
+fn http_client_levels_pass_but_ureq_and_a_client_that_never_fetches_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("http.json");
+    let (_, stdout, stderr) = conform_with(&["http-client", "--json", json.to_str().unwrap()], &[]);
+    let report = read_json(&json);
+    assert_eq!(report["family"], "http-client", "{stdout}\n{stderr}");
+    let implementations = report["implementations"].as_array().unwrap();
+    assert_eq!(implementations.len(), 4);
+    for implementation in implementations {
+        let name = implementation["name"].as_str().unwrap();
+        let failed: Vec<&str> = implementation["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["verdict"] == "fail")
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if name.ends_with("ureq") {
+            &[
+                "redirect-307-keeps-post",
+                "redirect-308-keeps-post",
+                "deflate-decoded",
+            ]
+        } else {
+            &[]
+        };
+        assert_eq!(failed, expected, "{name}");
+    }
+    let (code, stdout, _) = conform_with(&["http-client", "--client", "echo {url}"], &[]);
+    assert_ne!(code, Some(0));
+    for case in [
+        "redirect-followed",
+        "cookie-kept-across-redirect",
+        "truncated-body-is-an-error",
+    ] {
+        assert_eq!(verdict(&stdout, case), "FAIL", "{stdout}");
+    }
+}

@@ -43,9 +43,13 @@ mod ch04;
 mod ch05;
 mod ch06;
 mod ch07;
+mod ch09;
 
 /// Chapter 4's stand-in zone, which the `dns` conformance table's cases ask.
 pub use ch04::DNS as DNS_ZONE;
+
+/// Chapter 9's stand-in for httpbin, which the `http-client` table's cases fetch from.
+pub use ch09::HTTPBIN;
 
 /// Every chapter the workspace ports, in the book's order: the root README's table of
 /// chapters, and the folders the tidy test knows.
@@ -58,6 +62,7 @@ pub static CHAPTERS: &[&Chapter] = &[
     &ch05::CHAPTER,
     &ch06::CHAPTER,
     &ch07::CHAPTER,
+    &ch09::CHAPTER,
 ];
 
 /// Every listing, in the book's order.
@@ -105,6 +110,8 @@ pub enum Family {
     Zen,
     /// Chapter 4's DNS answers: one name and type asked, a record per line (`dns`).
     Dns,
+    /// Chapter 9's HTTP clients: one URL fetched, the body printed (`http-client`).
+    HttpClient,
 }
 
 impl Family {
@@ -802,7 +809,7 @@ mod tests {
         }
         let numbers: Vec<u8> = CHAPTERS.iter().map(|c| c.number).collect();
         assert!(numbers.is_sorted(), "{numbers:?}");
-        assert_eq!(listings().count(), 50);
+        assert_eq!(listings().count(), 53);
     }
 
     #[test]

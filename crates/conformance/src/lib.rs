@@ -13,6 +13,7 @@ pub mod dns;
 pub mod external;
 pub mod framing;
 pub mod framing_binaries;
+pub mod http_client;
 pub mod pairs;
 pub mod registry;
 pub mod runner;

@@ -4,7 +4,7 @@
 use catalog::Family;
 
 use crate::table::Table;
-use crate::{dns, framing, sixteen, tls, udp, uppercase, zen};
+use crate::{dns, framing, http_client, sixteen, tls, udp, uppercase, zen};
 
 /// Every table, in the book's order.
 pub static TABLES: &[&Table] = &[
@@ -17,6 +17,7 @@ pub static TABLES: &[&Table] = &[
     &framing::BLOCKS_TABLE,
     &tls::TABLE,
     &zen::TABLE,
+    &http_client::TABLE,
 ];
 
 /// The table of a family (`None` only for a family whose table is missing here, which

@@ -39,8 +39,9 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
     for line in &mut lines {
         *line = replace_ports(line, &mut ports, &mut next);
     }
-    // A listing that names the stand-in's port in words (`is listening on port 41606`):
-    // the port the command lines named, shown as they show it.
+    // A listing that names the stand-in's port in words (`is listening on port 41606`)
+    // or in its address (`http://127.0.0.1:41606/get`, the Host an httpbin echoes): the
+    // port the command lines named, shown as they show it.
     for line in lines.iter_mut().filter(|l| !l.starts_with("$ ")) {
         for (&real, &shown) in ports
             .iter()
@@ -51,6 +52,11 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
                 let at = line.len() - said.len();
                 line.replace_range(at.., &format!("port {shown}"));
             }
+            *line = with_port(
+                line,
+                &format!("127.0.0.1:{real}"),
+                &format!("127.0.0.1:{shown}"),
+            );
         }
     }
 
@@ -217,6 +223,21 @@ fn replace_ports(line: &str, ports: &mut HashMap<u16, u16>, next: &mut u16) -> S
     })
 }
 
+/// `line` with each `address` (`127.0.0.1:41606`) that no digit follows as `shown`.
+fn with_port(line: &str, address: &str, shown: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(address) {
+        let end = at + address.len();
+        let whole = !rest[end..].starts_with(|c: char| c.is_ascii_digit());
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { shown } else { address });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every number in `line` as `[varies]`.
 fn vary_numbers(line: &str) -> String {
     let mut out = String::new();
@@ -273,6 +294,17 @@ $ www_ping -p 1060 ::1\n\
 Network failure: Connection refused\n\
 $ cat standin.log\n\
 Listening at ('127.0.0.1', 1060)\n"
+        );
+        // An address in a body: the stand-in's port, and no other number.
+        let http_get = catalog::by_id("http_get");
+        let session = "$ httpbin -p 0 > httpbin.log &\n\
+$ http_get --level reqwest http://127.0.0.1:40123/headers\n\
+    \"Host\": \"127.0.0.1:40123\", \"url\": \"http://127.0.0.1:401234/\"\n";
+        assert_eq!(
+            normalise(session, http_get),
+            "$ httpbin > httpbin.log &\n\
+$ http_get --level reqwest http://127.0.0.1:1060/headers\n\
+    \"Host\": \"127.0.0.1:1060\", \"url\": \"http://127.0.0.1:401234/\"\n"
         );
     }
 

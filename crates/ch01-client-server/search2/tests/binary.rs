@@ -33,7 +33,11 @@ fn it_asks_as_requests_asks_and_prints_the_location_dict() {
     // `Accept-Encoding: gzip, deflate`, `Accept: */*`, `Connection: keep-alive`).
     assert_eq!(
         request.headers(),
-        ["accept: */*", "host: maps.googleapis.com"]
+        [
+            "accept: */*",
+            "accept-encoding: gzip,deflate",
+            "host: maps.googleapis.com"
+        ]
     );
     // requests decodes with replacement: a Latin-1 byte does not stop it.
     let (ran, _) = search2(Mode::Latin1);
