@@ -96,6 +96,14 @@ pub fn requests_client(follow: bool) -> Result<(reqwest::blocking::Client, Histo
     Ok((client, history))
 }
 
+/// `requests.get(url)` on `client`.
+fn get(
+    client: &reqwest::blocking::Client,
+    url: String,
+) -> Result<reqwest::blocking::Response, Error> {
+    client.get(url).send().map_err(http)
+}
+
 /// `<Response [200]>`.
 fn response(status: u16) -> String {
     format!("<Response [{status}]>")
@@ -120,7 +128,7 @@ pub fn headers_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
     prompt(out, base, "import requests")?;
     writeln!(out)?;
     prompt(out, base, "r = requests.get('{base}/headers')")?;
-    let r = client.get(format!("{base}/headers")).send().map_err(http)?;
+    let r = get(&client, format!("{base}/headers"))?;
     prompt(out, base, "print(r.text)")?;
     // httpbin's JSON ends in a newline, and print() adds one: Python shows a blank line.
     write!(out, "{}\n\n", r.text().map_err(http)?)?;
@@ -149,10 +157,7 @@ pub fn requests_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        let r = client
-            .get(format!("{base}/status/{code}"))
-            .send()
-            .map_err(http)?;
+        let r = get(&client, format!("{base}/status/{code}"))?;
         prompt(out, base, "r.raise_for_status()")?;
         let status = r.status().as_u16();
         let url = r.url().to_string();
@@ -182,10 +187,7 @@ pub fn requests_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
             base,
             &format!("r = requests.get('{{base}}/status/{code}')"),
         )?;
-        let r = client
-            .get(format!("{base}/status/{code}"))
-            .send()
-            .map_err(http)?;
+        let r = get(&client, format!("{base}/status/{code}"))?;
         let status = r.status().as_u16();
         prompt(out, base, "r.raise_for_status()")?;
         // raise_for_status() raises; error_for_status() returns the error, which the
@@ -211,10 +213,7 @@ pub fn requests_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
             base,
             &format!("r = requests.get('{{base}}/status/{code}', allow_redirects=False)"),
         )?;
-        let r = client
-            .get(format!("{base}/status/{code}"))
-            .send()
-            .map_err(http)?;
+        let r = get(&client, format!("{base}/status/{code}"))?;
         prompt(out, base, "r.raise_for_status()")?;
         let status = r.status().as_u16();
         let url = r.url().to_string();
@@ -244,10 +243,7 @@ pub fn requests_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
     )?;
     prompt(out, base, "r = requests.get('{base}/absolute-redirect/1')")?;
     let (client, _) = requests_client(true)?;
-    let r = client
-        .get(format!("{base}/absolute-redirect/1"))
-        .send()
-        .map_err(http)?;
+    let r = get(&client, format!("{base}/absolute-redirect/1"))?;
     prompt(out, base, "r.url")?;
     said(out, PyStr(r.url().as_str()))?;
     writeln!(out)?;
@@ -326,7 +322,7 @@ pub fn session_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
     let path = "/basic-auth/brandon/atigdngnatwwal";
     prompt(out, base, &format!("requests.get('{{base}}{path}')"))?;
     let (client, _) = requests_client(true)?;
-    let r = client.get(format!("{base}{path}")).send().map_err(http)?;
+    let r = get(&client, format!("{base}{path}"))?;
     said(out, response(r.status().as_u16()))?;
     writeln!(out)?;
     prompt(out, base, "s = requests.Session()")?;
@@ -347,15 +343,13 @@ pub fn session_section(base: &str, out: &mut dyn Write) -> Result<(), Error> {
         out,
         "...       'session-id=d41d8cd98f00b204e9800998ecf8427e')",
     )?;
-    let r = s
-        .get(format!(
-            "{base}/cookies/set?session-id=d41d8cd98f00b204e9800998ecf8427e"
-        ))
-        .send()
-        .map_err(http)?;
+    let r = get(
+        &s,
+        format!("{base}/cookies/set?session-id=d41d8cd98f00b204e9800998ecf8427e"),
+    )?;
     said(out, response(r.status().as_u16()))?;
     prompt(out, base, "s.get('{base}/cookies')")?;
-    let r = s.get(format!("{base}/cookies")).send().map_err(http)?;
+    let r = get(&s, format!("{base}/cookies"))?;
     said(out, response(r.status().as_u16()))?;
     writeln!(out)?;
     Ok(())

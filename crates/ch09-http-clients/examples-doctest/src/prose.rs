@@ -27,15 +27,21 @@ pub struct Revalidated {
     pub again_body: usize,
 }
 
-/// ETag and If-None-Match: `/etag/abc` answers `ETag: abc`, and the same request with
-/// `If-None-Match: "abc"` answers 304 with no body ("use your copy").
-pub fn etag(base: &str) -> Result<Revalidated, Error> {
+/// A GET of `path`, then the same with `condition` set from the first answer's
+/// `validator` header (as `quote` writes it).
+fn revalidate(
+    base: &str,
+    path: &str,
+    validator: &str,
+    condition: &str,
+    quote: fn(&str) -> String,
+) -> Result<Revalidated, Error> {
     let c = client()?;
-    let r = c.get(format!("{base}/etag/abc")).send().map_err(http)?;
-    let (first, validator) = (r.status().as_u16(), header(&r, "ETag"));
+    let r = c.get(format!("{base}{path}")).send().map_err(http)?;
+    let (first, validator) = (r.status().as_u16(), header(&r, validator));
     let r = c
-        .get(format!("{base}/etag/abc"))
-        .header("If-None-Match", "\"abc\"")
+        .get(format!("{base}{path}"))
+        .header(condition, quote(validator.as_deref().unwrap_or_default()))
         .send()
         .map_err(http)?;
     let again = r.status().as_u16();
@@ -48,24 +54,23 @@ pub fn etag(base: &str) -> Result<Revalidated, Error> {
     })
 }
 
+/// ETag and If-None-Match: `/etag/abc` answers `ETag: abc`, and the same request with
+/// `If-None-Match: "abc"` answers 304 with no body ("use your copy").
+pub fn etag(base: &str) -> Result<Revalidated, Error> {
+    revalidate(base, "/etag/abc", "ETag", "If-None-Match", |tag| {
+        format!("\"{tag}\"")
+    })
+}
+
 /// Last-Modified and If-Modified-Since, on `/cache`.
 pub fn last_modified(base: &str) -> Result<Revalidated, Error> {
-    let c = client()?;
-    let r = c.get(format!("{base}/cache")).send().map_err(http)?;
-    let (first, validator) = (r.status().as_u16(), header(&r, "Last-Modified"));
-    let r = c
-        .get(format!("{base}/cache"))
-        .header("If-Modified-Since", validator.clone().unwrap_or_default())
-        .send()
-        .map_err(http)?;
-    let again = r.status().as_u16();
-    let again_body = r.bytes().map_err(http)?.len();
-    Ok(Revalidated {
-        first,
-        validator,
-        again,
-        again_body,
-    })
+    revalidate(
+        base,
+        "/cache",
+        "Last-Modified",
+        "If-Modified-Since",
+        str::to_string,
+    )
 }
 
 /// `Cache-Control` on `/cache/60`: how long a cache may keep the answer.

@@ -85,9 +85,6 @@ impl Transport for Hyper {
         url: &Url,
         headers: &[(&str, String)],
     ) -> Result<Head, String> {
-        if url.scheme() != "http" {
-            return Err(format!("{url}: only http is spoken at this level"));
-        }
         let host = url.host_str().ok_or_else(|| format!("{url}: no host"))?;
         let port = url.port_or_known_default().unwrap_or(80);
         let authority = match url.port() {
@@ -148,16 +145,7 @@ impl Transport for Hyper {
             status: parts.status.as_u16(),
             version: crate::version_number(parts.version),
             reason,
-            headers: parts
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: crate::header_pairs(&parts.headers),
         };
         if self.options.keep_alive {
             self.connection = Some(sender);

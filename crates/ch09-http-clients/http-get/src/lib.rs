@@ -22,6 +22,19 @@ pub mod reqwest_level;
 pub mod socket_level;
 pub mod ureq_level;
 
+/// A header map's names and values, in its order (a value that is not UTF-8 replaced).
+pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// `r.version`'s number for an `http` crate version (11 for HTTP/1.1).
 pub fn version_number(version: hyper::Version) -> u8 {
     match version {

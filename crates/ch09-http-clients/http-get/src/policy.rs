@@ -157,6 +157,10 @@ impl<T: Transport> Client for Following<T> {
         let mut url = Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
         let mut method = method.to_string();
         for _ in 0..=MAX_REDIRECTS {
+            // Plain http only: a redirect to https stops here too.
+            if url.scheme() != "http" {
+                return Err(format!("{url}: only http is spoken at this level"));
+            }
             let host = url.host_str().unwrap_or_default().to_string();
             let mut headers = Vec::new();
             if let Some(cookie) = self.jar.header(&host) {

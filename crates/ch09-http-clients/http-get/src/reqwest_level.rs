@@ -54,16 +54,7 @@ impl Client for Reqwest {
                 .get::<hyper::ext::ReasonPhrase>()
                 .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
                 .or_else(|| response.status().canonical_reason().map(str::to_string)),
-            headers: response
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: crate::header_pairs(response.headers()),
         };
         response.copy_to(body).map_err(|e| one_line(&e))?;
         Ok(head)

@@ -218,9 +218,6 @@ impl Transport for Socket {
         url: &Url,
         headers: &[(&str, String)],
     ) -> Result<Head, String> {
-        if url.scheme() != "http" {
-            return Err(format!("{url}: only http is spoken at this level"));
-        }
         let request = self.request(method, url, headers);
         let authority = format!(
             "{}:{}",

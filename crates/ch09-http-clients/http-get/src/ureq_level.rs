@@ -44,16 +44,7 @@ impl Client for Ureq {
             version: crate::version_number(response.version()),
             // ureq keeps no reason phrase.
             reason: response.status().canonical_reason().map(str::to_string),
-            headers: response
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
+            headers: crate::header_pairs(response.headers()),
         };
         let mut reader = response.body_mut().as_reader();
         std::io::copy(&mut reader, body).map_err(|e| one_line(&e))?;
