@@ -132,6 +132,11 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
         }
     }
 
+    // Chapter 10's time apps: ctime() (`Tue Dec  1 23:09:37 2026`).
+    for line in &mut lines {
+        *line = vary_ctime(line);
+    }
+
     // streamer: how the kernel cut the stream into pieces varies (96, 31 + 65, ...): one
     // line stands for them all.
     let piece = |l: &str| {
@@ -238,6 +243,47 @@ fn with_port(line: &str, address: &str, shown: &str) -> String {
     out
 }
 
+/// Each `time.ctime()` in `line` (`Tue Dec  1 23:09:37 2026`, 24 bytes) as `[varies]`.
+fn vary_ctime(line: &str) -> String {
+    let shape = |t: &[u8]| {
+        let alpha = |r: std::ops::Range<usize>| t[r].iter().all(u8::is_ascii_alphabetic);
+        let digits = |r: std::ops::Range<usize>| t[r].iter().all(u8::is_ascii_digit);
+        t.len() == 24
+            && alpha(0..3)
+            && t[3] == b' '
+            && alpha(4..7)
+            && t[7] == b' '
+            && (t[8] == b' ' || t[8].is_ascii_digit())
+            && digits(9..10)
+            && t[10] == b' '
+            && digits(11..13)
+            && t[13] == b':'
+            && digits(14..16)
+            && t[16] == b':'
+            && digits(17..19)
+            && t[19] == b' '
+            && digits(20..24)
+    };
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 24 <= bytes.len()
+            && line.is_char_boundary(i)
+            && line.is_char_boundary(i + 24)
+            && shape(&bytes[i..i + 24])
+        {
+            out.push_str("[varies]");
+            i += 24;
+        } else {
+            let c = line[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 /// Every number in `line` as `[varies]`.
 fn vary_numbers(line: &str) -> String {
     let mut out = String::new();
@@ -306,6 +352,16 @@ $ http_get --level reqwest http://127.0.0.1:40123/headers\n\
 $ http_get --level reqwest http://127.0.0.1:1060/headers\n\
     \"Host\": \"127.0.0.1:1060\", \"url\": \"http://127.0.0.1:401234/\"\n"
         );
+    }
+
+    #[test]
+    fn a_ctime_varies_and_nothing_else_does() {
+        assert_eq!(
+            vary_ctime("(200, 'text/plain', 'Tue Dec  1 23:09:37 2026') and 12:00:00"),
+            "(200, 'text/plain', '[varies]') and 12:00:00"
+        );
+        assert_eq!(vary_ctime("Wed Dec 12 06:21:19 2026"), "[varies]");
+        assert_eq!(vary_ctime("ünïcode 2026"), "ünïcode 2026");
     }
 
     #[test]
