@@ -35,6 +35,11 @@ pub static WEBOB: StandIn = app("timeapp-webob", "timeapp_webob", "timeapp_webob
 
 /// A time app's row: served by the `_test` sessions.
 const APP: Listing = Listing {
+    family: Some(Family::HttpServer),
+    commands: Some(Commands {
+        server: "{bin} {-p}",
+        client: "",
+    }),
     lifetime: Lifetime::Forever,
     runs: Runs::ByOthers,
     listening: true,

@@ -14,6 +14,7 @@ pub mod external;
 pub mod framing;
 pub mod framing_binaries;
 pub mod http_client;
+pub mod http_server;
 pub mod pairs;
 pub mod registry;
 pub mod runner;

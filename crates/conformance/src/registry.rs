@@ -4,7 +4,7 @@
 use catalog::Family;
 
 use crate::table::Table;
-use crate::{dns, framing, http_client, sixteen, tls, udp, uppercase, zen};
+use crate::{dns, framing, http_client, http_server, sixteen, tls, udp, uppercase, zen};
 
 /// Every table, in the book's order.
 pub static TABLES: &[&Table] = &[
@@ -18,6 +18,7 @@ pub static TABLES: &[&Table] = &[
     &tls::TABLE,
     &zen::TABLE,
     &http_client::TABLE,
+    &http_server::TABLE,
 ];
 
 /// The table of a family (`None` only for a family whose table is missing here, which

@@ -291,3 +291,24 @@ fn the_servers_bind_loopback_unless_told() {
     );
     assert_eq!(args.at.framing(), Framing::Close);
 }
+
+/// The http-server table (RFC 9110 and 9112's MUST rules) against each server, as
+/// `cargo xtask conform http-server` runs it against their processes.
+#[test]
+fn every_server_passes_the_http_server_table() {
+    let servers = [
+        ("raw", serve(timeapp_raw::app(), Framing::KeepAlive)),
+        ("werkz", serve(timeapp_werkz::app(), Framing::Close)),
+        ("webob", serve(timeapp_webob::app(), Framing::KeepAlive)),
+        ("wsgi_env", serve(wsgi_env::app(), Framing::KeepAlive)),
+    ];
+    let results = servers.iter().flat_map(|(name, served)| {
+        conformance::http_server::CASES.iter().map(move |case| {
+            (
+                format!("{name} / {}", case.id),
+                conformance::http_server::run_case(case, served.port),
+            )
+        })
+    });
+    conformance::assert_verdicts(results);
+}

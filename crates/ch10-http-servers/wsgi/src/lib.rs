@@ -8,8 +8,8 @@
 //! The framing is a named choice ([`Framing`]): hyper's own (keep-alive, Content-Length
 //! or chunked), or gunicorn's sync worker (`Connection: close` after every answer). In
 //! both, a HEAD answer's body is never sent (hyper drops it), and an HTTP/1.1 request
-//! without Host gets 400 before any app sees it (RFC 9112 §3.2; the book's apps answer
-//! it 200 or 404).
+//! without Host, or any with two, gets 400 before any app sees it (RFC 9112 §3.2; the
+//! book's apps answer them 200 or 404).
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -76,20 +76,30 @@ pub fn text(status: StatusCode, content_type: &str, body: impl Into<String>) -> 
     response
 }
 
-/// The 400 for an HTTP/1.1 request without Host, before the app (RFC 9112 §3.2: "A
-/// server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
-/// message that lacks a Host header field").
-fn missing_host(request: &Request<Body>) -> Option<Response<Body>> {
-    let lacks = request.version() == Version::HTTP_11
-        && !request.headers().contains_key(hyper::header::HOST)
-        && request.uri().authority().is_none();
-    lacks.then(|| {
-        text(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            "400 Bad Request: an HTTP/1.1 request needs a Host header",
-        )
-    })
+/// The 400 for an HTTP/1.1 request without Host, or any request with two, before the
+/// app (RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
+/// any HTTP/1.1 request message that lacks a Host header field and to any request
+/// message that contains more than one Host header field line").
+fn bad_host(request: &Request<Body>) -> Option<Response<Body>> {
+    let hosts = request
+        .headers()
+        .get_all(hyper::header::HOST)
+        .iter()
+        .count();
+    let lacks =
+        request.version() == Version::HTTP_11 && hosts == 0 && request.uri().authority().is_none();
+    let why = if lacks {
+        "an HTTP/1.1 request needs a Host header"
+    } else if hosts > 1 {
+        "a request has one Host header, not two"
+    } else {
+        return None;
+    };
+    Some(text(
+        StatusCode::BAD_REQUEST,
+        "text/plain; charset=utf-8",
+        format!("400 Bad Request: {why}"),
+    ))
 }
 
 /// The two ends of the connection a request came on, in its extensions (WSGI's
@@ -132,7 +142,7 @@ where
                     async move {
                         let mut request = request.map(Body::new);
                         request.extensions_mut().insert(ends);
-                        if let Some(refused) = missing_host(&request) {
+                        if let Some(refused) = bad_host(&request) {
                             return Ok::<_, Infallible>(refused);
                         }
                         app.oneshot(request).await
