@@ -37,13 +37,6 @@ fn yielded(status: StatusCode, kind: &str, body: impl Into<String>) -> Response<
 }
 
 /// The app as the server calls it.
-pub fn app() -> impl tower::Service<
-    Request<Body>,
-    Response = Response<Body>,
-    Error = Infallible,
-    Future = impl Send + 'static,
-> + Clone
-+ Send
-+ 'static {
-    tower::service_fn(|request: Request<Body>| async move { Ok(time_app(&request)) })
+pub fn app() -> impl wsgi::App {
+    wsgi::from_fn(|request: Request<Body>| async move { time_app(&request) })
 }

@@ -6,8 +6,6 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use axum::body::Body;
-use hyper::{Request, Response};
 use wsgi::Framing;
 
 /// A server on 127.0.0.1, stopped when dropped.
@@ -24,14 +22,7 @@ impl Drop for Served {
     }
 }
 
-fn serve<S>(app: S, framing: Framing) -> Served
-where
-    S: tower::Service<Request<Body>, Response = Response<Body>, Error = std::convert::Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
+fn serve<S: wsgi::App>(app: S, framing: Framing) -> Served {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -6,11 +6,8 @@
 //! server's facts, but not the server's own OS environment, which wsgiref copies into
 //! every environ and the book's app so shows to every client: a departure.
 
-use std::convert::Infallible;
-
 use axum::body::Body;
 use fopnp::PyStr;
-use futures_util::FutureExt;
 use hyper::{Request, Response, StatusCode};
 
 /// A value of the environ, as Python would repr it.
@@ -143,13 +140,6 @@ pub async fn respond(request: Request<Body>) -> Response<Body> {
 }
 
 /// The app as the server calls it.
-pub fn app() -> impl tower::Service<
-    Request<Body>,
-    Response = Response<Body>,
-    Error = Infallible,
-    Future = impl Send + 'static,
-> + Clone
-+ Send
-+ 'static {
-    tower::service_fn(|request: Request<Body>| respond(request).map(Ok))
+pub fn app() -> impl wsgi::App {
+    wsgi::from_fn(respond)
 }

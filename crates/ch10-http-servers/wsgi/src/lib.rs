@@ -102,6 +102,41 @@ fn bad_host(request: &Request<Body>) -> Option<Response<Body>> {
     ))
 }
 
+/// What a server here serves: a service from a request to a response that never fails
+/// (an app answers every request, if only with an error status), cloned for each
+/// connection and run on any thread.
+pub trait App:
+    Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: Service<
+            Request<Body>,
+            Response = Response<Body>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// An app made of an async function, as `tower::service_fn` makes it a service.
+pub fn from_fn<F, Fut>(f: F) -> impl App
+where
+    F: Fn(Request<Body>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
+    tower::service_fn(move |request| {
+        let f = f.clone();
+        async move { Ok::<_, Infallible>(f(request).await) }
+    })
+}
+
 /// The two ends of the connection a request came on, in its extensions (WSGI's
 /// `REMOTE_ADDR`, `SERVER_PORT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,14 +147,7 @@ pub struct Ends {
 
 /// Serves `app` on `listener` for ever: a task per connection, each request handed to a
 /// clone of the app.
-pub async fn serve<S>(listener: tokio::net::TcpListener, app: S, framing: Framing)
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
+pub async fn serve<S: App>(listener: tokio::net::TcpListener, app: S, framing: Framing) {
     loop {
         let (stream, remote) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -164,33 +192,19 @@ where
 
 /// A Chapter 10 server's `main`: binds where `at` says, prints `Listening at ('HOST',
 /// PORT)`, and serves `app` until it is stopped.
-pub fn main<S>(name: &str, at: &Where, app: S) -> ExitCode
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
+pub fn main<S: App>(name: &str, at: &Where, app: S) -> ExitCode {
     main_saying(name, at, app, |host, port| {
         format!("Listening at ('{host}', {port})")
     })
 }
 
 /// [`main`], with its own first line (`say(host, port)`).
-pub fn main_saying<S>(
+pub fn main_saying<S: App>(
     name: &str,
     at: &Where,
     app: S,
     say: impl Fn(IpAddr, u16) -> String,
-) -> ExitCode
-where
-    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
+) -> ExitCode {
     let addr = SocketAddr::new(at.host, at.port);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
