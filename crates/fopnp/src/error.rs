@@ -80,6 +80,34 @@ where
 
 /// Ends a binary: `Ok` is exit status 0; an error is one line `PROGRAM: what failed` on
 /// stderr and exit status 1.
+/// An error and its causes in one line (`error sending request: connection closed`), a
+/// cause left out where the text so far already quotes it; `stop` may say a cause in its
+/// own words instead, and end the line there (a TLS error as a sentence).
+pub fn one_line_with(
+    error: &dyn std::error::Error,
+    stop: impl Fn(&(dyn std::error::Error + 'static)) -> Option<String>,
+) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(said) = stop(cause) {
+            text += &format!(": {said}");
+            break;
+        }
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text += &format!(": {said}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// [`one_line_with`] for any error, its line breaks made spaces.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    one_line_with(error, |_| None).replace('\n', " ")
+}
+
 pub fn exit_status(program: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,

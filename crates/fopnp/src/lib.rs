@@ -14,7 +14,7 @@ pub mod net;
 pub mod progress;
 pub mod pyfmt;
 
-pub use error::{Context, Error, exit_status};
+pub use error::{Context, Error, exit_status, one_line};
 pub use log::Log;
 pub use pyfmt::{
     Key, PyAddr, PyBytes, PyFloat, PyObject, PyPair, PyStr, PyText, decode_utf8, quote_plus,

@@ -29,22 +29,11 @@ impl std::error::Error for Error {}
 
 impl Error {
     fn from_chain(error: &(dyn std::error::Error + 'static)) -> Self {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            // rustls's own words are its Debug names (`invalid peer certificate:
-            // UnknownIssuer`); tlskit says them as sentences.
-            if let Some(tls) = rustls_in(cause) {
-                text += &format!(": {}", tlskit::sentence(tls, tlskit::Whose::Peer));
-                break;
-            }
-            let said = cause.to_string();
-            if !text.contains(&said) {
-                text += &format!(": {said}");
-            }
-            source = cause.source();
-        }
-        Error(text)
+        // rustls's own words are its Debug names (`invalid peer certificate:
+        // UnknownIssuer`); tlskit says them as sentences.
+        Error(fopnp::error::one_line_with(error, |cause| {
+            rustls_in(cause).map(|tls| tlskit::sentence(tls, tlskit::Whose::Peer))
+        }))
     }
 }
 

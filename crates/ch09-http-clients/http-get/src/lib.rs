@@ -139,20 +139,8 @@ pub fn client(level: Level, options: Options) -> Result<Box<dyn Client>, String>
     })
 }
 
-/// An error and its causes in one line (`error sending request: connection closed`),
-/// without repeating a cause that its parent already quotes.
-pub fn one_line(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text = format!("{text}: {more}");
-        }
-        source = cause.source();
-    }
-    text.replace('\n', " ")
-}
+/// An error and its causes in one line: fopnp's, which every level's errors go through.
+pub use fopnp::one_line;
 
 pub mod timing {
     //! N fetches of one URL on one client, each timed: what `cargo xtask bench
