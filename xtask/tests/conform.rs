@@ -260,7 +260,7 @@ fn http_client_levels_pass_but_ureq_and_a_client_that_never_fetches_fails() {
         } else {
             &[]
         };
-        assert_eq!(failed, expected, "{name}");
+        assert_eq!(failed, expected, "{name}: {}", implementation["cases"]);
     }
     let (code, stdout, _) = conform_with(&["http-client", "--client", "echo {url}"], &[]);
     assert_ne!(code, Some(0));

@@ -49,6 +49,11 @@ pub fn run(
         .start()
         .map_err(|e| format!("cannot start {}: {e}", stand_in.bin))?;
     let port = server.bound_port(READY, stand_in.transport == Transport::Udp)?;
+    // The kernel shows the port before the stand-in has said so: wait for its first
+    // line, or the first case's log would begin with it.
+    if stand_in.marker.is_some() && !server.stdout.wait_until(READY, |log| log.contains('\n')).1 {
+        return Err(format!("{} never said it was listening", stand_in.bin));
+    }
     let address = format!("127.0.0.1:{port}");
     let mut under_test: Vec<(String, String)> = Vec::new();
     match client {
