@@ -27,8 +27,10 @@ Run a family's conformance cases against any implementation
 FAMILY is udp-local or udp-remote (Chapter 2's datagrams), 3-1 (Listing 3-1's
 sixteen-octet exchange), dns (Chapter 4's DNS answers), 3-2 (Listing 3-2's streaming
 uppercase with half-close), streamer or blocks (Chapter 5's two ways to end a message),
-tls (Chapter 6's safe_tls and test_tls) or zen (Chapter 7). With neither --server nor --client, the family's table runs against
-every implementation in the workspace, as a report.
+tls (Chapter 6's safe_tls and test_tls), zen (Chapter 7), http-client (Chapter 9's
+clients against a local httpbin) or http-server (Chapter 10: RFC 9110 and 9112's MUST
+rules, as raw bytes). With neither --server nor --client, the family's table runs
+against every implementation in the workspace, as a report.
 
 Chapter 5's servers serve one connection and exit: each case gets a fresh server, and
 its exit status is part of the verdict (the workspace's own servers are also held to
@@ -60,6 +62,19 @@ a name that does not exist:
 
 where query.py points a dnspython Resolver(configure=False) at its first argument and
 prints resolve(name, type, raise_on_no_answer=False).rrset when it is not None.
+
+For http-client, the other side is the stand-in httpbin (started on a free port): each
+case fills in {url} and {method} (GET, HEAD or POST), and the client must fetch the URL
+with the method, print the body on stdout byte for byte and exit 0 (a 404 is a body),
+or print one line on stderr and exit non-zero. Redirects, cookies and reuse are judged
+from the requests the stand-in saw, not from what the client prints:
+
+  --client \"target/debug/http_get --level ureq -X {method} {url}\"
+
+For http-server, each case sends exact bytes on a new connection and judges the status
+or the close that comes back (a 200 for a request the RFC says to reject fails):
+
+  --server \"gunicorn -b {host}:{port} --chdir py3/chapter10 timeapp_raw:app\"
 
 For tls, the tool makes a CA and certificates for each run (cargo xtask certs makes the
 same pair) and fills in {cafile} (the CA) and {certfile} (a certificate and key for
@@ -229,17 +244,47 @@ fn print_report(report: &Report) {
     );
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The help names every table the registry holds, twice: a new table is a line there
+    /// and one here.
+    #[test]
+    fn the_help_names_every_table() {
+        use clap::CommandFactory;
+        let mut command = crate::Args::command();
+        let help = command
+            .find_subcommand_mut("conform")
+            .expect("conform is a subcommand")
+            .render_long_help()
+            .to_string();
+        for table in registry::TABLES {
+            let name = table.name;
+            let listed = help
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+                .filter(|word| *word == name)
+                .count();
+            assert!(
+                listed >= 2,
+                "{name} is not in conform --help twice:\n{help}"
+            );
+        }
+    }
+}
+
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// which table: udp-local, udp-remote, 3-1, dns, 3-2, streamer, blocks, tls or zen
+    /// which table: udp-local, udp-remote, 3-1, dns, 3-2, streamer, blocks, tls, zen,
+    /// http-client or http-server
     #[arg(value_parser = family)]
     family: &'static Table,
     /// the server to check, as a command line with {host} and {port}
     #[arg(long, value_name = "CMD", conflicts_with = "client")]
     server: Option<String>,
     /// the client to check, as a command line with {host}, {port}, {bytecount}, {args}
-    /// (dns: {nameserver}, {name}, {type})
+    /// (dns: {nameserver}, {name}, {type}; http-client: {url}, {method})
     #[arg(long, value_name = "CMD")]
     client: Option<String>,
     /// run only these cases (their kebab-case IDs, as the report shows them,
