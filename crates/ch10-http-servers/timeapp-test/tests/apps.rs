@@ -303,3 +303,36 @@ fn every_server_passes_the_http_server_table() {
     });
     conformance::assert_verdicts(results);
 }
+
+/// RFC 9112 §9.5's slow client, one byte a second and a head never finished: each server
+/// closes it at its 30 s bound (`header_read_timeout`), not before, and well within the
+/// table's 40 s. The four run at once.
+#[test]
+#[ignore = "slow: a head sent one byte a second, closed after 30 s"]
+fn a_slow_client_is_closed_after_30_s() {
+    let servers = [
+        ("raw", serve(timeapp_raw::app(), Framing::KeepAlive)),
+        ("werkz", serve(timeapp_werkz::app(), Framing::Close)),
+        ("webob", serve(timeapp_webob::app(), Framing::KeepAlive)),
+        ("wsgi_env", serve(wsgi_env::app(), Framing::KeepAlive)),
+    ];
+    let runs: Vec<_> = servers
+        .iter()
+        .map(|(name, served)| {
+            let port = served.port;
+            (
+                *name,
+                std::thread::spawn(move || conformance::http_server::slow_client(port)),
+            )
+        })
+        .collect();
+    for (name, run) in runs {
+        let (verdict, waited) = run.join().unwrap();
+        assert_eq!(verdict, conformance::Verdict::Pass, "{name}");
+        assert!(
+            (29..40).contains(&waited.as_secs()),
+            "{name} closed after {waited:?}"
+        );
+        println!("{name}: closed after {:.1} s", waited.as_secs_f64());
+    }
+}
