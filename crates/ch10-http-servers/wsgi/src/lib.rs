@@ -248,3 +248,77 @@ pub fn host_of(request: &Request<Body>) -> Option<String> {
         .or_else(|| request.uri().authority().map(|a| a.as_str().to_string()))?;
     Some(host.split(':').next().unwrap_or_default().to_string())
 }
+
+/// The client's address behind a reverse proxy, as the chapter advises running an app
+/// (the proxy in front, the app server on loopback behind it).
+///
+/// A proxy such as nginx (`proxy_set_header X-Forwarded-For
+/// $proxy_add_x_forwarded_for`) appends the address it was reached from to any
+/// `X-Forwarded-For` the client sent, so only the entries that trusted proxies added
+/// can be believed: the header is read from the right, past every address in
+/// `trusted`, and the first other address is the client. A request that did not come
+/// from a trusted proxy is answered by its own peer, whatever its header says (a client
+/// can send `X-Forwarded-For: 6.6.6.6` itself). `None` where the request has no
+/// [`Ends`] (it was not served by [`serve`]).
+pub fn client_address(request: &Request<Body>, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = request.extensions().get::<Ends>()?.remote.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    let hops = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        // An entry that is not an address ends what can be believed.
+        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address;
+        if !trusted.contains(&address) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(peer: &str, forwarded: &[&str]) -> Request<Body> {
+        let mut request = Request::new(Body::empty());
+        for value in forwarded {
+            request
+                .headers_mut()
+                .append("x-forwarded-for", value.parse().unwrap());
+        }
+        request.extensions_mut().insert(Ends {
+            remote: format!("{peer}:40000").parse().unwrap(),
+            local: "127.0.0.1:8000".parse().unwrap(),
+        });
+        request
+    }
+
+    #[test]
+    fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let at = |peer, forwarded| client_address(&from(peer, forwarded), &[proxy]);
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        // Through the proxy: the address it appended.
+        assert_eq!(at("127.0.0.1", &["127.0.0.2"]), ip("127.0.0.2"));
+        // A client's own header, through the proxy: the proxy's entry, not the forgery.
+        assert_eq!(at("127.0.0.1", &["6.6.6.6, 127.0.0.2"]), ip("127.0.0.2"));
+        assert_eq!(at("127.0.0.1", &["6.6.6.6", "127.0.0.2"]), ip("127.0.0.2"));
+        // Straight to the app, with a forged header: its own peer.
+        assert_eq!(at("127.0.0.2", &["6.6.6.6"]), ip("127.0.0.2"));
+        // The proxy with no header, or one that is not an address.
+        assert_eq!(at("127.0.0.1", &[]), ip("127.0.0.1"));
+        assert_eq!(at("127.0.0.1", &["unknown"]), ip("127.0.0.1"));
+        assert_eq!(client_address(&Request::new(Body::empty()), &[proxy]), None);
+    }
+}
