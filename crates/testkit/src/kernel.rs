@@ -67,6 +67,12 @@ mod other {
     pub fn cpu_seconds(_: u32) -> Option<(f64, f64)> {
         None
     }
+    pub fn tree_cpu_seconds(_: u32) -> Option<f64> {
+        None
+    }
+    pub fn tree_memory(_: u32) -> Option<(u64, u64)> {
+        None
+    }
     pub fn connection(_: u16, _: u16) -> Option<Connection> {
         None
     }
@@ -289,6 +295,35 @@ mod linux {
     pub fn peak_memory(pid: u32) -> Option<u64> {
         let kib = Process::new(pid as i32).ok()?.status().ok()?.vmhwm?;
         Some(kib * 1024)
+    }
+
+    /// The CPU seconds (user and system) of `pid` and every live process descended from
+    /// it: a server of a master and workers (gunicorn), whole. A worker that has exited
+    /// counts in its parent's only once the parent has reaped it.
+    pub fn tree_cpu_seconds(pid: u32) -> Option<f64> {
+        let ticks = procfs::ticks_per_second() as f64;
+        let mut total = 0.0;
+        for p in tree_of(pid) {
+            let Ok(stat) = Process::new(p as i32).and_then(|p| p.stat()) else {
+                continue;
+            };
+            total += (stat.utime + stat.stime) as f64 / ticks;
+        }
+        Some(total)
+    }
+
+    /// The resident memory of `pid` and every live process descended from it, in bytes:
+    /// now (`VmRSS`) and at each one's peak (`VmHWM`), summed.
+    pub fn tree_memory(pid: u32) -> Option<(u64, u64)> {
+        let (mut now, mut peak) = (0, 0);
+        for p in tree_of(pid) {
+            let Ok(status) = Process::new(p as i32).and_then(|p| p.status()) else {
+                continue;
+            };
+            now += status.vmrss.unwrap_or(0) * 1024;
+            peak += status.vmhwm.unwrap_or(0) * 1024;
+        }
+        Some((now, peak))
     }
 
     /// A process's user and system CPU seconds so far.

@@ -313,6 +313,18 @@ impl Process {
     }
 
     /// Stops the process now (SIGKILL) and reaps it.
+    /// Asks the process to stop (SIGTERM), as a master of workers must be asked so that
+    /// it stops them too (gunicorn); kills it if it has not exited within `limit`.
+    pub fn terminate(&mut self, limit: Duration) {
+        if self.exit.is_none()
+            && let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32)
+        {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            let _ = self.wait_exit(limit);
+        }
+        self.kill();
+    }
+
     pub fn kill(&mut self) {
         if self.exit.is_none() {
             let _ = self.child.kill();
