@@ -237,6 +237,36 @@ struct OpenRecord {
 /// The open loop's hockey sticks: p99 latency (log scale) against the offered rate, one
 /// line per server.
 pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
+    hockey_sticks(
+        input,
+        svg,
+        "open loop, get_answer sleeps 1 ms: p99 latency against the offered rate",
+        "offered answers per second (three per conversation)",
+        3.0,
+    )
+}
+
+/// `cargo xtask bench http`'s chart: p99 latency against the offered rate, a line per
+/// server and kind of connection.
+pub fn http(input: &Path, svg: &Path) -> Result<(), String> {
+    hockey_sticks(
+        input,
+        svg,
+        "open loop, GET / of a time app: p99 latency against the offered rate",
+        "offered requests per second",
+        1.0,
+    )
+}
+
+/// The hockey sticks of a bench's `records` (`server`, `rate`, `latency_p99_ms`), the
+/// rate scaled by `per_rate` on the x axis.
+fn hockey_sticks(
+    input: &Path,
+    svg: &Path,
+    caption: &str,
+    x_desc: &str,
+    per_rate: f64,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(input)
         .map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let bench: OpenBench = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -251,7 +281,7 @@ pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
             .records
             .iter()
             .filter(|r| r.server == server)
-            .filter_map(|r| Some((r.rate * 3.0, r.latency_p99_ms?.max(0.01))))
+            .filter_map(|r| Some((r.rate * per_rate, r.latency_p99_ms?.max(0.01))))
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         points
@@ -266,10 +296,7 @@ pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
     let root = SVGBackend::new(svg, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "open loop, get_answer sleeps 1 ms: p99 latency against the offered rate",
-            ("sans-serif", 18),
-        )
+        .caption(caption, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -277,7 +304,7 @@ pub fn open(input: &Path, svg: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("offered answers per second (three per conversation)")
+        .x_desc(x_desc)
         .y_desc("p99 latency from the scheduled start, ms")
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v}"))

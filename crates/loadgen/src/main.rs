@@ -7,13 +7,17 @@
 //!   prints its figures as JSON.
 //! - `loadgen zen-open --port P --rate R --seconds S`: Chapter 7's open-loop load, at a
 //!   fixed offered rate; prints its figures as JSON.
+//! - `loadgen http-open --port P --rate R --seconds S [--connections N] [--new-connection]`:
+//!   Chapter 10's open-loop HTTP/1.1 load; prints its figures as JSON.
 //! - `loadgen zen-minimal --port P [--delay S]`: the minimal no-logging Zen server.
 //! - `loadgen chart-trace TRACE.json OUT.svg`: the four socket queues of a session
 //!   (`cargo xtask run --trace`), drawn, with a compact chart on standard output.
 //! - `loadgen chart-zen BENCH.json OUT.svg`: `cargo xtask bench zen`'s chart.
 //! - `loadgen chart-open OPEN.json OUT.svg`: `cargo xtask bench zen --open`'s chart.
+//! - `loadgen chart-http HTTP.json OUT.svg`: `cargo xtask bench http`'s chart.
 
 mod chart;
+mod http;
 mod open;
 mod stream;
 mod zen;
@@ -80,6 +84,28 @@ enum Task {
         #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64(), value_parser = fopnp::cli::seconds)]
         answer_timeout: f64,
     },
+    /// HTTP/1.1 GETs offered at RATE a second to the server at PORT for SECONDS, timed
+    /// from their schedule (an open loop), on kept connections or a new one each
+    HttpOpen {
+        #[arg(long)]
+        port: u16,
+        #[arg(long, value_parser = fopnp::cli::positive)]
+        rate: f64,
+        #[arg(long, value_parser = fopnp::cli::positive)]
+        seconds: f64,
+        /// the connections kept open (opened before the run); with --new-connection, the
+        /// most requests in flight at once
+        #[arg(long, default_value_t = 50, value_parser = fopnp::cli::count)]
+        connections: usize,
+        /// a new connection for every request (`Connection: close`)
+        #[arg(long)]
+        new_connection: bool,
+        /// the path asked for
+        #[arg(long, default_value = "/")]
+        path: String,
+        #[arg(long, value_name = "SECONDS", default_value_t = zen::ANSWER_TIMEOUT.as_secs_f64(), value_parser = fopnp::cli::seconds)]
+        answer_timeout: f64,
+    },
     /// The minimal no-logging Zen server (the load generator's ceiling), at PORT
     ZenMinimal {
         #[arg(long, default_value_t = 0)]
@@ -94,6 +120,8 @@ enum Task {
     ChartZen { input: PathBuf, svg: PathBuf },
     /// Draw cargo xtask bench zen --open's p99 latency against the offered rate as SVG
     ChartOpen { input: PathBuf, svg: PathBuf },
+    /// Draw cargo xtask bench http's p99 latency against the offered rate as SVG
+    ChartHttp { input: PathBuf, svg: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -144,10 +172,33 @@ fn main() -> ExitCode {
                 .map(|json| println!("{json}"))
                 .map_err(|e| e.to_string())
         }),
+        Task::HttpOpen {
+            port,
+            rate,
+            seconds,
+            connections,
+            new_connection,
+            path,
+            answer_timeout,
+        } => http::open(&http::Plan {
+            port,
+            path,
+            rate,
+            seconds,
+            connections,
+            fresh: new_connection,
+            timeout: std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
+        })
+        .and_then(|report| {
+            serde_json::to_string(&report)
+                .map(|json| println!("{json}"))
+                .map_err(|e| e.to_string())
+        }),
         Task::ZenMinimal { port, delay } => zen::minimal_server(port, delay),
         Task::ChartTrace { input, svg } => chart::trace(&input, &svg).map(|text| print!("{text}")),
         Task::ChartZen { input, svg } => chart::zen(&input, &svg),
         Task::ChartOpen { input, svg } => chart::open(&input, &svg),
+        Task::ChartHttp { input, svg } => chart::http(&input, &svg),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
