@@ -7,6 +7,7 @@ mod out;
 
 mod bench;
 mod bench_http;
+mod bench_http_server;
 mod bench_zen;
 mod build;
 mod certs;
@@ -82,6 +83,10 @@ fn task(args: Args) -> ExitCode {
             zen: Some(bench::Kind::HttpClient(args)),
             ..
         }) => bench_http::main(args),
+        Task::Bench(bench::Args {
+            zen: Some(bench::Kind::Http(args)),
+            ..
+        }) => bench_http_server::main(args),
         Task::Bench(args) => bench::main(args),
         Task::Conform(args) => conform::main(args),
         Task::Transcripts(args) => transcripts::main(args),
@@ -108,6 +113,7 @@ mod tests {
             "bench zen --delays 0,0.001 --seconds 1 --clients 2",
             "bench zen --open --rates 100,200 --servers srv_single",
             "bench http-client --quick --python /usr/bin/python3 --json h.json",
+            "bench http --quick --book fopnp --python /usr/bin/python3 --svg h.svg",
             "deadlock --sizes 4096,8192 --json d.json",
             "conform 3-2 --timeout 2 --case a,b --json c.json",
             "run --trace t.svg --server-args x 3-2 32",

@@ -422,3 +422,56 @@ fn bench_http_client_times_every_level_on_both_kinds_of_connection() {
     );
     assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
 }
+
+/// `cargo xtask bench http --quick` (debug build), without the book's code: a knee for
+/// each port on both kinds of connection, p50 ≤ p99 ≤ p99.9 there, memory at 10, 100 and
+/// 1,000 connections, the Python peers' absence said, strict JSON and a chart.
+#[test]
+#[ignore = "slow: builds and runs cargo xtask bench http"]
+fn bench_http_finds_each_port_s_knee_and_its_memory_to_1000_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("http.json");
+    let svg = dir.path().join("http.svg");
+    let (code, stdout, stderr) = xtask_line(&format!(
+        "bench http --quick --debug --json '{}' --svg '{}'",
+        json.display(),
+        svg.display()
+    ));
+    assert_eq!(code, Some(0), "{stderr}");
+    let report = read_json(&json);
+    let knees = report["knees"].as_array().unwrap();
+    for port in ["timeapp_raw", "timeapp_werkz", "timeapp_webob"] {
+        for mode in ["keep-alive", "new connection"] {
+            let knee = knees
+                .iter()
+                .find(|k| k["server"] == port && k["mode"] == mode)
+                .unwrap_or_else(|| panic!("no knee for {port}, {mode}: {stdout}"));
+            // The lowest rate, 1,000 a second, is served by any build.
+            assert!(knee["below"].as_f64().unwrap_or(0.0) >= 1000.0, "{knee}");
+            let (p50, p99, p999) = (
+                knee["p50_ms"].as_f64().unwrap(),
+                knee["p99_ms"].as_f64().unwrap(),
+                knee["p999_ms"].as_f64().unwrap(),
+            );
+            assert!(
+                0.0 < p50 && p50 <= p99 && p99 <= p999 && p99 < 10.0,
+                "{knee}"
+            );
+            assert!(knee["cpu_us_per_request"].as_f64().unwrap() > 0.0, "{knee}");
+        }
+        let memory: Vec<u64> = report["memory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["server"] == port)
+            .map(|m| m["peak_bytes"].as_u64().unwrap())
+            .collect();
+        assert_eq!(memory.len(), 3, "{stdout}");
+    }
+    assert!(
+        stdout.contains("left out: the book's timeapp_raw.py"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\ngoals (indicative"), "{stdout}");
+    well_formed(&std::fs::read_to_string(&svg).unwrap()).unwrap();
+}

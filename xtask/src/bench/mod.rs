@@ -479,6 +479,11 @@ pub enum Kind {
     /// connection and on a new one each (release build; about a minute, or 20 s with
     /// --quick once built)
     HttpClient(crate::bench_http::Args),
+    /// Chapter 10's servers (the three time apps, and the book's timeapp_raw under
+    /// gunicorn and wsgiref with --book DIR) in an open loop: the knee (p99 under 10 ms),
+    /// p50/p99/p99.9, CPU per request and memory to 1,000 connections (release build;
+    /// several minutes, or under a minute with --quick once built)
+    Http(crate::bench_http_server::Args),
 }
 
 pub fn main(args: Args) -> ExitCode {

@@ -11,7 +11,7 @@ use testkit::Process;
 /// loadgen's `zen::Errors`, which xtask does not link (it would bring tokio into `cargo
 /// xtask`), so the JSON between the two processes is their one contract.
 #[derive(Debug, serde::Deserialize)]
-pub(super) struct LoadErrors {
+pub(crate) struct LoadErrors {
     pub wrong_answer: u64,
     pub reset: u64,
     pub refused: u64,
@@ -21,7 +21,7 @@ pub(super) struct LoadErrors {
 }
 
 /// Runs the load generator built in `dir` to its end, and reads the JSON it prints.
-pub(super) fn load<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> Result<T, String> {
+pub(crate) fn load<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> Result<T, String> {
     let mut command = Command::new(dir.join("loadgen"));
     command.args(args);
     let (status, stdout, stderr) = Process::spawn(command)

@@ -24,7 +24,7 @@ mod open;
 mod report;
 mod servers;
 
-use loadgen::{LoadErrors, load};
+pub(crate) use loadgen::{LoadErrors, load};
 
 use report::*;
 use servers::{Server, Start, servers, servers_named};
@@ -477,7 +477,12 @@ fn measure(plan: &Plan, json: Option<&Path>, svg: Option<&Path>) -> Result<Strin
 }
 
 /// Draws `report` into `svg` with `loadgen CHART`, which reads it as JSON.
-fn draw(dir: &Path, chart: &str, report: &impl Serialize, svg: &Path) -> Result<(), String> {
+pub(crate) fn draw(
+    dir: &Path,
+    chart: &str,
+    report: &impl Serialize,
+    svg: &Path,
+) -> Result<(), String> {
     let data = std::env::temp_dir().join(format!("xtask-{chart}-{}.json", std::process::id()));
     write_json(&data, report)?;
     let status = Command::new(dir.join("loadgen"))
