@@ -336,3 +336,55 @@ fn a_slow_client_is_closed_after_30_s() {
         println!("{name}: closed after {:.1} s", waited.as_secs_f64());
     }
 }
+
+fn env_of(pairs: &[(&str, &str)]) -> Vec<(String, wsgi_env::Value)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), wsgi_env::Value::Str(v.to_string())))
+        .collect()
+}
+
+/// What Python 3.11's `pprint.pformat` printed for these dicts (a line each here).
+#[test]
+fn long_strings_are_split_after_their_spaces_as_pprint_splits_them() {
+    let mut env = env_of(&[
+        (
+            "HTTP_ACCEPT",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        ),
+        (
+            "HTTP_USER_AGENT",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+        ),
+        ("PATH_INFO", "/"),
+        ("Z", "a b"),
+    ]);
+    env.push(("wsgi.multithread".into(), wsgi_env::Value::Bool(true)));
+    let lines = [
+        "{'HTTP_ACCEPT': 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',",
+        " 'HTTP_USER_AGENT': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 '",
+        "                    '(KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',",
+        " 'PATH_INFO': '/',",
+        " 'Z': 'a b',",
+        " 'wsgi.multithread': True}",
+    ];
+    assert_eq!(wsgi_env::pformat(&env), lines.join("\n"));
+    let quoted = env_of(&[(
+        "HTTP_X",
+        "it's a \"quoted\" value with many words in it that go past the eighty columns",
+    )]);
+    let lines = [
+        "{'HTTP_X': 'it\\'s a \"quoted\" value with many words in it that go past the '",
+        "           'eighty columns'}",
+    ];
+    assert_eq!(wsgi_env::pformat(&quoted), lines.join("\n"));
+    let words = "word ".repeat(16);
+    let spaced = format!("{} {}", "x".repeat(30), "y".repeat(30));
+    let env = env_of(&[("A", &spaced), ("HTTP_X_LAST", &words)]);
+    let lines = [
+        "{'A': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy',",
+        " 'HTTP_X_LAST': 'word word word word word word word word word word word word '",
+        "                'word word word word '}",
+    ];
+    assert_eq!(wsgi_env::pformat(&env), lines.join("\n"));
+}
