@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 
-use crate::zen::{Errors, Failed, bounded, connect_from, histogram, load_runtime, source};
+use crate::open::schedule;
+use crate::zen::{Errors, Failed, bounded, connect_from, load_runtime, source};
 
 /// The most an answer's head may take.
 const MAX_HEAD: usize = 64 * 1024;
@@ -271,56 +271,25 @@ pub fn open(plan: &Plan) -> Result<HttpReport, String> {
                 return Err(format!("cannot connect to 127.0.0.1:{}", plan.port));
             }
         }
-        let start = Instant::now() + Duration::from_millis(20);
-        let run = Duration::from_secs_f64(plan.seconds);
-        let deadline = start + run;
-        let hard = deadline + plan.timeout;
-        let places = Arc::new(Semaphore::new(connections));
-        let scheduled = (plan.rate * plan.seconds).floor() as u64;
-        let mut running = Vec::with_capacity(scheduled as usize);
-        for i in 0..scheduled {
-            let at = start + Duration::from_secs_f64(i as f64 / plan.rate);
-            tokio::time::sleep_until(at.into()).await;
-            let place =
-                match tokio::time::timeout_at(deadline.into(), Arc::clone(&places).acquire_owned())
-                    .await
-                {
-                    Ok(Ok(place)) => place,
-                    _ => break,
-                };
-            let (pool, request, timeout) = (pool.clone(), request.clone(), plan.timeout);
-            let fresh = plan.fresh;
-            running.push(tokio::spawn(async move {
-                let outcome = if fresh {
-                    one_fresh(address, i as usize, &request, at, hard, timeout).await
-                } else {
-                    one_kept(address, &pool, &request, at, hard, timeout).await
-                };
-                drop(place);
-                outcome
-            }));
-        }
-        let started = running.len() as u64;
-        let mut latency = histogram();
-        let (mut completed, mut reconnects, mut errors) = (0, 0, Errors::default());
-        for task in running {
-            let (outcome, opened) = task.await.map_err(|e| e.to_string())?;
-            reconnects += u64::from(opened);
-            match outcome {
-                Ok(took) => {
-                    completed += 1;
-                    let _ = latency.record((took.as_micros() as u64).max(1));
+        let (fresh, timeout) = (plan.fresh, plan.timeout);
+        let run = schedule(
+            plan.rate,
+            plan.seconds,
+            connections,
+            timeout,
+            |i, at, hard| {
+                let (pool, request) = (pool.clone(), request.clone());
+                async move {
+                    let (outcome, opened) = if fresh {
+                        one_fresh(address, i as usize, &request, at, hard, timeout).await
+                    } else {
+                        one_kept(address, &pool, &request, at, hard, timeout).await
+                    };
+                    (outcome, u64::from(opened))
                 }
-                Err(e) => errors.add(&e),
-            }
-        }
-        let ms = |q: f64| {
-            if latency.is_empty() {
-                0.0
-            } else {
-                latency.value_at_quantile(q) as f64 / 1000.0
-            }
-        };
+            },
+        )
+        .await?;
         Ok(HttpReport {
             rate: plan.rate,
             seconds: plan.seconds,
@@ -330,16 +299,16 @@ pub fn open(plan: &Plan) -> Result<HttpReport, String> {
             } else {
                 "keep-alive"
             },
-            scheduled,
-            started,
-            completed,
-            achieved_per_s: completed as f64 / plan.seconds,
-            latency_p50_ms: ms(0.5),
-            latency_p99_ms: ms(0.99),
-            latency_p999_ms: ms(0.999),
-            latency_max_ms: latency.max() as f64 / 1000.0,
-            reconnects,
-            errors,
+            scheduled: run.scheduled,
+            started: run.started,
+            completed: run.completed,
+            achieved_per_s: run.completed as f64 / plan.seconds,
+            latency_p50_ms: run.ms(0.5),
+            latency_p99_ms: run.ms(0.99),
+            latency_p999_ms: run.ms(0.999),
+            latency_max_ms: run.latency.max() as f64 / 1000.0,
+            reconnects: run.counted,
+            errors: run.errors,
         })
     })
 }

@@ -17,6 +17,8 @@ use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
+use hdrhistogram::Histogram;
+
 use crate::zen::{Errors, Failed, ask, bounded, histogram, load_runtime};
 
 /// One open-loop run's figures.
@@ -94,64 +96,120 @@ pub fn open(
     let runtime = load_runtime()?;
     let address: SocketAddr = ([127, 0, 0, 1], port).into();
     runtime.block_on(async move {
-        let start = Instant::now() + Duration::from_millis(20);
-        let run = Duration::from_secs_f64(seconds);
-        let deadline = start + run;
-        let hard = deadline + timeout;
-        let places = Arc::new(Semaphore::new(max_in_flight.max(1)));
-        let scheduled = (rate * seconds).floor() as u64;
-        let mut running = Vec::with_capacity(scheduled as usize);
-        for i in 0..scheduled {
-            let at = start + Duration::from_secs_f64(i as f64 / rate);
-            tokio::time::sleep_until(at.into()).await;
-            // A free place, waited for until the run's end: the wait is in the latency.
-            let place =
-                match tokio::time::timeout_at(deadline.into(), Arc::clone(&places).acquire_owned())
-                    .await
-                {
-                    Ok(Ok(place)) => place,
-                    _ => break,
-                };
-            running.push(tokio::spawn(async move {
-                let outcome = conversation(address, i as usize, at, hard, timeout).await;
-                drop(place);
-                outcome
-            }));
-        }
-        let started = running.len() as u64;
-        let mut latency = histogram();
-        let (mut completed, mut errors) = (0, Errors::default());
-        for task in running {
-            match task.await.map_err(|e| e.to_string())? {
-                Ok(took) => {
-                    completed += 1;
-                    let _ = latency.record((took.as_micros() as u64).max(1));
-                }
-                Err(e) => errors.add(&e),
-            }
-        }
-        let ms = |q: f64| {
-            if latency.is_empty() {
-                0.0
-            } else {
-                latency.value_at_quantile(q) as f64 / 1000.0
-            }
-        };
+        let run = schedule(
+            rate,
+            seconds,
+            max_in_flight,
+            timeout,
+            |i, at, hard| async move {
+                (
+                    conversation(address, i as usize, at, hard, timeout).await,
+                    0,
+                )
+            },
+        )
+        .await?;
         Ok(OpenReport {
             rate,
             seconds,
             max_in_flight,
-            scheduled,
-            started,
-            completed,
-            achieved_per_s: completed as f64 / seconds,
-            latency_p50_ms: ms(0.5),
-            latency_p99_ms: ms(0.99),
-            latency_p999_ms: ms(0.999),
-            latency_max_ms: latency.max() as f64 / 1000.0,
-            errors,
+            scheduled: run.scheduled,
+            started: run.started,
+            completed: run.completed,
+            achieved_per_s: run.completed as f64 / seconds,
+            latency_p50_ms: run.ms(0.5),
+            latency_p99_ms: run.ms(0.99),
+            latency_p999_ms: run.ms(0.999),
+            latency_max_ms: run.latency.max() as f64 / 1000.0,
+            errors: run.errors,
         })
     })
+}
+
+/// What an open loop's tasks came to.
+pub(crate) struct Run {
+    /// Tasks scheduled within the run, and those that had started by its end.
+    pub scheduled: u64,
+    pub started: u64,
+    /// Tasks that ended well, and their latencies from their schedules, in microseconds.
+    pub completed: u64,
+    pub latency: Histogram<u64>,
+    pub errors: Errors,
+    /// The sum of the tasks' own counts (the HTTP load's connections opened).
+    pub counted: u64,
+}
+
+impl Run {
+    /// The latency at quantile `q`, in milliseconds (0 if nothing completed).
+    pub fn ms(&self, q: f64) -> f64 {
+        if self.latency.is_empty() {
+            0.0
+        } else {
+            self.latency.value_at_quantile(q) as f64 / 1000.0
+        }
+    }
+}
+
+/// The open loop itself: starts `task(i, scheduled, hard)` at `rate` a second for
+/// `seconds`, at most `in_flight` at once, whatever the tasks' progress; a task that
+/// must wait for a free place is still timed from its schedule, so the wait is in its
+/// latency. `hard` is the run's end plus the answer time-out, by which every task must
+/// have ended. Each task gives its latency (or its errors) and a count of its own.
+pub(crate) async fn schedule<F, Fut>(
+    rate: f64,
+    seconds: f64,
+    in_flight: usize,
+    timeout: Duration,
+    mut task: F,
+) -> Result<Run, String>
+where
+    F: FnMut(u64, Instant, Instant) -> Fut,
+    Fut: std::future::Future<Output = (Result<Duration, Errors>, u64)> + Send + 'static,
+{
+    let start = Instant::now() + Duration::from_millis(20);
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let hard = deadline + timeout;
+    let places = Arc::new(Semaphore::new(in_flight.max(1)));
+    let scheduled = (rate * seconds).floor() as u64;
+    let mut running = Vec::with_capacity(scheduled as usize);
+    for i in 0..scheduled {
+        let at = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(at.into()).await;
+        // A free place, waited for until the run's end: the wait is in the latency.
+        let place =
+            match tokio::time::timeout_at(deadline.into(), Arc::clone(&places).acquire_owned())
+                .await
+            {
+                Ok(Ok(place)) => place,
+                _ => break,
+            };
+        let one = task(i, at, hard);
+        running.push(tokio::spawn(async move {
+            let outcome = one.await;
+            drop(place);
+            outcome
+        }));
+    }
+    let mut run = Run {
+        scheduled,
+        started: running.len() as u64,
+        completed: 0,
+        latency: histogram(),
+        errors: Errors::default(),
+        counted: 0,
+    };
+    for one in running {
+        let (outcome, count) = one.await.map_err(|e| e.to_string())?;
+        run.counted += count;
+        match outcome {
+            Ok(took) => {
+                run.completed += 1;
+                let _ = run.latency.record((took.as_micros() as u64).max(1));
+            }
+            Err(e) => run.errors.add(&e),
+        }
+    }
+    Ok(run)
 }
 
 #[cfg(test)]
