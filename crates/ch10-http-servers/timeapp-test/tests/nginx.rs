@@ -17,43 +17,9 @@ use wsgi::Framing;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A server on 127.0.0.1, stopped when dropped.
-struct Served {
-    port: u16,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
+mod common;
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-fn serve<S: wsgi::App>(app: S) -> Served {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            tokio::select! {
-                () = wsgi::serve(listener, app, Framing::KeepAlive) => {}
-                _ = stopped => {}
-            }
-        });
-    });
-    Served {
-        port,
-        stop: Some(stop),
-    }
-}
+use common::serve;
 
 /// nginx's configuration: one worker in the foreground, every file in `dir`, proxying
 /// `port` to the app at `app`, keeping up to four connections to it open.
@@ -180,7 +146,7 @@ fn behind_nginx_the_app_sees_the_client_keeps_alive_and_is_spared_bad_requests()
         return;
     };
     let seen = Arc::new(AtomicUsize::new(0));
-    let app = serve(who_app(seen.clone()));
+    let app = serve(who_app(seen.clone()), Framing::KeepAlive);
     let dir = tempfile::tempdir().unwrap();
     // nginx cannot listen on port 0: a free port, and another if it is taken meanwhile.
     let (mut nginx, port) = testkit::Process::server_on_free_port(
