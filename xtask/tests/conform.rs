@@ -272,3 +272,36 @@ fn http_client_levels_pass_but_ureq_and_a_client_that_never_fetches_fails() {
         assert_eq!(verdict(&stdout, case), "FAIL", "{stdout}");
     }
 }
+
+/// `conform http-server`: the four Chapter 10 servers, as processes, pass every case of
+/// RFC 9110 and 9112's table, and the whole table (a 1 MiB header, a 100 KiB target, a
+/// Content-Length past any integer among them) leaves each under 32 MiB at its peak.
+#[test]
+#[ignore = "slow: builds Chapter 10's servers and runs the http-server table four times"]
+fn http_server_ports_pass_every_case_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("http-server.json");
+    let (code, stdout, stderr) =
+        conform_with(&["http-server", "--json", json.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let report = read_json(&json);
+    let implementations = report["implementations"].as_array().unwrap();
+    assert_eq!(implementations.len(), 4, "{stdout}");
+    for implementation in implementations {
+        let name = &implementation["name"];
+        assert!(
+            implementation["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["verdict"] == "pass"),
+            "{name}: {stdout}"
+        );
+        let peak = implementation["peak_bytes"].as_u64().unwrap();
+        assert!(peak > 0 && peak < 32 * 1024 * 1024, "{name}: {peak} bytes");
+    }
+    assert!(
+        stdout.contains("  peak memory after its cases: "),
+        "{stdout}"
+    );
+}

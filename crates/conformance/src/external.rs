@@ -186,6 +186,12 @@ impl ExternalServer {
         Err(format!("no free port to listen on: {last}"))
     }
 
+    /// The server's peak resident memory so far, its process tree's (`VmHWM`; `None` off
+    /// Linux): what its cases cost it, bounded or not.
+    pub fn peak_memory(&self) -> Option<u64> {
+        kernel::tree_memory(self.process.id()).map(|(_, peak)| peak)
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -124,6 +124,8 @@ struct Implementation {
     role: &'static str,
     command: String,
     cases: Vec<CaseReport>,
+    /// A server's peak resident memory once its cases have run (its process tree's).
+    peak_bytes: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,20 +164,22 @@ pub type ClientUnderTest = (String, Template, Output);
 
 /// Starts the server, then runs the family's server cases against it.
 fn server_cases(under: &ServerUnderTest, only: &[String]) -> Implementation {
-    let cases = match ExternalServer::launch(&under.template, under.launch.clone()) {
+    let (cases, peak_bytes) = match ExternalServer::launch(&under.template, under.launch.clone()) {
         Ok(mut server) => {
-            runner::server_cases_where(&under.spec, &mut server, |id| picked(only, id))
+            let cases = runner::server_cases_where(&under.spec, &mut server, |id| picked(only, id))
                 .into_iter()
                 .map(|o| report_case(o.id, o.verdict, o.note))
-                .collect()
+                .collect();
+            (cases, server.peak_memory())
         }
-        Err(error) => vec![report_case("start", Verdict::Fail(error), None)],
+        Err(error) => (vec![report_case("start", Verdict::Fail(error), None)], None),
     };
     Implementation {
         name: under.name.clone(),
         role: "server",
         command: under.template.text().to_string(),
         cases,
+        peak_bytes,
     }
 }
 
@@ -199,6 +203,7 @@ fn client_cases(family: Family, client: &ClientUnderTest, only: &[String]) -> Im
             .into_iter()
             .map(|(id, verdict)| report_case(id, verdict, None))
             .collect(),
+        peak_bytes: None,
     }
 }
 
@@ -234,6 +239,12 @@ fn print_report(report: &Report) {
             if let Some(note) = &case.note {
                 outln!("             note: {note}");
             }
+        }
+        if let Some(peak) = implementation.peak_bytes {
+            outln!(
+                "  peak memory after its cases: {}",
+                crate::report::size(peak)
+            );
         }
     }
     outln!(

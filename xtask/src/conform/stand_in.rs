@@ -105,6 +105,7 @@ pub fn run(
                 .into_iter()
                 .map(|(id, verdict)| report_case(id, verdict, None))
                 .collect(),
+            peak_bytes: None,
         });
     }
     server.kill();

@@ -100,5 +100,6 @@ fn implementation(
             .into_iter()
             .map(|(id, v)| report_case(id, v, None))
             .collect(),
+        peak_bytes: None,
     }
 }
