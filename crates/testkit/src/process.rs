@@ -312,7 +312,6 @@ impl Process {
         }
     }
 
-    /// Stops the process now (SIGKILL) and reaps it.
     /// Asks the process to stop (SIGTERM), as a master of workers must be asked so that
     /// it stops them too (gunicorn); kills it if it has not exited within `limit`.
     pub fn terminate(&mut self, limit: Duration) {
@@ -325,6 +324,7 @@ impl Process {
         self.kill();
     }
 
+    /// Stops the process now (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         if self.exit.is_none() {
             let _ = self.child.kill();
