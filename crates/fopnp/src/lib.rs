@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod log;
 pub mod net;
+pub mod pprint;
 pub mod progress;
 pub mod pyfmt;
 
