@@ -10,7 +10,7 @@ use wsgi::Framing;
 
 mod common;
 
-use common::{Served, serve};
+use common::{Served, get, serve};
 
 /// The three apps, by name, each on a server of its own with `framing`.
 fn apps(framing: Framing) -> Vec<(&'static str, Served)> {
@@ -303,45 +303,6 @@ fn a_slow_client_is_closed_after_30_s() {
     }
 }
 
-/// Sends a GET on a kept connection and reads its answer's status line and body (the
-/// body framed by Content-Length or chunks); the connection stays open.
-fn get_kept(stream: &mut std::io::BufReader<TcpStream>, port: u16) -> String {
-    use std::io::BufRead;
-    let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    stream.get_mut().write_all(request.as_bytes()).unwrap();
-    let mut status = String::new();
-    stream.read_line(&mut status).unwrap();
-    let (mut length, mut chunked) = (0, false);
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(n) = lower.strip_prefix("content-length:") {
-            length = n.trim().parse().unwrap();
-        }
-        chunked |= lower.starts_with("transfer-encoding:") && lower.contains("chunked");
-    }
-    if chunked {
-        loop {
-            let mut size = String::new();
-            stream.read_line(&mut size).unwrap();
-            let n = usize::from_str_radix(size.trim(), 16).unwrap();
-            let mut chunk = vec![0; n + 2];
-            stream.read_exact(&mut chunk).unwrap();
-            if n == 0 {
-                break;
-            }
-        }
-    } else {
-        let mut body = vec![0; length];
-        stream.read_exact(&mut body).unwrap();
-    }
-    status.trim_end().to_string()
-}
-
 /// Every request of the http-server table, each on a connection of its own, ends only
 /// that connection: a client kept open meanwhile is still answered on its connection.
 #[test]
@@ -356,14 +317,14 @@ fn a_bad_request_ends_only_its_own_connection() {
             .unwrap();
         let mut kept = std::io::BufReader::new(stream);
         assert_eq!(
-            get_kept(&mut kept, served.port),
+            get(&mut kept, served.port, "").0,
             "HTTP/1.1 200 OK",
             "{name}"
         );
         for case in conformance::http_server::CASES {
             let _ = conformance::http_server::run_case(case, served.port);
             assert_eq!(
-                get_kept(&mut kept, served.port),
+                get(&mut kept, served.port, "").0,
                 "HTTP/1.1 200 OK",
                 "{name}, after {}",
                 case.id

@@ -4,7 +4,7 @@
 //! sides, and what the http-server table says to reject is stopped at nginx: the app
 //! never sees it. The test skips, saying why, where nginx is not installed.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::Arc;
@@ -12,14 +12,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, StatusCode};
 use wsgi::Framing;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
 mod common;
 
-use common::serve;
+use common::{get, serve};
 
 /// nginx's configuration: one worker in the foreground, every file in `dir`, proxying
 /// `port` to the app at `app`, keeping up to four connections to it open.
@@ -80,9 +80,7 @@ fn who_app(seen: Arc<AtomicUsize>) -> impl wsgi::App {
                 client.map_or("-".into(), |c| c.to_string()),
                 peer.map_or(0, |p| p.port()),
             );
-            let mut response = Response::new(Body::from(body));
-            *response.status_mut() = StatusCode::OK;
-            response
+            wsgi::text(StatusCode::OK, "text/plain", body)
         }
     })
 }
@@ -98,34 +96,6 @@ fn connect_from(source: [u8; 4], port: u16) -> TcpStream {
     let stream = TcpStream::from(socket);
     stream.set_read_timeout(Some(LIMIT)).unwrap();
     stream
-}
-
-/// Sends a GET of `/` with `extra` header lines and reads one answer (its status line
-/// and body), leaving the connection open.
-fn get(reader: &mut BufReader<TcpStream>, port: u16, extra: &str) -> (String, String) {
-    let request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n");
-    reader.get_mut().write_all(request.as_bytes()).unwrap();
-    let mut status = String::new();
-    reader.read_line(&mut status).unwrap();
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    (
-        status.trim_end().to_string(),
-        String::from_utf8(body).unwrap(),
-    )
 }
 
 fn field<'a>(body: &'a str, name: &str) -> &'a str {
