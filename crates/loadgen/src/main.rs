@@ -124,6 +124,13 @@ enum Task {
     ChartHttp { input: PathBuf, svg: PathBuf },
 }
 
+/// A load's figures, as the one line of JSON that cargo xtask reads.
+fn print_json(report: &impl serde::Serialize) -> Result<(), String> {
+    serde_json::to_string(report)
+        .map(|json| println!("{json}"))
+        .map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let result: Result<(), String> = match Args::parse().task {
         Task::Ceiling { bytes } => stream::ceiling(bytes).map_err(|e| e.to_string()),
@@ -149,11 +156,7 @@ fn main() -> ExitCode {
                 spread: spread_sources,
             },
         )
-        .and_then(|report| {
-            serde_json::to_string(&report)
-                .map(|json| println!("{json}"))
-                .map_err(|e| e.to_string())
-        }),
+        .and_then(|report| print_json(&report)),
         Task::ZenOpen {
             port,
             rate,
@@ -167,11 +170,7 @@ fn main() -> ExitCode {
             max_in_flight,
             std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
         )
-        .and_then(|report| {
-            serde_json::to_string(&report)
-                .map(|json| println!("{json}"))
-                .map_err(|e| e.to_string())
-        }),
+        .and_then(|report| print_json(&report)),
         Task::HttpOpen {
             port,
             rate,
@@ -189,11 +188,7 @@ fn main() -> ExitCode {
             fresh: new_connection,
             timeout: std::time::Duration::from_secs_f64(answer_timeout.clamp(0.01, 3600.0)),
         })
-        .and_then(|report| {
-            serde_json::to_string(&report)
-                .map(|json| println!("{json}"))
-                .map_err(|e| e.to_string())
-        }),
+        .and_then(|report| print_json(&report)),
         Task::ZenMinimal { port, delay } => zen::minimal_server(port, delay),
         Task::ChartTrace { input, svg } => chart::trace(&input, &svg).map(|text| print!("{text}")),
         Task::ChartZen { input, svg } => chart::zen(&input, &svg),
