@@ -13,22 +13,23 @@
 //! are its whole process tree's (gunicorn's master and worker).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use testkit::Process;
-use testkit::table::{Align, Table};
+use serde::Deserialize;
 
 use crate::bench_zen::draw;
 use crate::build::{Profile, build_announced};
-use crate::report::{Goals, decimals, goal_lines, size, write_json};
+use crate::report::{Goals, size, write_json};
+
+mod report;
+mod servers;
+
+use report::{Knee, Memory, Record, Report, render};
+use servers::{Server, chapter_dir, servers, start};
 
 /// The p99 under which a rate counts as served.
-const KNEE_MS: f64 = 10.0;
-
-/// How long a server may take to listen.
-const READY: Duration = Duration::from_secs(30);
+pub(crate) const KNEE_MS: f64 = 10.0;
 
 /// The connections kept open while the rate steps up.
 const KEPT: usize = 50;
@@ -41,13 +42,8 @@ const FULL_RATES: [f64; 12] = [
 const QUICK_RATES: [f64; 3] = [1000.0, 4000.0, 16000.0];
 
 /// The connection counts of the memory run, at a fixed rate.
-const CONNECTIONS: [usize; 3] = [10, 100, 1000];
-const MEMORY_RATE: f64 = 1000.0;
-
-/// How `wsgiref` serves the book's app, as the chapter runs it.
-const WSGIREF: &str = "import sys; sys.path.insert(0, sys.argv[1]); \
-from wsgiref.simple_server import make_server; import timeapp_raw; \
-make_server('127.0.0.1', int(sys.argv[2]), timeapp_raw.app).serve_forever()";
+pub(crate) const CONNECTIONS: [usize; 3] = [10, 100, 1000];
+pub(crate) const MEMORY_RATE: f64 = 1000.0;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -74,24 +70,6 @@ pub struct Args {
     debug: bool,
 }
 
-/// How a server is started.
-#[derive(Clone, Debug)]
-enum Start {
-    /// A port's binary, `BIN -p 0`.
-    Port(&'static str),
-    /// The book's app under gunicorn, `--threads N` with the gthread worker.
-    Gunicorn {
-        threads: Option<usize>,
-    },
-    Wsgiref,
-}
-
-#[derive(Clone, Debug)]
-struct Server {
-    name: String,
-    start: Start,
-}
-
 /// `loadgen http-open`'s JSON, as far as the bench reads it.
 #[derive(Deserialize)]
 struct Load {
@@ -104,196 +82,6 @@ struct Load {
     latency_max_ms: f64,
     reconnects: u64,
     errors: crate::bench_zen::LoadErrors,
-}
-
-/// One server, one kind of connection, one offered rate.
-#[derive(Clone, Debug, Serialize)]
-struct Record {
-    /// The server and the kind of connection (the chart's line).
-    server: String,
-    mode: &'static str,
-    rate: f64,
-    achieved_per_s: f64,
-    scheduled: u64,
-    completed: u64,
-    latency_p50_ms: Option<f64>,
-    latency_p99_ms: Option<f64>,
-    latency_p999_ms: Option<f64>,
-    latency_max_ms: Option<f64>,
-    errors: u64,
-    reconnects: u64,
-    /// The server's CPU (its process tree's) per request answered, in microseconds.
-    cpu_us_per_request: Option<f64>,
-}
-
-impl Record {
-    fn served(&self) -> bool {
-        self.latency_p99_ms.is_some_and(|p99| p99 < KNEE_MS)
-            && self.errors == 0
-            && self.completed == self.scheduled
-    }
-}
-
-/// A server's knee on one kind of connection.
-#[derive(Clone, Debug, Serialize)]
-struct Knee {
-    server: String,
-    mode: &'static str,
-    /// The highest rate served, and the next one tried, which was not.
-    below: Option<f64>,
-    above: Option<f64>,
-    p50_ms: Option<f64>,
-    p99_ms: Option<f64>,
-    p999_ms: Option<f64>,
-    cpu_us_per_request: Option<f64>,
-    /// The server's peak resident memory over the whole climb.
-    peak_bytes: Option<u64>,
-}
-
-/// A server's peak memory with this many connections kept open.
-#[derive(Clone, Debug, Serialize)]
-struct Memory {
-    server: String,
-    connections: usize,
-    peak_bytes: Option<u64>,
-    completed: u64,
-    scheduled: u64,
-}
-
-#[derive(Serialize)]
-struct Report {
-    build: &'static str,
-    quick: bool,
-    seconds_per_step: f64,
-    knee_ms: f64,
-    kept_connections: usize,
-    records: Vec<Record>,
-    knees: Vec<Knee>,
-    memory: Vec<Memory>,
-    left_out: Vec<String>,
-    goals: Vec<crate::report::Goal>,
-}
-
-/// The servers: the three ports, then the Python peers where `book` and `python` allow.
-fn servers(book: Option<&Path>, python: &str, left_out: &mut Vec<String>) -> Vec<Server> {
-    let mut servers: Vec<Server> = ["timeapp_raw", "timeapp_werkz", "timeapp_webob"]
-        .into_iter()
-        .map(|bin| Server {
-            name: bin.to_string(),
-            start: Start::Port(bin),
-        })
-        .collect();
-    let Some(_) = book else {
-        left_out.push(
-            "the book's timeapp_raw.py under gunicorn and wsgiref: no --book DIR given (the \
-             book's code is not in this repository; clone brandon-rhodes/fopnp and pass it)"
-                .into(),
-        );
-        return servers;
-    };
-    let runs = Command::new(python)
-        .args(["-c", "import wsgiref.simple_server"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !runs {
-        left_out.push(format!(
-            "the book's timeapp_raw.py under gunicorn and wsgiref: cannot run {python} (--python PATH)"
-        ));
-        return servers;
-    }
-    servers.push(Server {
-        name: "wsgiref (book)".into(),
-        start: Start::Wsgiref,
-    });
-    let gunicorn = Command::new(python)
-        .args(["-c", "import gunicorn"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if gunicorn {
-        servers.push(Server {
-            name: "gunicorn sync (book)".into(),
-            start: Start::Gunicorn { threads: None },
-        });
-        servers.push(Server {
-            name: "gunicorn gthread x4 (book)".into(),
-            start: Start::Gunicorn { threads: Some(4) },
-        });
-    } else {
-        left_out.push(format!(
-            "the book's app under gunicorn: {python} cannot import gunicorn (pip install gunicorn, or --python PATH)"
-        ));
-    }
-    servers
-}
-
-/// The folder that holds `timeapp_raw.py`: DIR itself, or its `py3/chapter10`.
-fn chapter_dir(book: &Path) -> Result<PathBuf, String> {
-    for dir in [book.to_path_buf(), book.join("py3").join("chapter10")] {
-        if dir.join("timeapp_raw.py").is_file() {
-            return Ok(dir);
-        }
-    }
-    Err(format!(
-        "no timeapp_raw.py in {} or its py3/chapter10",
-        book.display()
-    ))
-}
-
-/// Starts `server` and waits until it listens.
-fn start(
-    server: &Server,
-    dir: &Path,
-    book: Option<&Path>,
-    python: &str,
-    home: &Path,
-) -> Result<(Process, u16), String> {
-    let started = match &server.start {
-        Start::Port(bin) => {
-            let mut command = Command::new(dir.join(bin));
-            command.args(["-p", "0"]);
-            Process::server(command, READY)
-        }
-        Start::Gunicorn { threads } => {
-            let chapter = chapter_dir(book.ok_or("no --book")?)?;
-            let no_control = Command::new(python)
-                .args(["-m", "gunicorn", "--help"])
-                .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--no-control-socket"));
-            Process::server_on_free_port(
-                |port| {
-                    let mut command = Command::new(python);
-                    command.env("HOME", home).args(["-m", "gunicorn"]);
-                    if no_control {
-                        command.arg("--no-control-socket");
-                    }
-                    if let Some(threads) = threads {
-                        command.args(["-k", "gthread", "--threads", &threads.to_string()]);
-                    }
-                    command
-                        .args(["-b", &format!("127.0.0.1:{port}"), "--chdir"])
-                        .arg(&chapter)
-                        .arg("timeapp_raw:app");
-                    command
-                },
-                READY,
-            )
-        }
-        Start::Wsgiref => {
-            let chapter = chapter_dir(book.ok_or("no --book")?)?;
-            Process::server_on_free_port(
-                |port| {
-                    let mut command = Command::new(python);
-                    command
-                        .args(["-c", WSGIREF])
-                        .arg(&chapter)
-                        .arg(port.to_string());
-                    command
-                },
-                READY,
-            )
-        }
-    };
-    started.map_err(|e| format!("{}: {e}", server.name))
 }
 
 /// Runs the load generator once against `port`.
@@ -326,10 +114,6 @@ fn load(
     crate::bench_zen::load(dir, &args)
 }
 
-fn tree_cpu(pid: u32) -> Option<f64> {
-    testkit::kernel::tree_cpu_seconds(pid)
-}
-
 /// One server's climb on one kind of connection: a fresh server, the rates in turn until
 /// two in a row are not served.
 fn climb(
@@ -343,15 +127,17 @@ fn climb(
     } else {
         "keep-alive"
     };
-    let (mut process, port) = start(server, &ctx.dir, ctx.book, ctx.python, ctx.home)?;
+    let (mut process, port) = start(server, &ctx.dir, ctx.python, ctx.home)?;
     let pid = process.id();
     let mut tried: Vec<Record> = Vec::new();
     let mut misses = 0;
     for &rate in &ctx.rates {
         outln!("# {} ({mode}): {rate} requests a second", server.name);
-        let before = tree_cpu(pid);
+        let before = testkit::kernel::tree_cpu_seconds(pid);
         let load = load(&ctx.dir, port, rate, ctx.seconds, KEPT, fresh);
-        let cpu = tree_cpu(pid).zip(before).map(|(a, b)| a - b);
+        let cpu = testkit::kernel::tree_cpu_seconds(pid)
+            .zip(before)
+            .map(|(a, b)| a - b);
         let load = match load {
             Ok(load) => load,
             Err(e) => {
@@ -412,7 +198,7 @@ fn memory(server: &Server, ctx: &Context) -> Result<Vec<Memory>, String> {
     let mut rows = Vec::new();
     for connections in CONNECTIONS {
         outln!("# {}: {connections} connections kept open", server.name);
-        let (mut process, port) = start(server, &ctx.dir, ctx.book, ctx.python, ctx.home)?;
+        let (mut process, port) = start(server, &ctx.dir, ctx.python, ctx.home)?;
         let load = load(
             &ctx.dir,
             port,
@@ -438,7 +224,6 @@ fn memory(server: &Server, ctx: &Context) -> Result<Vec<Memory>, String> {
 
 struct Context<'a> {
     dir: PathBuf,
-    book: Option<&'a Path>,
     python: &'a str,
     home: &'a Path,
     rates: Vec<f64>,
@@ -448,11 +233,10 @@ struct Context<'a> {
 fn run(args: &Args, dir: PathBuf, profile: Profile) -> Result<Report, String> {
     let mut left_out = Vec::new();
     let book = args.book.as_deref();
-    let servers = servers(book, &args.python, &mut left_out);
+    let servers = servers(book, &args.python, &mut left_out)?;
     let home = tempfile::tempdir().map_err(|e| e.to_string())?;
     let ctx = Context {
         dir,
-        book,
         python: &args.python,
         home: home.path(),
         rates: if args.quick {
@@ -542,78 +326,6 @@ fn goals(quick: bool, knees: &[Knee], memory: &[Memory]) -> Vec<crate::report::G
         }
     }
     goals.list
-}
-
-fn render(report: &Report) -> String {
-    let mut t = Table::new(&[
-        ("server", Align::Left),
-        ("connection", Align::Left),
-        ("knee /s", Align::Right),
-        ("next /s", Align::Right),
-        ("p50 ms", Align::Right),
-        ("p99 ms", Align::Right),
-        ("p99.9 ms", Align::Right),
-        ("CPU us/req", Align::Right),
-        ("peak memory", Align::Right),
-    ]);
-    for k in &report.knees {
-        t.row(vec![
-            k.server.clone(),
-            k.mode.to_string(),
-            k.below.map_or("none".into(), |r| format!("{r:.0}")),
-            k.above.map_or("-".into(), |r| format!("{r:.0}")),
-            decimals(k.p50_ms, 2),
-            decimals(k.p99_ms, 2),
-            decimals(k.p999_ms, 2),
-            decimals(k.cpu_us_per_request, 0),
-            k.peak_bytes.map_or("-".into(), size),
-        ]);
-    }
-    let mut text = format!(
-        "\nGET / of each server, open loop ({} s a rate; keep-alive on {} connections): the knee is the highest rate whose p99 stayed under {} ms with every request answered 200\n",
-        report.seconds_per_step, report.kept_connections, report.knee_ms
-    );
-    text.push_str(&t.render());
-    text.push_str(
-        "(latency from each request's scheduled start, including up to 1 ms of the load generator's timer; CPU: the server's process tree at the knee)\n",
-    );
-    let mut m = Table::new(&[
-        ("server", Align::Left),
-        ("10 connections", Align::Right),
-        ("100", Align::Right),
-        ("1,000", Align::Right),
-    ]);
-    let mut names: Vec<&str> = Vec::new();
-    for row in &report.memory {
-        if !names.contains(&row.server.as_str()) {
-            names.push(&row.server);
-        }
-    }
-    for name in names {
-        let mut cells = vec![name.to_string()];
-        for n in CONNECTIONS {
-            let row = report
-                .memory
-                .iter()
-                .find(|r| r.server == name && r.connections == n);
-            cells.push(row.and_then(|r| r.peak_bytes).map_or("-".into(), size));
-        }
-        m.row(cells);
-    }
-    text.push_str(&format!(
-        "\npeak memory with this many connections kept open ({MEMORY_RATE:.0} requests a second)\n"
-    ));
-    text.push_str(&m.render());
-    for why in &report.left_out {
-        text.push_str(&format!("left out: {why}\n"));
-    }
-    text.push_str(&goal_lines(
-        &report.goals,
-        report
-            .quick
-            .then_some("--quick tries three rates, half a second each"),
-    ));
-    text
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -719,16 +431,5 @@ mod tests {
         let alone = super::goals(false, &knees[..3], &memory);
         assert_eq!(alone.len(), 3);
         assert!(alone.iter().all(|g| !g.goal.contains("gunicorn")));
-    }
-
-    #[test]
-    fn the_book_s_folder_is_found_at_its_root_or_its_chapter() {
-        let dir = tempfile::tempdir().unwrap();
-        let chapter = dir.path().join("py3").join("chapter10");
-        std::fs::create_dir_all(&chapter).unwrap();
-        assert!(chapter_dir(dir.path()).is_err());
-        std::fs::write(chapter.join("timeapp_raw.py"), "").unwrap();
-        assert_eq!(chapter_dir(dir.path()).unwrap(), chapter);
-        assert_eq!(chapter_dir(&chapter).unwrap(), chapter);
     }
 }
