@@ -14,7 +14,7 @@ use testkit::table::{Align, Table};
 use testkit::{Process, Spawn};
 
 use crate::build::{Profile, build_announced};
-use crate::report::{Goals, finite, goal_lines, write_json};
+use crate::report::{Goals, finite, goal_lines};
 
 /// How long a finished client's output may take to drain.
 const LIMIT: Duration = Duration::from_secs(300);
@@ -332,22 +332,7 @@ pub fn main(args: Args) -> ExitCode {
     };
     let result =
         build_announced(&["httpbin", "http-get"], profile).and_then(|dir| run(&args, &dir));
-    match result {
-        Ok(report) => {
-            out!("{}", table(&report));
-            if let Some(path) = &args.json
-                && let Err(error) = write_json(path, &report)
-            {
-                errln!("cargo xtask bench http-client: {error}");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            errln!("cargo xtask bench http-client: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::report::finish("bench http-client", result, args.json.as_deref(), table)
 }
 
 #[cfg(test)]

@@ -27,6 +27,28 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
     std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// A bench's end: its table on stdout and its JSON in `json` (if asked), or its error in
+/// one line as `cargo xtask TASK: ...`; the exit status says which.
+pub fn finish<R: Serialize>(
+    task: &str,
+    result: Result<R, String>,
+    json: Option<&Path>,
+    render: impl Fn(&R) -> String,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let saved = result.and_then(|report| {
+        out!("{}", render(&report));
+        json.map_or(Ok(()), |path| write_json(path, &report))
+    });
+    match saved {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            errln!("cargo xtask {task}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// A finite number, or nothing (JSON has no NaN or infinity).
 pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::bench_zen::draw;
 use crate::build::{Profile, build_announced};
-use crate::report::{Goals, size, write_json};
+use crate::report::{Goals, size};
 
 mod report;
 mod servers;
@@ -348,22 +348,7 @@ pub fn main(args: Args) -> ExitCode {
         }
         Ok(report)
     });
-    match result {
-        Ok(report) => {
-            out!("{}", render(&report));
-            if let Some(path) = &args.json
-                && let Err(error) = write_json(path, &report)
-            {
-                errln!("cargo xtask bench http: {error}");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            errln!("cargo xtask bench http: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::report::finish("bench http", result, args.json.as_deref(), render)
 }
 
 #[cfg(test)]
