@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::open::schedule;
-use crate::zen::{Errors, Failed, bounded, connect_from, load_runtime, source};
+use crate::zen::{Errors, bounded, connect_from, load_runtime, source};
 
 /// The most an answer's head may take.
 const MAX_HEAD: usize = 64 * 1024;
@@ -313,23 +313,11 @@ pub fn open(plan: &Plan) -> Result<HttpReport, String> {
     })
 }
 
-fn failed(failed: Failed) -> Errors {
-    let mut errors = Errors::default();
-    match failed {
-        Failed::Io(error) => errors.count(&error),
-        Failed::Unfinished => errors.unfinished += 1,
-    }
-    errors
-}
-
 fn judged(answer: &Answer) -> Result<(), Errors> {
     if answer.status == 200 {
         Ok(())
     } else {
-        Err(Errors {
-            wrong_answer: 1,
-            ..Errors::default()
-        })
+        Err(Errors::wrong_answer())
     }
 }
 
@@ -351,7 +339,7 @@ async fn one_fresh(
     };
     let outcome = match bounded(hard, timeout, exchange).await {
         Ok(answer) => judged(&answer).map(|()| scheduled.elapsed()),
-        Err(e) => Err(failed(e)),
+        Err(e) => Err(e.into()),
     };
     (outcome, true)
 }
@@ -391,7 +379,7 @@ async fn one_kept(
             let keep = answer.keep.then_some(stream);
             (judged(&answer).map(|()| scheduled.elapsed()), keep)
         }
-        Err(e) => (Err(failed(e)), None),
+        Err(e) => (Err(e.into()), None),
     };
     pool.lock()
         .unwrap_or_else(PoisonError::into_inner)

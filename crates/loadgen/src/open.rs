@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 use hdrhistogram::Histogram;
 
-use crate::zen::{Errors, Failed, ask, bounded, histogram, load_runtime};
+use crate::zen::{Errors, ask, bounded, histogram, load_runtime};
 
 /// One open-loop run's figures.
 #[derive(Clone, Debug, Serialize)]
@@ -51,29 +51,14 @@ async fn conversation(
     hard: Instant,
     timeout: Duration,
 ) -> Result<Duration, Errors> {
-    let mut errors = Errors::default();
-    let fail = |failed: Failed, errors: &mut Errors| match failed {
-        Failed::Io(error) => errors.count(&error),
-        Failed::Unfinished => errors.unfinished += 1,
-    };
-    let mut sock = match bounded(hard, timeout, TcpStream::connect(address)).await {
-        Ok(sock) => sock,
-        Err(failed) => {
-            fail(failed, &mut errors);
-            return Err(errors);
-        }
-    };
+    let mut sock = bounded(hard, timeout, TcpStream::connect(address)).await?;
     let _ = sock.set_nodelay(true);
     let mut buf = Vec::with_capacity(64);
     for i in 0..3 {
         let (question, expected) = APHORISMS[(round + i) % 3];
-        if let Err(failed) = bounded(hard, timeout, ask(&mut sock, question, &mut buf)).await {
-            fail(failed, &mut errors);
-            return Err(errors);
-        }
+        bounded(hard, timeout, ask(&mut sock, question, &mut buf)).await?;
         if buf != expected {
-            errors.wrong_answer += 1;
-            return Err(errors);
+            return Err(Errors::wrong_answer());
         }
     }
     drop(sock); // close, as zen_client does

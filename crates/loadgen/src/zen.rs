@@ -38,6 +38,14 @@ pub struct Errors {
 }
 
 impl Errors {
+    /// One answer that was not the right one.
+    pub(crate) fn wrong_answer() -> Self {
+        Errors {
+            wrong_answer: 1,
+            ..Errors::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, other: &Errors) {
         self.wrong_answer += other.wrong_answer;
         self.reset += other.reset;
@@ -91,6 +99,18 @@ pub(crate) enum Failed {
     Io(io::Error),
     /// The answer time-out after the step's end came first.
     Unfinished,
+}
+
+impl From<Failed> for Errors {
+    /// One step that did not finish, counted by why.
+    fn from(failed: Failed) -> Self {
+        let mut errors = Errors::default();
+        match failed {
+            Failed::Io(error) => errors.count(&error),
+            Failed::Unfinished => errors.unfinished += 1,
+        }
+        errors
+    }
 }
 
 /// Runs `step` with the answer time-out, or until `hard` (the step's end plus the answer
