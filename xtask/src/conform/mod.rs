@@ -255,35 +255,6 @@ fn print_report(report: &Report) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The help names every table the registry holds, twice: a new table is a line there
-    /// and one here.
-    #[test]
-    fn the_help_names_every_table() {
-        use clap::CommandFactory;
-        let mut command = crate::Args::command();
-        let help = command
-            .find_subcommand_mut("conform")
-            .expect("conform is a subcommand")
-            .render_long_help()
-            .to_string();
-        for table in registry::TABLES {
-            let name = table.name;
-            let listed = help
-                .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-                .filter(|word| *word == name)
-                .count();
-            assert!(
-                listed >= 2,
-                "{name} is not in conform --help twice:\n{help}"
-            );
-        }
-    }
-}
-
 /// `cargo xtask conform`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -413,5 +384,34 @@ pub fn main(args: Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The help names every table the registry holds, twice: a new table is a line there
+    /// and one here.
+    #[test]
+    fn the_help_names_every_table() {
+        use clap::CommandFactory;
+        let mut command = crate::Args::command();
+        let help = command
+            .find_subcommand_mut("conform")
+            .expect("conform is a subcommand")
+            .render_long_help()
+            .to_string();
+        for table in registry::TABLES {
+            let name = table.name;
+            let listed = help
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+                .filter(|word| *word == name)
+                .count();
+            assert!(
+                listed >= 2,
+                "{name} is not in conform --help twice:\n{help}"
+            );
+        }
     }
 }
