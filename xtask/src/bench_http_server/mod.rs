@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde::Deserialize;
-
-use crate::bench_zen::draw;
+use crate::bench_zen::{OpenLoad, draw};
 use crate::build::{Profile, build_announced};
 use crate::report::{Goals, size};
 
@@ -70,20 +68,6 @@ pub struct Args {
     debug: bool,
 }
 
-/// `loadgen http-open`'s JSON, as far as the bench reads it.
-#[derive(Deserialize)]
-struct Load {
-    scheduled: u64,
-    completed: u64,
-    achieved_per_s: f64,
-    latency_p50_ms: f64,
-    latency_p99_ms: f64,
-    latency_p999_ms: f64,
-    latency_max_ms: f64,
-    reconnects: u64,
-    errors: crate::bench_zen::LoadErrors,
-}
-
 /// Runs the load generator once against `port`.
 fn load(
     dir: &Path,
@@ -92,7 +76,7 @@ fn load(
     seconds: f64,
     connections: usize,
     fresh: bool,
-) -> Result<Load, String> {
+) -> Result<OpenLoad, String> {
     let mut args = vec![
         "http-open".to_string(),
         "--port".into(),

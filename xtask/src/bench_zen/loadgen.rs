@@ -20,6 +20,23 @@ pub(crate) struct LoadErrors {
     pub other: u64,
 }
 
+/// What an open loop prints (`loadgen zen-open`, `loadgen http-open`), as far as the
+/// benches read it.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct OpenLoad {
+    pub scheduled: u64,
+    pub completed: u64,
+    pub achieved_per_s: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p999_ms: f64,
+    pub latency_max_ms: f64,
+    /// Connections opened during the run (http-open's; none for zen-open).
+    #[serde(default)]
+    pub reconnects: u64,
+    pub errors: LoadErrors,
+}
+
 /// Runs the load generator built in `dir` to its end, and reads the JSON it prints.
 pub(crate) fn load<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> Result<T, String> {
     let mut command = Command::new(dir.join("loadgen"));

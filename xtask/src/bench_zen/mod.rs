@@ -24,7 +24,7 @@ mod open;
 mod report;
 mod servers;
 
-pub(crate) use loadgen::{LoadErrors, load};
+pub(crate) use loadgen::{LoadErrors, OpenLoad, load};
 
 use report::*;
 use servers::{Server, Start, servers, servers_named};

@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use testkit::table::{Align, Table};
 
-use super::loadgen::{LoadErrors, load};
+use super::loadgen::{OpenLoad, load};
 use super::{Server, Start, servers, servers_named, start};
 use crate::build::{Profile, build_announced};
 use crate::report::{decimals, write_json};
@@ -118,19 +118,6 @@ struct OpenReport {
     knees: Vec<Knee>,
 }
 
-/// `loadgen zen-open`'s JSON.
-#[derive(Deserialize)]
-struct Load {
-    scheduled: u64,
-    completed: u64,
-    achieved_per_s: f64,
-    latency_p50_ms: f64,
-    latency_p99_ms: f64,
-    latency_p999_ms: f64,
-    latency_max_ms: f64,
-    errors: LoadErrors,
-}
-
 fn step(
     server: &Server,
     dir: &Path,
@@ -139,7 +126,7 @@ fn step(
     plan: &OpenPlan,
 ) -> Result<OpenRecord, String> {
     let (mut process, port) = start(server, dir, scratch, DELAY)?;
-    let load = load::<Load>(
+    let load = load::<OpenLoad>(
         dir,
         &[
             "zen-open",
