@@ -12,7 +12,7 @@ use crate::Verdict;
 /// RFC gives no figure; the ports give 30 s, and this case allows 10 s more.
 pub const SLOW_CLIENT_LIMIT: Duration = Duration::from_secs(40);
 
-/// The slow-client case (`rfc9112-9.5-slow-client`), apart from [`CASES`] because it
+/// The slow-client case (`rfc9112-9.5-slow-client`), apart from [`CASES`](super::CASES) because it
 /// takes half a minute: a request's head sent one byte a second and never finished. It
 /// passes when the server closes the connection (or answers with a 4xx, as 408) within
 /// [`SLOW_CLIENT_LIMIT`]; it fails on a 2xx, or while the connection is still open at
