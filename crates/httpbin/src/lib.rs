@@ -218,6 +218,14 @@ fn html(status: u16, body: &str) -> Answer {
     }
 }
 
+/// A fixed text/plain page.
+fn plain(body: &str) -> Answer {
+    Answer {
+        headers: vec![("Content-Type".into(), "text/plain".into())],
+        ..html(200, body)
+    }
+}
+
 fn redirect(status: u16, location: &str) -> Answer {
     let mut answer = empty(status);
     answer.headers.push(("Location".into(), location.into()));
@@ -235,8 +243,38 @@ Allowed</title>\n<h1>Method Not Allowed</h1>\n<p>The method is not allowed for t
 URL.</p>\n";
 
 /// httpbin's teapot, for `/status/418`.
-pub const TEAPOT: &str = "\n    -=[ teapot ]=-\n\n       _...._\n     .'  _ _ `.\n    | .\"` ^ `\".\
- _,\n    \\_;`\"---\"`|//\n      |       ;/\n      \\_     _/\n        `\"\"\"`\n";
+// A `\` at a line's end would eat the next line's leading spaces, and with them the
+// space before `_,`: the art is written line by line instead.
+pub const TEAPOT: &str = concat!(
+    "\n",
+    "    -=[ teapot ]=-\n",
+    "\n",
+    "       _...._\n",
+    "     .'  _ _ `.\n",
+    "    | .\"` ^ `\". _,\n",
+    "    \\_;`\"---\"`|//\n",
+    "      |       ;/\n",
+    "      \\_     _/\n",
+    "        `\"\"\"`\n",
+);
+
+/// httpbin's `/robots.txt`.
+pub const ROBOTS_TXT: &str = "User-agent: *\nDisallow: /deny\n";
+
+/// httpbin's `/deny`, the page `/robots.txt` forbids.
+pub const ANGRY_ASCII: &str = concat!(
+    "\n",
+    "          .-''''''-.\n",
+    "        .' _      _ '.\n",
+    "       /   O      O   \\\n",
+    "      :                :\n",
+    "      |                |\n",
+    "      :       __       :\n",
+    "       \\  .-\"`  `\"-.  /\n",
+    "        '.          .'\n",
+    "          '-......-'\n",
+    "     YOU SHOULDN'T BE HERE\n",
+);
 
 /// The images `/image` picks from by Accept: small fixed bytes of each type.
 pub const IMAGES: &[(&str, &[u8])] = &[
@@ -263,7 +301,10 @@ pub fn answer(asked: &Asked) -> Answer {
         }
         (_, ["status", code]) => match code.parse::<u16>() {
             Ok(code) if (100..1000).contains(&code) => status(code),
-            _ => html(400, "Invalid status code"),
+            _ => Answer {
+                headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+                ..html(400, "Invalid status code")
+            },
         },
         ("GET" | "HEAD", ["redirect", _]) => match number(1) {
             Some(1) => redirect(302, "/get"),
@@ -357,6 +398,8 @@ pub fn answer(asked: &Asked) -> Answer {
             None => html(404, NOT_FOUND),
         },
         ("GET" | "HEAD", ["image"]) => image(asked),
+        ("GET" | "HEAD", ["robots.txt"]) => plain(ROBOTS_TXT),
+        ("GET" | "HEAD", ["deny"]) => plain(ANGRY_ASCII),
         // For the clients' conformance cases: a redirect to itself, and a body that is
         // not UTF-8 (Latin-1 `Straße`).
         ("GET" | "HEAD", ["redirect-loop"]) => redirect(302, "/redirect-loop"),
@@ -397,10 +440,11 @@ pub fn answer(asked: &Asked) -> Answer {
         }
         (_, ["post" | "put" | "patch" | "delete"]) => {
             let allowed = match parts[0] {
-                "post" => "POST, OPTIONS",
-                "put" => "PUT, OPTIONS",
-                "patch" => "PATCH, OPTIONS",
-                _ => "DELETE, OPTIONS",
+                // Werkzeug lists a set, in whatever order the process hashes it to.
+                "post" => "OPTIONS, POST",
+                "put" => "OPTIONS, PUT",
+                "patch" => "OPTIONS, PATCH",
+                _ => "OPTIONS, DELETE",
             };
             let mut answer = html(405, METHOD_NOT_ALLOWED);
             answer.headers.push(("Allow".into(), allowed.into()));
@@ -410,27 +454,28 @@ pub fn answer(asked: &Asked) -> Answer {
     }
 }
 
-/// `/status/CODE`: an empty answer, with what httpbin adds to some codes.
+/// `/status/CODE`: an empty answer, or what httpbin makes of some codes. Those it makes
+/// itself carry no Content-Type; 402's joke is not served here.
 fn status(code: u16) -> Answer {
-    let mut answer = empty(code);
+    let bare = |extra: Option<(&str, &str)>| Answer {
+        headers: extra
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        ..empty(code)
+    };
     match code {
-        301 | 302 | 303 | 305 | 307 => answer
-            .headers
-            .push(("Location".into(), "/redirect/1".into())),
-        401 => answer.headers.push((
-            "WWW-Authenticate".into(),
-            "Basic realm=\"Fake Realm\"".into(),
-        )),
-        418 => {
-            answer.headers.push((
-                "x-more-info".into(),
-                "http://tools.ietf.org/html/rfc2324".into(),
-            ));
-            answer.body = Body::Whole(TEAPOT.as_bytes().to_vec());
-        }
-        _ => {}
+        301 | 302 | 303 | 305 | 307 => bare(Some(("Location", "/redirect/1"))),
+        304 => not_modified(),
+        401 => bare(Some(("WWW-Authenticate", "Basic realm=\"Fake Realm\""))),
+        406 => not_acceptable(),
+        407 => bare(None),
+        418 => Answer {
+            body: Body::Whole(TEAPOT.as_bytes().to_vec()),
+            ..bare(Some(("x-more-info", "http://tools.ietf.org/html/rfc2324")))
+        },
+        _ => empty(code),
     }
-    answer
 }
 
 fn basic_auth(asked: &Asked, user: &str, password: &str, hidden: bool) -> Answer {
@@ -447,14 +492,10 @@ fn basic_auth(asked: &Asked, user: &str, password: &str, hidden: bool) -> Answer
         return json_answer(200, &json!({"authenticated": true, "user": user}));
     }
     if hidden {
-        return html(404, NOT_FOUND);
+        // An empty 404, not Werkzeug's page.
+        return empty(404);
     }
-    let mut answer = empty(401);
-    answer.headers.push((
-        "WWW-Authenticate".into(),
-        "Basic realm=\"Fake Realm\"".into(),
-    ));
-    answer
+    status(401)
 }
 
 fn cookies(asked: &Asked) -> Value {
@@ -602,12 +643,21 @@ fn image(asked: &Asked) -> Answer {
             headers: vec![("Content-Type".into(), kind.into())],
             body: Body::Whole(bytes.to_vec()),
         },
-        None => json_answer(
-            406,
-            &json!({
-                "message": "Client did not request a supported media type.",
-                "accept": ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"],
-            }),
+        None => not_acceptable(),
+    }
+}
+
+/// The 406 of `/image` and `/status/406`: not httpbin's pretty JSON but `json.dumps` of a
+/// dict, in its order, with no newline.
+fn not_acceptable() -> Answer {
+    Answer {
+        status: 406,
+        reason: reason(406),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Whole(
+            b"{\"message\": \"Client did not request a supported media type.\", \"accept\": \
+[\"image/webp\", \"image/svg+xml\", \"image/jpeg\", \"image/png\", \"image/*\"]}"
+                .to_vec(),
         ),
     }
 }
@@ -1029,7 +1079,14 @@ mod tests {
         assert_eq!(get("/status/404", &[]).reason, "NOT FOUND");
         let teapot = get("/status/418", &[]);
         assert_eq!(teapot.reason, "I'M A TEAPOT");
-        assert!(text(&teapot).contains("teapot"));
+        // Each line as httpbin draws it, the space before `_,` among them.
+        assert_eq!(text(&teapot).lines().nth(5), Some("    | .\"` ^ `\". _,"));
+        assert_eq!(text(&teapot).len(), 135, "httpbin's Content-Length");
+        assert_eq!(text(&get("/deny", &[])).len(), 239);
+        assert_eq!(
+            text(&get("/robots.txt", &[])),
+            "User-agent: *\nDisallow: /deny\n"
+        );
         assert_eq!(get("/status/999", &[]).reason, "UNKNOWN");
         assert_eq!(
             header(&get("/status/302", &[]), "Location"),

@@ -112,7 +112,7 @@ fn behind_nginx_the_app_sees_the_client_keeps_alive_and_is_spared_bad_requests()
         .into_iter()
         .find(|exe| Command::new(exe).arg("-v").output().is_ok())
     else {
-        println!("skipped: nginx is not installed (apt-get install nginx)");
+        testkit::skip("nginx is not installed (apt-get install nginx)");
         return;
     };
     let seen = Arc::new(AtomicUsize::new(0));
