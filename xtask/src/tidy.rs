@@ -1,7 +1,7 @@
 //! The repository's hygiene, as a test (rust-analyzer's `xtask/src/tidy.rs`): no private
 //! key is tracked, the root holds only what belongs there, a chapter folder holds only its
-//! listings, the libraries they import and its doc-test crate, and every chapter has its
-//! README. It reads what git tracks, so a file made by hand and never added passes.
+//! listings, the libraries they import and its doc-test crate, every chapter has its
+//! README, and no tool's source file is over 600 lines. It reads what git tracks, so a file made by hand and never added passes.
 
 #![cfg(test)]
 
@@ -180,6 +180,49 @@ fn a_tool_in_a_chapter_folder_is_caught() {
     )
     .unwrap();
     assert!(depends_on(&scratch.path().join("listing"), "tool"));
+}
+
+/// The longest a tool's source file may be: a file past it does two jobs.
+const MOST_LINES: usize = 600;
+
+/// Whether a tracked file is a tool's source, which [`MOST_LINES`] holds: a `.rs` file of
+/// xtask or of a crate under `crates/` outside the chapter folders (the stand-ins, the
+/// peers, the catalog, fopnp, testkit, conformance). A listing's length is its page's.
+fn is_tool_source(path: &str) -> bool {
+    let chapter = path
+        .strip_prefix("crates/")
+        .is_some_and(|p| p.starts_with("ch"));
+    path.ends_with(".rs") && (path.starts_with("xtask/") || path.starts_with("crates/")) && !chapter
+}
+
+#[test]
+fn no_tool_file_is_over_600_lines() {
+    let Some(files) = tracked() else { return };
+    let root = workspace_root();
+    let long: Vec<String> = files
+        .iter()
+        .filter(|f| is_tool_source(f))
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(root.join(f)).ok()?.lines().count();
+            (lines > MOST_LINES).then(|| format!("{f}: {lines} lines"))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MOST_LINES} lines, split each by what it does:\n  {}",
+        long.join("\n  ")
+    );
+}
+
+#[test]
+fn the_line_rule_covers_the_tools_and_not_the_listings() {
+    assert!(is_tool_source("crates/httpbin/src/routes.rs"));
+    assert!(is_tool_source("crates/catalog/src/lib.rs"));
+    assert!(is_tool_source("xtask/src/run/mod.rs"));
+    assert!(is_tool_source("xtask/tests/run.rs"));
+    assert!(!is_tool_source("crates/ch06-tls/test-tls/src/lib.rs"));
+    assert!(!is_tool_source("crates/httpbin/Cargo.toml"));
+    assert!(!is_tool_source("tests/conformance.rs"));
 }
 
 /// The relative link targets of a Markdown text: `[text](path)` and `[text](path#anchor)`,
