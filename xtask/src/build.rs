@@ -73,10 +73,17 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Where cargo puts what it builds.
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` where it is set; else the target
+/// directory xtask itself was built in (`TARGET/debug/xtask`, which cargo marks with a
+/// `CACHEDIR.TAG`), so that a `build.target-dir` in cargo's configuration is followed
+/// too; else `target/` at the root.
 pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace_root().join(dir),
-        None => workspace_root().join("target"),
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return workspace_root().join(dir);
     }
+    let built_in = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .filter(|dir| dir.join("CACHEDIR.TAG").is_file());
+    built_in.unwrap_or_else(|| workspace_root().join("target"))
 }

@@ -330,13 +330,23 @@ fn chapter_6_sessions_make_certificates_and_show_both_sides() {
 /// directory, which git ignores, and not into the working directory.
 #[test]
 fn certs_without_a_directory_writes_under_target() {
+    // The target directory as cargo reports it: `target/`, or wherever
+    // CARGO_TARGET_DIR (or cargo's configuration) puts it.
+    let mut metadata = testkit::cargo();
+    metadata
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let metadata = metadata.output().unwrap();
+    assert!(metadata.status.success(), "cargo metadata failed");
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let target = std::path::PathBuf::from(metadata["target_directory"].as_str().unwrap());
     let (code, stdout, stderr) = xtask(&["certs"]);
     assert_eq!(code, Some(0), "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     for (line, file) in lines.iter().zip(["ca.crt", "localhost.pem"]) {
         let path = std::path::Path::new(line);
-        assert!(path.ends_with(format!("target/certs/{file}")), "{line}");
+        assert_eq!(path, target.join("certs").join(file), "{line}");
         assert!(path.is_file(), "{line}");
     }
 }
