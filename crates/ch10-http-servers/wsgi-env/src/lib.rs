@@ -1,161 +1,39 @@
-//! Chapter 10's `wsgi_env.py`: an app that answers every request with the WSGI
-//! environment the server built for it, as `pprint.pformat(environ)` shows a dict
-//! (sorted keys, one per line, Python's reprs).
+//! Chapter 10, `wsgi_env.py`: an app written against the bare WSGI interface that answers
+//! every request with the environment the server built for it, as `pprint.pformat`
+//! shows a dict (sorted keys, one per line, Python's reprs).
 //!
-//! The environ here is the request's (the CGI variables and its headers) and the
-//! server's facts, but not the server's own OS environment, which wsgiref copies into
-//! every environ and the book's app so shows to every client: a departure.
+//! ```python
+//! def app(environ, start_response):
+//!     headers = {'Content-Type': 'text/plain; charset=utf-8'}
+//!     start_response('200 OK', list(headers.items()))
+//!     yield 'Here is the WSGI environment:\r\n\r\n'.encode('utf-8')
+//!     yield pformat(environ).encode('utf-8')
+//!
+//! if __name__ == '__main__':
+//!     httpd = make_server('', 8000, app)
+//!     host, port = httpd.socket.getsockname()
+//!     print('Serving on', host, 'port', port)
+//!     httpd.serve_forever()
+//! ```
+//!
+//! The environ and `pformat` are the server's and Python's, so they live in the `wsgi`
+//! crate ([`wsgi::environ`]); the `__main__` block is `src/bin/wsgi_env.rs`. The environ
+//! holds the request's variables but not the server's own OS environment, which wsgiref
+//! copies into it and the book's app shows to every client (departure 47).
 
 use axum::body::Body;
-use fopnp::{PyStr, pprint};
 use hyper::{Request, Response, StatusCode};
-
-/// A value of the environ, as Python would repr it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Str(String),
-    Bool(bool),
-    /// Shown as given: `(1, 0)`, or an object's repr.
-    Repr(String),
-}
-
-impl std::fmt::Display for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Value::Str(s) => write!(f, "{}", PyStr(s)),
-            Value::Bool(true) => f.write_str("True"),
-            Value::Bool(false) => f.write_str("False"),
-            Value::Repr(r) => f.write_str(r),
-        }
-    }
-}
-
-/// The server's name for itself, `SERVER_SOFTWARE`.
-pub const SOFTWARE: &str = concat!("fopnp-wsgi/", env!("CARGO_PKG_VERSION"));
-
-/// The environ of `request` (with `body_len` bytes of body), sorted by key.
-pub fn environ(request: &Request<Body>, body_len: usize) -> Vec<(String, Value)> {
-    let ends = request.extensions().get::<wsgi::Ends>().copied();
-    let s = |v: &str| Value::Str(v.to_string());
-    let header = |name: hyper::header::HeaderName| {
-        request
-            .headers()
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
-    let mut env: Vec<(String, Value)> = vec![
-        (
-            "CONTENT_LENGTH".into(),
-            s(&header(hyper::header::CONTENT_LENGTH).unwrap_or_default()),
-        ),
-        (
-            "CONTENT_TYPE".into(),
-            s(&header(hyper::header::CONTENT_TYPE).unwrap_or_else(|| "text/plain".into())),
-        ),
-        ("GATEWAY_INTERFACE".into(), s("CGI/1.1")),
-        ("PATH_INFO".into(), s(request.uri().path())),
-        (
-            "QUERY_STRING".into(),
-            s(request.uri().query().unwrap_or_default()),
-        ),
-        (
-            "REMOTE_ADDR".into(),
-            s(&ends.map(|e| e.remote.ip().to_string()).unwrap_or_default()),
-        ),
-        ("REMOTE_HOST".into(), s("")),
-        ("REQUEST_METHOD".into(), s(request.method().as_str())),
-        ("SCRIPT_NAME".into(), s("")),
-        ("SERVER_NAME".into(), s("localhost")),
-        (
-            "SERVER_PORT".into(),
-            s(&ends.map(|e| e.local.port().to_string()).unwrap_or_default()),
-        ),
-        (
-            "SERVER_PROTOCOL".into(),
-            s(&format!("{:?}", request.version())),
-        ),
-        ("SERVER_SOFTWARE".into(), s(SOFTWARE)),
-        (
-            "wsgi.errors".into(),
-            Value::Repr("<the server's stderr>".into()),
-        ),
-        (
-            "wsgi.input".into(),
-            Value::Repr(format!("<the request's body, {body_len} bytes>")),
-        ),
-        ("wsgi.multiprocess".into(), Value::Bool(false)),
-        ("wsgi.multithread".into(), Value::Bool(true)),
-        ("wsgi.run_once".into(), Value::Bool(false)),
-        ("wsgi.url_scheme".into(), s("http")),
-        ("wsgi.version".into(), Value::Repr("(1, 0)".into())),
-    ];
-    for (name, value) in request.headers() {
-        if name == hyper::header::CONTENT_LENGTH || name == hyper::header::CONTENT_TYPE {
-            continue;
-        }
-        let key = format!(
-            "HTTP_{}",
-            name.as_str().to_ascii_uppercase().replace('-', "_")
-        );
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        // A header sent twice: its values joined, as wsgiref joins them.
-        match env.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, Value::Str(first))) => *first = format!("{first},{value}"),
-            _ => env.push((key, Value::Str(value))),
-        }
-    }
-    // Python sorts str keys by code point: upper case before `wsgi.`.
-    env.sort_by(|a, b| a.0.cmp(&b.0));
-    env
-}
-
-/// `pprint.pformat(environ)`: `{'KEY': value,` and then one ` 'KEY': value,` a line,
-/// or one line where the whole fits in 80 columns. A string too long for its line is
-/// split after its spaces into literals that follow one another, as pprint splits it.
-pub fn pformat(env: &[(String, Value)]) -> String {
-    let one_line = format!(
-        "{{{}}}",
-        env.iter()
-            .map(|(k, v)| format!("{}: {v}", PyStr(k)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if one_line.chars().count() <= pprint::WIDTH {
-        return one_line;
-    }
-    let items: Vec<String> = env
-        .iter()
-        .map(|(k, v)| {
-            let key = PyStr(k).to_string();
-            // The value starts after ` 'KEY': `, and a `,` or the `}` follows it.
-            let indent = 1 + key.chars().count() + 2;
-            let value = match v {
-                Value::Str(text) => pprint::pformat_str(text, indent, 1),
-                other => other.to_string(),
-            };
-            format!("{key}: {value}")
-        })
-        .collect();
-    format!("{{{}}}", items.join(",\n "))
-}
+use wsgi::environ::{environ_of, pformat};
 
 /// `app(environ, start_response)`: 200, the dump, no trailing newline.
-pub async fn respond(request: Request<Body>) -> Response<Body> {
-    let (parts, body) = request.into_parts();
-    // The body is read (at most 1 MiB) only to say how long it was.
-    let length = axum::body::to_bytes(body, 1024 * 1024)
-        .await
-        .map(|b| b.len())
-        .unwrap_or(0);
-    let request = Request::from_parts(parts, Body::empty());
-    let text = format!(
-        "Here is the WSGI environment:\r\n\r\n{}",
-        pformat(&environ(&request, length))
-    );
-    wsgi::text(StatusCode::OK, "text/plain; charset=utf-8", text)
+pub async fn app(request: Request<Body>) -> Response<Body> {
+    let environ = environ_of(request).await;
+    let headers = "text/plain; charset=utf-8";
+    let body = format!("Here is the WSGI environment:\r\n\r\n{}", pformat(&environ));
+    wsgi::text(StatusCode::OK, headers, body)
 }
 
-/// The app as the server calls it.
-pub fn app() -> impl wsgi::App {
-    wsgi::from_fn(respond)
+/// The app as the server calls it (`make_server('', 8000, app)`).
+pub fn service() -> impl wsgi::App {
+    wsgi::from_fn(app)
 }

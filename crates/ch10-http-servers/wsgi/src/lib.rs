@@ -11,6 +11,8 @@
 //! without Host, or any with two, gets 400 before any app sees it (RFC 9112 §3.2; the
 //! book's apps answer them 200 or 404).
 
+pub mod environ;
+
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};

@@ -15,7 +15,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    wsgi::main_saying("wsgi_env", &args.at, wsgi_env::app(), |host, port| {
+    wsgi::main_saying("wsgi_env", &args.at, wsgi_env::service(), |host, port| {
         format!("Serving on {host} port {port}")
     })
 }
