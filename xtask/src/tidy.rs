@@ -141,6 +141,33 @@ fn a_chapter_folder_holds_listings_their_libraries_and_its_doc_tests() {
     }
 }
 
+/// Whether the crate at `dir` has a binary: `src/main.rs`, or a file in `src/bin/`.
+fn has_binary(dir: &Path) -> bool {
+    dir.join("src/main.rs").is_file()
+        || std::fs::read_dir(dir.join("src/bin")).is_ok_and(|mut files| files.next().is_some())
+}
+
+/// A chapter's binary is a listing a reader runs: what it prints is recorded beside it.
+#[test]
+fn every_chapter_binary_has_its_recorded_session() {
+    let root = workspace_root();
+    let mut missing = Vec::new();
+    for chapter in catalog::CHAPTERS {
+        let dir = root.join("crates").join(chapter.dir);
+        for krate in crates_in(&dir) {
+            let at = dir.join(&krate);
+            if has_binary(&at) && !at.join("output.txt").is_file() {
+                missing.push(format!("crates/{}/{krate}", chapter.dir));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "these crates have a binary but no output.txt: {missing:?}; give the listing a \
+         session in the catalog and record it with `cargo xtask transcripts`"
+    );
+}
+
 #[test]
 fn every_chapter_folder_has_its_readme_and_is_in_the_catalog() {
     let root = workspace_root();
@@ -180,6 +207,11 @@ fn a_tool_in_a_chapter_folder_is_caught() {
     )
     .unwrap();
     assert!(depends_on(&scratch.path().join("listing"), "tool"));
+    let tool = scratch.path().join("tool");
+    assert!(!has_binary(&tool));
+    std::fs::create_dir_all(tool.join("src/bin")).unwrap();
+    std::fs::write(tool.join("src/bin/tool.rs"), "fn main() {}\n").unwrap();
+    assert!(has_binary(&tool), "a binary without output.txt is caught");
 }
 
 /// The longest a tool's source file may be: a file past it does two jobs.

@@ -395,3 +395,49 @@ fn every_quick_task_into_a_closed_pipe_says_one_line_and_exits_1() {
         assert_one_line_for_a_closed_pipe(args, false);
     }
 }
+
+/// A tour stops each stand-in after the last step that needs it, and shows its log there:
+/// each of Chapter 10's servers is gone before the next starts (so each can have the
+/// book's 1060), and its log follows its own steps.
+#[test]
+fn a_tour_stops_each_server_before_the_next_and_shows_its_log_there() {
+    let (code, stdout, stderr) = run_built(&["10"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("$ "))
+        .map(|l| l.split(' ').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "wsgi_env",
+            "http_get",
+            "cat",
+            "timeapp_raw",
+            "timeapp_test",
+            "cat",
+            "timeapp_werkz",
+            "timeapp_test",
+            "cat",
+            "timeapp_webob",
+            "timeapp_test",
+            "cat"
+        ],
+        "{stdout}"
+    );
+    assert!(!stdout.contains(" is busy here"), "{stdout}");
+    // Chapter 1's one stand-in serves the whole tour, and its log comes last.
+    let (code, stdout, stderr) = run_built(&["1"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let cats = stdout.lines().filter(|l| l.starts_with("$ cat ")).count();
+    assert!(
+        stdout
+            .trim_end()
+            .lines()
+            .rev()
+            .any(|l| l == "$ cat standin.log")
+    );
+    assert_eq!(stdout.matches("> standin.log &").count(), 1, "{stdout}");
+    assert!(cats >= 1, "{stdout}");
+}

@@ -24,10 +24,11 @@ const ROW: Listing = Listing {
 /// httpbin's endpoints on one loopback port, keeping connections alive (the book's
 /// gunicorn sync worker closes each: `httpbin --close`). It logs each request with its
 /// connection's number, and `/status/204?mark=N` is the conformance driver's marker.
+/// Its port is always shown: its default is 0, not the book's 1060.
 pub static HTTPBIN: StandIn = StandIn {
     package: "httpbin",
     bin: "httpbin",
-    command: "{bin} {-p}",
+    command: "{bin} -p {port}",
     log: "httpbin.log",
     transport: Transport::Tcp,
     marker: Some(

@@ -17,12 +17,14 @@ const ROW: Listing = Listing {
     ..crate::ROW
 };
 
-/// A time app, served on a port the system chooses: the other side of `_test.py`.
+/// A Chapter 10 server as the stand-in of a session: the other side of `_test.py`, or
+/// wsgi_env with its client. Its port is always shown: its default is 8000, not the
+/// book's 1060 that the session's client is given.
 const fn app(package: &'static str, bin: &'static str, log: &'static str) -> StandIn {
     StandIn {
         package,
         bin,
-        command: "{bin} {-p}",
+        command: "{bin} -p {port}",
         log,
         transport: Transport::Tcp,
         marker: None,
@@ -32,6 +34,7 @@ const fn app(package: &'static str, bin: &'static str, log: &'static str) -> Sta
 pub static RAW: StandIn = app("timeapp-raw", "timeapp_raw", "timeapp_raw.log");
 pub static WERKZ: StandIn = app("timeapp-werkz", "timeapp_werkz", "timeapp_werkz.log");
 pub static WEBOB: StandIn = app("timeapp-webob", "timeapp_webob", "timeapp_webob.log");
+pub static WSGI_ENV: StandIn = app("wsgi-env", "wsgi_env", "wsgi_env.log");
 
 /// A time app's row: served by the `_test` sessions.
 const APP: Listing = Listing {
@@ -69,7 +72,13 @@ pub static LISTINGS: &[Listing] = &[
         script: Some("py3/chapter10/wsgi_env.py"),
         usage: Some(Usage::Command("wsgi_env [-p PORT] [--close] [host]")),
         summary: "every request answered with its WSGI environment, as pprint shows a dict",
-        recorded: Recorded::Nothing,
+        // The book leaves the client to the reader (curl); the session uses Chapter 9's
+        // socket-level client, whose request is the same bytes every run.
+        runs: Runs::Steps {
+            stand_in: Some(&WSGI_ENV),
+        },
+        steps: &["{client} --level socket http://127.0.0.1:{port}/a%20b?x=1"],
+        steps_client: Some(("http-get", "http_get")),
         ..APP
     },
     Listing {

@@ -138,8 +138,13 @@ pub struct Listing {
     /// The client's arguments when `cargo xtask run` is given none.
     pub run_args: &'static [&'static str],
     /// A [`Runs::Steps`] session's commands, in order: [`template`]s whose `{bin}` is the
-    /// row's binary and `{port}` the stand-in's; `cat FILE` shows a file the steps wrote.
+    /// row's binary, `{client}` its [`Listing::steps_client`]'s and `{port}` the
+    /// stand-in's; `cat FILE` shows a file the steps wrote.
     pub steps: &'static [&'static str],
+    /// The client of a server's own [`Runs::Steps`] session (`wsgi_env`, which the book
+    /// leaves to curl), as its package and binary: another crate's tool, `{client}` in
+    /// the steps, while the stand-in is the listing itself.
+    pub steps_client: Option<(&'static str, &'static str)>,
     pub recorded: Recorded,
 }
 
@@ -167,6 +172,7 @@ impl Listing {
             {
                 packages.push(stand_in.package);
             }
+            packages.extend(row.steps_client.map(|(package, _)| package));
         }
         packages.extend(maker);
         packages.dedup();
@@ -220,6 +226,7 @@ pub(crate) const ROW: Listing = Listing {
     session: BARE,
     run_args: &[],
     steps: &[],
+    steps_client: None,
     recorded: Recorded::Run,
 };
 
@@ -237,10 +244,12 @@ mod tests {
                     | Runs::ZenServer
                     | Runs::SuperServer { .. }
             );
-            // A server that other rows' sessions run (Chapter 10's apps) names its own
-            // command line for conform, and no client.
-            let server_of_others =
-                l.runs == Runs::ByOthers && l.concurrency.is_some() && l.bin().is_some();
+            // A server that other rows' sessions run (Chapter 10's apps), or that is its
+            // own session's stand-in (wsgi_env), names its own command line for conform,
+            // and no client.
+            let server_of_others = matches!(l.runs, Runs::ByOthers | Runs::Steps { .. })
+                && l.concurrency.is_some()
+                && l.bin().is_some();
             assert_eq!(l.commands.is_some(), two || server_of_others, "{}", l.id);
             if let Some(commands) = l.commands {
                 assert!(commands.server.contains("{bin}"), "{}", l.id);
@@ -261,7 +270,9 @@ mod tests {
             assert_eq!(!l.steps.is_empty(), steps, "{}", l.id);
             for step in l.steps {
                 assert!(
-                    step.starts_with("{bin}") || step.starts_with("cat "),
+                    step.starts_with("{bin}")
+                        || (step.starts_with("{client}") && l.steps_client.is_some())
+                        || step.starts_with("cat "),
                     "{}",
                     l.id
                 );
@@ -270,7 +281,13 @@ mod tests {
                 stand_in: Some(stand_in),
             } = l.runs
             {
-                assert!(stand_in.command.contains("{-p}"), "{}", stand_in.bin);
+                // `{-p}` (left out at the book's 1060) only where 1060 is the stand-in's
+                // default: a shown line typed as it is must reach the same port.
+                assert!(
+                    stand_in.command.contains("{-p}") || stand_in.command.contains("-p {port}"),
+                    "{}",
+                    stand_in.bin
+                );
                 assert!(l.steps.iter().all(|s| s.contains("{port}")), "{}", l.id);
             }
         }
@@ -314,6 +331,10 @@ mod tests {
         let numbers: Vec<u8> = CHAPTERS.iter().map(|c| c.number).collect();
         assert!(numbers.is_sorted(), "{numbers:?}");
         assert_eq!(listings().count(), 61);
+        assert_eq!(
+            by_id("wsgi_env").unwrap().packages(),
+            ["wsgi-env", "http-get"]
+        );
     }
 
     #[test]

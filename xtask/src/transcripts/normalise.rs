@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use catalog::Listing;
 use catalog::template::{self, Matched};
+use catalog::{Listing, Runs};
 use conformance::zen::APHORISMS;
 use fopnp::PyBytes;
 
@@ -39,9 +39,9 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
     for line in &mut lines {
         *line = replace_ports(line, &mut ports, &mut next);
     }
-    // A listing that names the stand-in's port in words (`is listening on port 41606`)
-    // or in its address (`http://127.0.0.1:41606/get`, the Host an httpbin echoes): the
-    // port the command lines named, shown as they show it.
+    // A listing that names the stand-in's port in words (`is listening on port 41606`),
+    // in its address (`http://127.0.0.1:41606/get`, the Host an httpbin echoes) or as
+    // WSGI's SERVER_PORT: the port the command lines named, shown as they show it.
     for line in lines.iter_mut().filter(|l| !l.starts_with("$ ")) {
         for (&real, &shown) in ports
             .iter()
@@ -56,6 +56,11 @@ pub fn normalise(text: &str, listing: Option<&Listing>) -> String {
                 line,
                 &format!("127.0.0.1:{real}"),
                 &format!("127.0.0.1:{shown}"),
+            );
+            // wsgi_env's environ: the port the request came to.
+            *line = line.replace(
+                &format!("'SERVER_PORT': '{real}'"),
+                &format!("'SERVER_PORT': '{shown}'"),
             );
         }
     }
@@ -202,7 +207,10 @@ fn templates(listing: &Listing) -> Vec<(&'static str, &'static str, String, Stri
         .and_then(Listing::bin)
         .unwrap_or_default()
         .to_string();
-    match listing.commands {
+    // A session of steps is read by its steps' templates, even where the row names a
+    // server's command line too (wsgi_env's, for conform).
+    let steps = matches!(listing.runs, Runs::Steps { .. } | Runs::Tour);
+    match listing.commands.filter(|_| !steps) {
         Some(commands) => [" > server.log &", " &"]
             .into_iter()
             .map(|tail| (commands.server, bin, client.clone(), tail.to_string()))
@@ -210,7 +218,7 @@ fn templates(listing: &Listing) -> Vec<(&'static str, &'static str, String, Stri
             .collect(),
         None => crate::run::steps::templates(listing)
             .into_iter()
-            .map(|(template, bin, tail)| (template, bin, String::new(), tail))
+            .map(|(template, bin, client, tail)| (template, bin, client.to_string(), tail))
             .collect(),
     }
 }
@@ -348,9 +356,25 @@ $ http_get --level reqwest http://127.0.0.1:40123/headers\n\
     \"Host\": \"127.0.0.1:40123\", \"url\": \"http://127.0.0.1:401234/\"\n";
         assert_eq!(
             normalise(session, http_get),
-            "$ httpbin > httpbin.log &\n\
+            "$ httpbin -p 1060 > httpbin.log &\n\
 $ http_get --level reqwest http://127.0.0.1:1060/headers\n\
     \"Host\": \"127.0.0.1:1060\", \"url\": \"http://127.0.0.1:401234/\"\n"
+        );
+        // A server that is its own session's stand-in, with another crate's client: read
+        // by its steps, not by its command line for conform; SERVER_PORT is the port.
+        let wsgi_env = catalog::by_id("wsgi_env");
+        let session = "$ wsgi_env -p 0 > wsgi_env.log &\n\
+$ http_get --level socket http://127.0.0.1:40123/a%20b?x=1\n\
+ 'SERVER_PORT': '40123',\n\
+$ cat wsgi_env.log\n\
+Serving on 127.0.0.1 port 40123\n";
+        assert_eq!(
+            normalise(session, wsgi_env),
+            "$ wsgi_env -p 1060 > wsgi_env.log &\n\
+$ http_get --level socket http://127.0.0.1:1060/a%20b?x=1\n\
+ 'SERVER_PORT': '1060',\n\
+$ cat wsgi_env.log\n\
+Serving on 127.0.0.1 port 1060\n"
         );
     }
 

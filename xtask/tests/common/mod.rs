@@ -41,6 +41,15 @@ pub fn run(args: &[&str]) -> (Option<i32>, String, String) {
 /// listing for all the tests of this binary: their sessions then do not queue for cargo's
 /// lock one by one. (`run_3_1_shows_the_books_session` runs the build as a reader does.)
 pub fn run_built(args: &[&str]) -> (Option<i32>, String, String) {
+    build_every_listing();
+    let mut all = vec!["run", "--built", "--port", "0"];
+    all.extend_from_slice(args);
+    xtask(&all)
+}
+
+/// One `cargo build` of every runnable listing's binaries and its stand-ins', for all the
+/// tests of this binary.
+pub fn build_every_listing() {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         let mut command = testkit::cargo();
@@ -56,9 +65,6 @@ pub fn run_built(args: &[&str]) -> (Option<i32>, String, String) {
             .unwrap();
         assert!(status.success(), "cargo build failed");
     });
-    let mut all = vec!["run", "--built", "--port", "0"];
-    all.extend_from_slice(args);
-    xtask(&all)
 }
 
 /// The port the session's server listened on, from its `-p N` on the client's line.
