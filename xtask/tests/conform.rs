@@ -305,3 +305,24 @@ fn http_server_ports_pass_every_case_with_bounded_memory() {
         "{stdout}"
     );
 }
+
+/// A role the table has no cases for is a usage error in one line, status 2: not a run of
+/// nothing that reports `0 passed, 0 failed` and exits 0.
+#[test]
+fn a_role_the_table_has_no_cases_for_is_refused() {
+    for (args, said) in [
+        (
+            ["conform", "http-server", "--client", "anything"],
+            "the http-server table checks servers only (it is the client); use --server",
+        ),
+        (
+            ["conform", "dns", "--server", "true"],
+            "the dns table checks clients only (its server is the stand-in dns_standin); use --client",
+        ),
+    ] {
+        let (code, stdout, stderr) = xtask(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stdout} {stderr}");
+        assert_eq!(stderr, format!("cargo xtask conform: {said}\n"), "{args:?}");
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+}

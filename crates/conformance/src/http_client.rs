@@ -212,7 +212,21 @@ fn one_connection(run: &ClientRun) -> Result<(), String> {
     Ok(())
 }
 
+/// The stand-in saw the case's request: the client ran and sent it. A case that expects an
+/// error passes only on the error that answer causes, not on a client that cannot start
+/// (whose one line of failure would otherwise pass).
+fn sent(run: &ClientRun) -> Result<(), String> {
+    if run.seen.is_empty() {
+        return Err(format!(
+            "the stand-in never saw the request (the client did not send it): {}",
+            short(run.stderr.trim())
+        ));
+    }
+    Ok(())
+}
+
 fn failed_in_one_line(run: &ClientRun) -> Result<(), String> {
+    sent(run)?;
     one_line_failure(run.success, &run.stderr)
 }
 
@@ -228,6 +242,7 @@ fn trickle_read(run: &ClientRun) -> Result<(), String> {
 }
 
 fn ten_gib(run: &ClientRun) -> Result<(), String> {
+    sent(run)?;
     one_line_failure(run.success, &run.stderr)?;
     match run.peak_bytes {
         Some(peak) if peak > PEAK_LIMIT => Err(format!(
@@ -240,6 +255,7 @@ fn ten_gib(run: &ClientRun) -> Result<(), String> {
 }
 
 fn huge_header(run: &ClientRun) -> Result<(), String> {
+    sent(run)?;
     if run.success {
         return Ok(());
     }
@@ -496,10 +512,37 @@ mod tests {
         assert!((case("keep-alive-across-redirects").judge)(&ran(true, "", &many)).is_err());
     }
 
+    /// The control: a client that does nothing (cannot start, dies on a signal, prints
+    /// nothing and exits 0, or fails in one line) fails every case.
+    #[test]
+    fn a_client_that_does_nothing_fails_every_case() {
+        let nothing = [
+            ClientRun::default(),
+            ClientRun {
+                stderr: "cannot run nonexistent: No such file or directory\n".into(),
+                ..ClientRun::default()
+            },
+            ClientRun {
+                success: true,
+                ..ClientRun::default()
+            },
+        ];
+        for run in &nothing {
+            for case in CASES {
+                assert!(
+                    (case.judge)(run).is_err(),
+                    "{} passed a client that did nothing: {run:?}",
+                    case.id
+                );
+            }
+        }
+    }
+
     #[test]
     fn broken_answers_must_fail_in_one_line_and_bytes_must_be_exact() {
         let failed = |stderr: &str| ClientRun {
             stderr: stderr.into(),
+            seen: vec!["#1 GET /misbehave/truncated (misbehaving)".into()],
             ..ClientRun::default()
         };
         let truncated = case("truncated-body-is-an-error");
@@ -522,6 +565,10 @@ mod tests {
         assert!((exact.judge)(&run).is_err());
         run.raw_stdout = b"Stra\xdfe\n".to_vec();
         assert!((exact.judge)(&run).is_ok());
+        // Not sent at all: the same one line from a client that never started fails.
+        let mut unsent = failed("cannot run nonexistent: No such file or directory\n");
+        unsent.seen.clear();
+        assert!((truncated.judge)(&unsent).is_err());
         let ids: Vec<&str> = CASES.iter().map(|c| c.id).collect();
         assert!(ids.iter().enumerate().all(|(i, id)| !ids[..i].contains(id)));
         let filled = placeholders("127.0.0.1:9", &["/get", "HEAD"]);

@@ -285,8 +285,29 @@ pub struct Args {
     kind: conformance::tls::Kind,
 }
 
+/// A role the table has no cases for: a usage error, said in one line.
+fn role_refused(table: &Table, server: bool, client: bool) -> Option<String> {
+    if server && let Some(zone) = table.stand_in {
+        return Some(format!(
+            "the {} table checks clients only (its server is the stand-in {}); use --client",
+            table.name, zone.bin
+        ));
+    }
+    if client && table.client_command.is_empty() {
+        return Some(format!(
+            "the {} table checks servers only (it is the client); use --server",
+            table.name
+        ));
+    }
+    None
+}
+
 pub fn main(args: Args) -> ExitCode {
     conformance::set_patience(Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0)));
+    if let Some(refused) = role_refused(args.family, args.server.is_some(), args.client.is_some()) {
+        errln!("cargo xtask conform: {refused}");
+        return ExitCode::from(2);
+    }
     let (table, server, client, case, json) = (
         args.family,
         args.server.as_deref(),
@@ -302,12 +323,6 @@ pub fn main(args: Args) -> ExitCode {
             return tls::run(table, server, client, args.kind, case);
         }
         if let Some(zone) = table.stand_in {
-            if server.is_some() {
-                return Err(format!(
-                    "the {} table checks clients only (its server is the stand-in {}); use --client",
-                    table.name, zone.bin
-                ));
-            }
             return stand_in::run(table, zone, client, case);
         }
         let family = table.family;
