@@ -65,6 +65,17 @@ impl Log {
         out.flush()
     }
 
+    /// [`Log::line`] for a server whose log is its only output (a stand-in): where the
+    /// line cannot be written (its standard output closed, `| head -1`), it says so in one
+    /// line on stderr, `NAME: cannot write to standard output: ...`, and the process exits
+    /// 1, rather than serve on with its log silently lost.
+    pub fn line_or_exit(&self, name: &str, text: fmt::Arguments<'_>) {
+        if let Err(error) = self.line(text) {
+            let _ = writeln!(io::stderr(), "{name}: {error}");
+            std::process::exit(1);
+        }
+    }
+
     /// The destination itself, for several writes that belong together. The lock is held
     /// until the guard is dropped: never hold it across a blocking call.
     pub fn lock(&self) -> MutexGuard<'_, Box<dyn Write + Send>> {

@@ -30,10 +30,13 @@ fn main() -> ExitCode {
     let each = log.clone();
     // Said before any query is read; a log that cannot be written is no reason to stop.
     let listening = |port| {
-        let _ = log.line(format_args!("Listening at ('127.0.0.1', {port})"));
+        log.line_or_exit(
+            "dns_standin",
+            format_args!("Listening at ('127.0.0.1', {port})"),
+        );
     };
     let each_query = move |line: &str| {
-        let _ = each.line(format_args!("{line}"));
+        each.line_or_exit("dns_standin", format_args!("{line}"));
     };
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let _stand_in = match DnsStandIn::bind(ip, args.port, args.mode, listening, each_query) {

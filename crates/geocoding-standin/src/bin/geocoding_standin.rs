@@ -36,10 +36,13 @@ fn main() -> ExitCode {
     // Said before any request is read, so that it comes first in the log; a log that
     // cannot be written is no reason to stop answering.
     let listening = |port| {
-        let _ = log.line(format_args!("Listening at ('127.0.0.1', {port})"));
+        log.line_or_exit(
+            "geocoding_standin",
+            format_args!("Listening at ('127.0.0.1', {port})"),
+        );
     };
     let each_request = move |request: &geocoding_standin::Request| {
-        let _ = each.line(format_args!("{}", request.summary()));
+        each.line_or_exit("geocoding_standin", format_args!("{}", request.summary()));
     };
     let result = StandIn::bind(addr, args.mode, args.ca.as_deref(), listening, each_request);
     let _stand_in = match result {

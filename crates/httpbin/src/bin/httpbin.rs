@@ -41,10 +41,10 @@ fn main() -> ExitCode {
     let each = log.clone();
     let host = args.host;
     let listening = |port| {
-        let _ = log.line(format_args!("Listening at ('{host}', {port})"));
+        log.line_or_exit("httpbin", format_args!("Listening at ('{host}', {port})"));
     };
     let each_request = move |line: &str| {
-        let _ = each.line(format_args!("{line}"));
+        each.line_or_exit("httpbin", format_args!("{line}"));
     };
     let addr = SocketAddr::new(args.host, args.port);
     let _server = match httpbin::HttpBin::bind(addr, args.close, listening, each_request) {
